@@ -1,0 +1,197 @@
+using System.CommandLine;
+using SessionMesh.Cli.Output;
+using SessionMesh.Client;
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+
+namespace SessionMesh.Cli.Commands;
+
+/// <summary><c>session-mesh list</c>: sessions by status, as a table, a tree, or JSON; live with --watch.</summary>
+internal static class ListCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var filter = new Option<string?>("--filter", "-f")
+        {
+            Description = $"Status filter: {string.Join(", ", StatusFilters.Words)} (default alive, or the one set by load-config)",
+            HelpName = "FILTER",
+        };
+        filter.AcceptOnlyFromAmong([.. StatusFilters.Words]);
+        var spec = new Option<string?>("--spec") { Description = "Only agents registered for this specialization", HelpName = "SPEC" };
+        var label = new Option<string[]>("--label", "-l") { Description = "Label selector k=v (repeatable; all must match)", HelpName = "K=V" };
+        label.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (!IsLabelSelector(token.Value))
+                {
+                    result.AddError($"--label '{token.Value}' is not of the form key=value");
+                }
+            }
+        });
+        var parent = new Option<string?>("--parent") { Description = "Only sub-agents of this agent", HelpName = "AGENT_ID" };
+        var tree = new Option<bool>("--tree") { Description = "Draw the sub-agent tree (parent → children)" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Keep the list up to date from the event stream (Ctrl+C to stop)" };
+        var limit = new Option<int?>("--limit") { Description = "At most this many sessions (default: all, following pages)", HelpName = "N" };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--limit must be at least 1");
+            }
+        });
+
+        var command = new Command("list", "List sessions: who is alive, idle, stale or gone.") { filter, spec, label, parent, tree, watch, limit };
+        app.Examples(command,
+            "session-mesh list",
+            "session-mesh list --filter alive --output json",
+            "session-mesh list --filter all --spec image-processing --label zone=eu",
+            "session-mesh list --tree",
+            "session-mesh list --watch");
+        app.SetAction(command, async (context, parseResult, cancellationToken) =>
+        {
+            var query = new AliveQuery
+            {
+                Filter = parseResult.GetValue(filter) ?? context.Settings.Load().ListFilter ?? "alive",
+                Specialization = parseResult.GetValue(spec),
+                Labels = parseResult.GetValue(label),
+                ParentId = parseResult.GetValue(parent),
+            };
+            var max = parseResult.GetValue(limit);
+            using var client = context.CreateClient();
+            var view = new ListView(context, query, parseResult.GetValue(tree));
+            if (!parseResult.GetValue(watch))
+            {
+                view.Render(await FetchAsync(client, query, max, cancellationToken), live: false);
+                return ExitCodes.Ok;
+            }
+            return await WatchAsync(context, client, view, query, max, cancellationToken);
+        });
+        return command;
+    }
+
+    internal static bool IsLabelSelector(string value)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0;
+    }
+
+    private static async Task<List<SessionView>> FetchAsync(SessionMeshClient client, AliveQuery query, int? max, CancellationToken cancellationToken)
+    {
+        var sessions = new List<SessionView>();
+        await foreach (var session in client.ListAllAliveAsync(query with { Limit = max is { } m ? Math.Min(m, 1000) : 1000 }, cancellationToken))
+        {
+            sessions.Add(session);
+            if (sessions.Count == max)
+            {
+                break;
+            }
+        }
+        return sessions;
+    }
+
+    private static async Task<int> WatchAsync(CliContext context, SessionMeshClient client, ListView view, AliveQuery query, int? max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Subscribe first, then list: a change between the two still triggers a redraw.
+            await using var events = client.WatchEventsAsync(null, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var next = events.MoveNextAsync().AsTask();
+            view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+            while (await next)
+            {
+                var type = events.Current.Type;
+                next = events.MoveNextAsync().AsTask();
+                if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                {
+                    view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                }
+            }
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Ok;
+        }
+    }
+
+    /// <summary>Renders a list of sessions in the chosen shape.</summary>
+    private sealed class ListView(CliContext context, AliveQuery query, bool tree)
+    {
+        public void Render(List<SessionView> sessions, bool live)
+        {
+            if (context.Json)
+            {
+                // One document per render; with --watch that makes a stream of JSON lines.
+                Json.Write(context.Out, new Page<SessionView> { Items = sessions }, MeshJsonContext.Default.PageSessionView, indented: !live);
+                context.Out.Flush();
+                return;
+            }
+            if (live && context.Console.IsOutputTerminal)
+            {
+                context.Out.Write("\u001b[H\u001b[2J");
+            }
+            var now = context.Console.Time.GetUtcNow();
+            if (live)
+            {
+                context.Out.WriteLine(context.Style.Dim($"{Times.Stamp(now)}  filter={query.Filter}  (watching; Ctrl+C to stop)"));
+            }
+            if (sessions.Count == 0)
+            {
+                context.Out.WriteLine($"No sessions match filter '{query.Filter}'.");
+            }
+            else if (tree)
+            {
+                WriteTree(sessions, now);
+            }
+            else
+            {
+                WriteTable(sessions, now);
+            }
+            context.Out.Flush();
+        }
+
+        private void WriteTable(List<SessionView> sessions, DateTimeOffset now)
+        {
+            var table = new Table("AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION");
+            foreach (var s in sessions)
+            {
+                table.Add(
+                    context.Style.Bold(s.AgentId),
+                    context.Style.Status(s.Status.ToWire()),
+                    s.ParentId,
+                    Times.Load(s.Load),
+                    $"{s.Ttl}s",
+                    Times.Ago(s.LastSeen, now),
+                    s.Status.IsTerminal() ? $"{s.EndReason ?? s.Status.ToWire()}" : Times.Until(s.ExpiresAt, now),
+                    s.Specializations.Count == 0 ? null : string.Join(",", s.Specializations),
+                    context.Style.Dim(s.SessionId));
+            }
+            table.Write(context.Out, context.Style);
+        }
+
+        private void WriteTree(List<SessionView> sessions, DateTimeOffset now)
+        {
+            var present = sessions.Select(s => s.AgentId).ToHashSet(StringComparer.Ordinal);
+            var roots = TreeRenderer.Build(
+                sessions,
+                s => s.AgentId,
+                s => s.ParentId,
+                s =>
+                {
+                    var label = $"{context.Style.Bold(s.AgentId)} {context.Style.Status(s.Status.ToWire())}";
+                    if (s.Specializations.Count > 0)
+                    {
+                        label += $" [{string.Join(",", s.Specializations)}]";
+                    }
+                    label += context.Style.Dim($" seen {Times.Ago(s.LastSeen, now)}");
+                    if (s.ParentId is { } p && !present.Contains(p))
+                    {
+                        label += context.Style.Dim($" (parent {p})");
+                    }
+                    return label;
+                });
+            TreeRenderer.Write(context.Out, roots);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using SessionMesh.Server;
+
+namespace SessionMesh.Cli.Commands;
+
+/// <summary><c>session-mesh serve</c>: runs the mesh server in this process.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
+        var store = new Option<string?>("--store") { Description = "sqlite:PATH (default sqlite:./session-mesh.db) or a PostgreSQL connection string", HelpName = "STORE" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key", HelpName = "DIR" };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text or json", HelpName = "text|json" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode: in-memory store, printed root key, fault injection" };
+        var faults = new Option<string?>("--faults") { Description = "Sandbox fault rates, e.g. \"5xx=0.1,latency=20ms-200ms,drop-stream=0.05\"", HelpName = "SPEC" };
+
+        var command = new Command("serve", "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
+        {
+            listen, store, dataDir, logFormat, sandbox, faults,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        app.Examples(command,
+            "session-mesh serve",
+            "session-mesh serve --listen http://127.0.0.1:7780 --store sqlite:./session-mesh.db --data-dir ./data",
+            "session-mesh serve --sandbox --listen http://127.0.0.1:0 --faults \"5xx=0.1,latency=20ms-200ms\"");
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (parseResult.GetValue(faults) is not null && !parseResult.GetValue(sandbox))
+            {
+                await app.Console.Error.WriteLineAsync("session-mesh: --faults needs --sandbox: fault injection is never available outside sandbox mode.");
+                return ExitCodes.Usage;
+            }
+            var settings = new ServeSettings
+            {
+                Listen = parseResult.GetValue(listen),
+                Store = parseResult.GetValue(store),
+                DataDir = parseResult.GetValue(dataDir),
+                JsonLogs = parseResult.GetValue(logFormat) == "json",
+                Sandbox = parseResult.GetValue(sandbox),
+                Faults = parseResult.GetValue(faults),
+                ConfigurationArgs = [.. parseResult.UnmatchedTokens],
+            };
+            return await ServerHost.RunAsync(settings, cancellationToken);
+        });
+        return command;
+    }
+}

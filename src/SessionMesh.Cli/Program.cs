@@ -1,0 +1,3 @@
+using SessionMesh.Cli;
+
+return await CliApp.RunAsync(args, CliConsole.System, CancellationToken.None);

@@ -1,0 +1,313 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+
+namespace SessionMesh.Client;
+
+/// <summary>
+/// A live agent on the mesh: joins, heartbeats at a fraction of the TTL, holds the command stream open
+/// (resuming after a drop with <c>Last-Event-ID</c>), hands out commands as an <see cref="IAsyncEnumerable{T}"/>,
+/// and turns a kill into a cancelled <see cref="Killed"/> token. When the session ends under it (410) it
+/// joins again, unless the mesh killed or superseded it.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var agent = await MeshAgent.JoinAsync(client, new MeshAgentOptions { AgentId = "worker-1", Ttl = 30 }, ct);
+/// await foreach (var command in agent.ReadCommandsAsync(ct))
+/// {
+///     Console.WriteLine(command.Direction);
+///     await agent.AckAsync(command, cancellationToken: ct);
+/// }
+/// // The loop ends when the agent is killed: agent.Killed is cancelled, agent.KillCommand says why.
+/// </code>
+/// </example>
+public sealed class MeshAgent : IAsyncDisposable
+{
+    private readonly SessionMeshClient _client;
+    private readonly MeshAgentOptions _options;
+    private readonly CancellationTokenSource _ended = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly SemaphoreSlim _sessionLock = new(1, 1);
+    private SessionView _session;
+    private Task _heartbeats = Task.CompletedTask;
+    private long? _lastSequence;
+    private bool _left;
+
+    private MeshAgent(SessionMeshClient client, MeshAgentOptions options, SessionView session)
+    {
+        _client = client;
+        _options = options;
+        _session = session;
+    }
+
+    /// <summary>The agent's id.</summary>
+    public string AgentId => _options.AgentId;
+
+    /// <summary>The current session (a new one after a rejoin).</summary>
+    public SessionView Session => Volatile.Read(ref _session);
+
+    /// <summary>Cancelled when the agent must stop: killed by the mesh, or its session superseded by another join.</summary>
+    public CancellationToken Killed => _ended.Token;
+
+    /// <summary>The kill command, when a kill arrived over the stream.</summary>
+    public CommandView? KillCommand { get; private set; }
+
+    /// <summary>Why <see cref="Killed"/> was cancelled: <c>killed</c>, <c>superseded</c>, or the kill's reason.</summary>
+    public string? EndReason { get; private set; }
+
+    /// <summary>Load (0..1) reported with the next heartbeat.</summary>
+    public double? Load { get; set; }
+
+    /// <summary>Report the agent idle (true) or active with the next heartbeat.</summary>
+    public bool Idle { get; set; }
+
+    /// <summary>Raised with the new session after the agent joined again.</summary>
+    public event EventHandler<SessionView>? Rejoined;
+
+    /// <summary>Joins the mesh and starts heartbeating.</summary>
+    public static async Task<MeshAgent> JoinAsync(SessionMeshClient client, MeshAgentOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var session = await client.JoinAsync(options.ToJoinRequest(), cancellationToken);
+        var agent = new MeshAgent(client, options, session);
+        agent._heartbeats = Task.Run(() => agent.HeartbeatLoopAsync(agent._disposing.Token), CancellationToken.None);
+        return agent;
+    }
+
+    /// <summary>
+    /// The agent's commands, in order, each once (duplicates of at-least-once delivery are dropped). The
+    /// stream is reopened after a drop, resuming after the last sequence seen. Kill commands are not
+    /// yielded: they are acked, cancel <see cref="Killed"/>, and end the enumeration.
+    /// </summary>
+    public async IAsyncEnumerable<CommandView> ReadCommandsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token, _disposing.Token);
+        var token = linked.Token;
+        var drops = 0;
+        while (!token.IsCancellationRequested)
+        {
+            var sessionId = Session.SessionId;
+            var stream = _client.StreamCommandsAsync(AgentId, _lastSequence, token).GetAsyncEnumerator(token);
+            try
+            {
+                while (true)
+                {
+                    bool hasNext;
+                    try
+                    {
+                        hasNext = await stream.MoveNextAsync();
+                    }
+                    catch (OperationCanceledException) when (token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (SessionMeshException ex) when (ex.Status is 404 or 409 or 410)
+                    {
+                        await OnSessionEndedAsync(sessionId, token);
+                        break;
+                    }
+                    catch (Exception ex) when (ex is SessionMeshConnectionException || SessionMeshClient.IsStreamDrop(ex, token))
+                    {
+                        break;
+                    }
+                    if (!hasNext)
+                    {
+                        break;
+                    }
+                    var command = stream.Current;
+                    if (_lastSequence is { } last && command.Sequence <= last)
+                    {
+                        continue;
+                    }
+                    _lastSequence = command.Sequence;
+                    drops = 0;
+                    if (command.Kind == "kill")
+                    {
+                        await OnKillAsync(command, token);
+                        yield break;
+                    }
+                    yield return command;
+                }
+            }
+            finally
+            {
+                await DisposeQuietlyAsync(stream);
+            }
+            if (token.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(_client.ReconnectDelay(drops++), _client.TimeProvider, token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Acks a command: <c>acked</c> (default), <c>rejected</c> or <c>failed</c>, with an optional result.</summary>
+    public Task<CommandView> AckAsync(CommandView command, string status = "acked", JsonElement? result = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return _client.AckAsync(AgentId, command.CommandId, new AckRequest { Status = status, Result = result }, cancellationToken);
+    }
+
+    /// <summary>Sends a heartbeat now (the helper also does so on its own schedule).</summary>
+    public async Task HeartbeatAsync(CancellationToken cancellationToken = default)
+    {
+        var session = Session;
+        try
+        {
+            await _client.HeartbeatAsync(session.SessionId, new HeartbeatRequest { Load = Load, Status = Idle ? "idle" : "active" }, cancellationToken);
+        }
+        catch (SessionMeshException ex) when (ex.Status is 404 or 410)
+        {
+            await OnSessionEndedAsync(session.SessionId, cancellationToken);
+        }
+    }
+
+    /// <summary>Leaves the mesh: the session ends <c>left</c>. Idempotent.</summary>
+    public async Task LeaveAsync(CancellationToken cancellationToken = default)
+    {
+        if (_left)
+        {
+            return;
+        }
+        _left = true;
+        await _disposing.CancelAsync();
+        await AwaitQuietlyAsync(_heartbeats);
+        try
+        {
+            await _client.LeaveAsync(Session.SessionId, cancellationToken);
+        }
+        catch (SessionMeshException ex) when (ex.Status is 404 or 410)
+        {
+            // Already ended (killed, expired): nothing to leave.
+        }
+    }
+
+    /// <summary>Stops heartbeating and leaves, if not done already.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_client.Options.RequestTimeout);
+            await LeaveAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)
+        {
+            // Best effort: the lease expires on its own.
+        }
+        _ended.Dispose();
+        _disposing.Dispose();
+        _sessionLock.Dispose();
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var interval = TimeSpan.FromSeconds(Math.Max(0.05, Session.Ttl * _options.HeartbeatFraction));
+            try
+            {
+                await Task.Delay(interval, _client.TimeProvider, stop);
+                await HeartbeatAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)
+            {
+                // A missed beat; the lease tolerates a couple. The next tick tries again.
+            }
+            if (_ended.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task OnKillAsync(CommandView command, CancellationToken cancellationToken)
+    {
+        KillCommand = command;
+        try
+        {
+            await AckAsync(command, "acked", null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)
+        {
+            // The kill stands whether or not the ack got through.
+        }
+        await EndAsync(command.Reason ?? "killed");
+    }
+
+    private async Task OnSessionEndedAsync(string endedSessionId, CancellationToken cancellationToken)
+    {
+        await _sessionLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (Session.SessionId != endedSessionId || _ended.IsCancellationRequested || _left)
+            {
+                return;
+            }
+            SessionView? ended = null;
+            try
+            {
+                ended = await _client.GetSessionAsync(endedSessionId, cancellationToken);
+            }
+            catch (SessionMeshException)
+            {
+                // Unknown now: treat it as expired.
+            }
+            if (ended?.Status is SessionStatus.Killed or SessionStatus.Superseded || !_options.Rejoin)
+            {
+                await EndAsync(ended?.EndReason ?? ended?.Status.ToWire() ?? "ended");
+                return;
+            }
+            var session = await _client.JoinAsync(_options.ToJoinRequest(), cancellationToken);
+            Volatile.Write(ref _session, session);
+            Rejoined?.Invoke(this, session);
+        }
+        finally
+        {
+            _sessionLock.Release();
+        }
+    }
+
+    private async Task EndAsync(string reason)
+    {
+        EndReason ??= reason;
+        await _ended.CancelAsync();
+    }
+
+    private static async Task DisposeQuietlyAsync(IAsyncEnumerator<CommandView> stream)
+    {
+        try
+        {
+            await stream.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            // The connection is gone either way.
+        }
+    }
+
+    private static async Task AwaitQuietlyAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped as asked.
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using SessionMesh.Contracts;
+
+namespace SessionMesh.Client;
+
+/// <summary>Who a <see cref="MeshAgent"/> joins as, and how it keeps its session.</summary>
+public sealed record MeshAgentOptions
+{
+    /// <summary>The agent's id: 1–128 characters of <c>[A-Za-z0-9._:@-]</c>.</summary>
+    public required string AgentId { get; init; }
+    /// <summary>The agent that spawned this one.</summary>
+    public string? ParentId { get; init; }
+    /// <summary>Specializations registered with the join.</summary>
+    public IReadOnlyList<SpecializationInput>? Specializations { get; init; }
+    /// <summary>Labels of the agent.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    /// <summary>Lease length in seconds (server default 30).</summary>
+    public int? Ttl { get; init; }
+    /// <summary>Seconds after which the mesh kills the agent with reason <c>max_runtime_exceeded</c>.</summary>
+    public int? MaxRuntime { get; init; }
+    /// <summary>Heartbeat every <c>ttl × HeartbeatFraction</c>; default one third, so two beats may be lost before the lease runs out.</summary>
+    public double HeartbeatFraction { get; init; } = 1.0 / 3;
+    /// <summary>Join again when the session ends under the agent (expired, 410) rather than stop; default true.</summary>
+    public bool Rejoin { get; init; } = true;
+
+    internal JoinRequest ToJoinRequest() => new()
+    {
+        AgentId = AgentId,
+        ParentId = ParentId,
+        Specializations = Specializations?.ToList(),
+        Labels = Labels?.ToDictionary(),
+        Ttl = Ttl,
+        MaxRuntime = MaxRuntime,
+    };
+}

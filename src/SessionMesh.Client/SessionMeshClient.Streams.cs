@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using SessionMesh.Client.Http;
+using SessionMesh.Contracts;
+
+namespace SessionMesh.Client;
+
+public sealed partial class SessionMeshClient
+{
+    /// <summary>
+    /// <c>GET /agents/{agent_id}/commands</c> as Server-Sent Events, over one connection: pending commands first,
+    /// then new ones as they are queued. Ends when the server closes the stream; a dropped connection
+    /// throws (<see cref="IOException"/> or <see cref="HttpRequestException"/>). Pass the last
+    /// <see cref="CommandView.Sequence"/> seen as <paramref name="lastEventId"/> to resume after it.
+    /// <see cref="MeshAgent"/> reconnects and resumes by itself.
+    /// </summary>
+    public async IAsyncEnumerable<CommandView> StreamCommandsAsync(
+        string agentId, long? lastEventId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var call = new MeshCallOptions { LastEventId = lastEventId?.ToString(CultureInfo.InvariantCulture) };
+        using var response = await _transport.OpenStreamAsync($"agents/{MeshQuery.Segment(agentId)}/commands", call, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var command in ReadSseAsync(stream, MeshJsonContext.Default.CommandView, cancellationToken))
+        {
+            yield return command;
+        }
+    }
+
+    /// <summary>
+    /// <c>GET /events?since=</c>: every state change, in revision order, as it happens. A dropped stream is
+    /// reopened after the last revision seen, so no event is lost or repeated; the enumeration ends only by
+    /// cancellation or an error. A <paramref name="since"/> older than the retained history throws a
+    /// <see cref="SessionMeshException"/> with code <c>revision_compacted</c> (re-list, then watch from now).
+    /// </summary>
+    public async IAsyncEnumerable<EventView> WatchEventsAsync(long? since = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var last = since;
+        var drops = 0;
+        while (true)
+        {
+            var path = new MeshQuery("events").Add("since", last).ToString();
+            var call = new MeshCallOptions { LastEventId = last?.ToString(CultureInfo.InvariantCulture) };
+            using var response = await _transport.OpenStreamAsync(path, call, cancellationToken);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using var events = ReadSseAsync(stream, MeshJsonContext.Default.EventView, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
+            {
+                bool hasNext;
+                try
+                {
+                    hasNext = await events.MoveNextAsync();
+                }
+                catch (Exception ex) when (IsStreamDrop(ex, cancellationToken))
+                {
+                    break;
+                }
+                if (!hasNext)
+                {
+                    break;
+                }
+                var item = events.Current;
+                if (last is { } seen && item.Revision <= seen)
+                {
+                    continue;
+                }
+                last = item.Revision;
+                drops = 0;
+                yield return item;
+            }
+            // The stream ended or dropped: reopen after a short, growing pause so a flapping server is not hammered.
+            await Task.Delay(ReconnectDelay(drops++), TimeProvider, cancellationToken);
+        }
+    }
+
+    internal static bool IsStreamDrop(Exception exception, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && exception is IOException or HttpRequestException or OperationCanceledException;
+
+    internal TimeSpan ReconnectDelay(int drops)
+    {
+        if (drops == 0)
+        {
+            return TimeSpan.Zero;
+        }
+        var exponential = Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(drops - 1, 10));
+        var capped = Math.Min(exponential, Options.MaxRetryDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
+    }
+
+    private static async IAsyncEnumerable<T> ReadSseAsync<T>(Stream stream, JsonTypeInfo<T> info, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class
+    {
+        var readInfo = MeshTransport.ReadInfo(info);
+        var parser = SseParser.Create(stream, (eventType, data) =>
+            // Keep-alive and other non-JSON frames carry no item.
+            data.Length > 0 && data[0] == (byte)'{' ? JsonSerializer.Deserialize(data, readInfo) : null);
+        await foreach (var item in parser.EnumerateAsync(cancellationToken))
+        {
+            if (item.Data is { } value)
+            {
+                yield return value;
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using SessionMesh.Model;
+
+namespace SessionMesh.Contracts;
+
+/// <summary>An agent with its open session, specializations and children.</summary>
+public sealed record AgentView
+{
+    public required string AgentId { get; init; }
+    public required string Cluster { get; init; }
+    public string? ParentId { get; init; }
+    /// <summary>The status of the agent's latest session; null when it never joined.</summary>
+    public SessionStatus? Status { get; init; }
+    public bool Alive { get; init; }
+    public Dictionary<string, string> Labels { get; init; } = [];
+    /// <summary>The open session, if any.</summary>
+    public SessionView? Session { get; init; }
+    public List<SpecializationView> Specializations { get; init; } = [];
+    public List<string> Children { get; init; } = [];
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>One node of <c>GET /agents/{id}/tree</c>.</summary>
+public sealed record AgentTreeNode
+{
+    public required string AgentId { get; init; }
+    public string? ParentId { get; init; }
+    public SessionStatus? Status { get; init; }
+    public bool Alive { get; init; }
+    public string? SessionId { get; init; }
+    public List<AgentTreeNode> Children { get; init; } = [];
+}

@@ -1,0 +1,64 @@
+using SessionMesh.Model;
+
+namespace SessionMesh.Contracts;
+
+/// <summary>Body of <c>POST /sessions</c>: an agent joins the mesh.</summary>
+public sealed record JoinRequest
+{
+    /// <summary>The agent's id, chosen by the client.</summary>
+    public string? AgentId { get; init; }
+    /// <summary>The agent that spawned this one.</summary>
+    public string? ParentId { get; init; }
+    /// <summary>Specializations to register with the join: names or full objects.</summary>
+    public List<SpecializationInput>? Specializations { get; init; }
+    /// <summary>Labels replacing the agent's labels.</summary>
+    public Dictionary<string, string>? Labels { get; init; }
+    /// <summary>Lease length in seconds, 1..86400; default 30.</summary>
+    public int? Ttl { get; init; }
+    /// <summary>Seconds after which the mesh kills the agent with reason <c>max_runtime_exceeded</c>.</summary>
+    public int? MaxRuntime { get; init; }
+    /// <summary>The cluster; defaults to the key's.</summary>
+    public string? Cluster { get; init; }
+}
+
+/// <summary>Body of <c>POST /sessions/{id}/heartbeat</c>.</summary>
+public sealed record HeartbeatRequest
+{
+    /// <summary>Reported load, 0..1.</summary>
+    public double? Load { get; init; }
+    /// <summary><c>active</c> or <c>idle</c>.</summary>
+    public string? Status { get; init; }
+}
+
+/// <summary>A session as the API shows it.</summary>
+public sealed record SessionView
+{
+    public required string SessionId { get; init; }
+    public required string AgentId { get; init; }
+    public required string Cluster { get; init; }
+    public string? ParentId { get; init; }
+    public required SessionStatus Status { get; init; }
+    public required int Ttl { get; init; }
+    public double? Load { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset LastSeen { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? EndReason { get; init; }
+    public int? MaxRuntime { get; init; }
+    public Dictionary<string, string> Labels { get; init; } = [];
+    public List<string> Specializations { get; init; } = [];
+    /// <summary>On a join: the session this one replaced.</summary>
+    public string? SupersededSessionId { get; init; }
+}
+
+/// <summary>Answer to a heartbeat.</summary>
+public sealed record HeartbeatResponse
+{
+    public required string SessionId { get; init; }
+    public required SessionStatus Status { get; init; }
+    public required int Ttl { get; init; }
+    public double? Load { get; init; }
+    public required DateTimeOffset LastSeen { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+}

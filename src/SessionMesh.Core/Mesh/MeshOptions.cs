@@ -1,0 +1,43 @@
+namespace SessionMesh.Mesh;
+
+/// <summary>Limits and defaults of the mesh (configuration section <c>Mesh</c>).</summary>
+public sealed class MeshOptions
+{
+    public const string Section = "Mesh";
+
+    /// <summary>Session TTL in seconds when a join gives none.</summary>
+    public int DefaultSessionTtl { get; set; } = 30;
+
+    /// <summary>The deepest parent chain a join may have (an agent with no parent has depth 0).</summary>
+    public int MaxDepth { get; set; } = 8;
+
+    /// <summary>How many live children one agent may have.</summary>
+    public int MaxChildren { get; set; } = 64;
+
+    /// <summary>Key lifetime in seconds when a request gives none.</summary>
+    public int DefaultKeyTtl { get; set; } = 3600;
+
+    /// <summary>The longest key lifetime in seconds that may be asked for.</summary>
+    public int MaxKeyTtl { get; set; } = 365 * 24 * 3600;
+
+    /// <summary>How often the sweeper looks for lapsed leases.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Fixed bounds of the API.</summary>
+public static class MeshLimits
+{
+    public const int MinTtl = 1;
+    public const int MaxTtl = 86400;
+    public const int MaxRuntime = 30 * 86400;
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+    public const int MaxLabels = 64;
+    public const int MaxLabelValueLength = 256;
+    public const int MaxSpecializationsPerJoin = 64;
+    public const int MaxTags = 32;
+    public const int MaxTagLength = 64;
+    public const int MaxDescriptionLength = 1000;
+    public const int MaxVersionLength = 64;
+    public const int MaxNameLength = 128;
+}

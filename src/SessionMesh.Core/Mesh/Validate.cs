@@ -1,0 +1,132 @@
+using System.Text.RegularExpressions;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>Input rules shared by every entry point; each failure names the field.</summary>
+public static partial class Validate
+{
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+    private static partial Regex AgentIdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+    private static partial Regex ClusterPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$")]
+    private static partial Regex SpecializationPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$")]
+    private static partial Regex LabelKeyPattern();
+
+    /// <summary>The value of a required field, or a 400 naming it.</summary>
+    public static string Required(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? throw MeshException.Invalid(field, $"'{field}' is required.") : value;
+
+    public static string AgentId(string? value, string field = "agent_id")
+    {
+        Required(value, field);
+        return AgentIdPattern().IsMatch(value!)
+            ? value!
+            : throw MeshException.Invalid(field, $"'{field}' must be 1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit.");
+    }
+
+    public static string Cluster(string? value, string field = "cluster")
+    {
+        Required(value, field);
+        return ClusterPattern().IsMatch(value!)
+            ? value!
+            : throw MeshException.Invalid(field, $"'{field}' must be 1-63 characters of letters, digits and . _ -, starting with a letter or digit.");
+    }
+
+    public static string Specialization(string? value, string field = "specialization")
+    {
+        Required(value, field);
+        return SpecializationPattern().IsMatch(value!)
+            ? value!
+            : throw MeshException.Invalid(field, $"'{field}' must be 1-128 characters of letters, digits and . _ : / + -, starting with a letter or digit.");
+    }
+
+    public static int Ttl(int? value, int fallback, string field = "ttl", int max = MeshLimits.MaxTtl)
+    {
+        var ttl = value ?? fallback;
+        return ttl is >= MeshLimits.MinTtl && ttl <= max
+            ? ttl
+            : throw MeshException.Invalid(field, $"'{field}' must be between {MeshLimits.MinTtl} and {max} seconds.");
+    }
+
+    public static double? Load(double? value)
+    {
+        return value is null || (value >= 0 && value <= 1)
+            ? value
+            : throw MeshException.Invalid("load", "'load' must be between 0 and 1.");
+    }
+
+    public static string? Text(string? value, string field, int maxLength)
+    {
+        return value is null || value.Length <= maxLength
+            ? value
+            : throw MeshException.Invalid(field, $"'{field}' must be at most {maxLength} characters.");
+    }
+
+    public static Dictionary<string, string> Labels(Dictionary<string, string>? labels, string field = "labels")
+    {
+        if (labels is null)
+        {
+            return [];
+        }
+        if (labels.Count > MeshLimits.MaxLabels)
+        {
+            throw MeshException.Invalid(field, $"At most {MeshLimits.MaxLabels} labels are allowed.");
+        }
+        foreach (var (key, value) in labels)
+        {
+            if (!LabelKeyPattern().IsMatch(key))
+            {
+                throw MeshException.Invalid($"{field}.{key}", $"Label key '{key}' must be 1-63 characters of letters, digits and . _ / -, starting and ending with a letter or digit.");
+            }
+            if (value is null || value.Length > MeshLimits.MaxLabelValueLength)
+            {
+                throw MeshException.Invalid($"{field}.{key}", $"Label '{key}' must have a string value of at most {MeshLimits.MaxLabelValueLength} characters.");
+            }
+        }
+        return labels;
+    }
+
+    /// <summary>Parses a <c>key=value</c> label selector.</summary>
+    public static KeyValuePair<string, string> LabelSelector(string selector, string field = "label")
+    {
+        var eq = selector.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || !LabelKeyPattern().IsMatch(selector[..eq]))
+        {
+            throw MeshException.Invalid(field, $"'{field}' selector '{selector}' must look like key=value.");
+        }
+        return new(selector[..eq], selector[(eq + 1)..]);
+    }
+
+    public static List<string> Tags(List<string>? tags, string field = "tags")
+    {
+        if (tags is null)
+        {
+            return [];
+        }
+        if (tags.Count > MeshLimits.MaxTags)
+        {
+            throw MeshException.Invalid(field, $"At most {MeshLimits.MaxTags} tags are allowed.");
+        }
+        foreach (var tag in tags)
+        {
+            if (string.IsNullOrWhiteSpace(tag) || tag.Length > MeshLimits.MaxTagLength)
+            {
+                throw MeshException.Invalid(field, $"Each tag must be 1-{MeshLimits.MaxTagLength} characters.");
+            }
+        }
+        return tags.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    public static int Limit(int? limit)
+    {
+        var value = limit ?? MeshLimits.DefaultPageSize;
+        return value is >= 1 and <= MeshLimits.MaxPageSize
+            ? value
+            : throw MeshException.Invalid("limit", $"'limit' must be between 1 and {MeshLimits.MaxPageSize}.");
+    }
+}

@@ -1,0 +1,56 @@
+using SessionMesh.Model;
+using SessionMesh.Store;
+
+namespace SessionMesh.Security;
+
+/// <summary>Why a bearer token was refused, as a stable code.</summary>
+public enum AuthFailure
+{
+    None,
+    MissingKey,
+    InvalidKey,
+    KeyExpired,
+    KeyRevoked,
+}
+
+/// <summary>Turns a bearer token into a <see cref="MeshCaller"/>, or says why not.</summary>
+public sealed class KeyAuthenticator(IMeshStore store, TimeProvider time)
+{
+    public async Task<(MeshCaller? Caller, AuthFailure Failure)> AuthenticateAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return (null, AuthFailure.MissingKey);
+        }
+        var key = await FindAsync(token, cancellationToken);
+        if (key is null)
+        {
+            return (null, AuthFailure.InvalidKey);
+        }
+        if (key.RevokedAt is not null)
+        {
+            return (null, AuthFailure.KeyRevoked);
+        }
+        if (key.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return (null, AuthFailure.KeyExpired);
+        }
+        return (ToCaller(key), AuthFailure.None);
+    }
+
+    /// <summary>The stored key a token proves, whatever its state; null when it proves none.</summary>
+    public async Task<ApiKeyRecord?> FindAsync(string token, CancellationToken cancellationToken)
+    {
+        if (KeySecrets.KeyIdOf(token) is { } keyId
+            && await store.GetKeyAsync(keyId, cancellationToken) is { } key
+            && KeySecrets.Matches(token, key.SecretHash))
+        {
+            return key;
+        }
+        // A root key set through the environment may have any shape.
+        var root = await store.GetKeyAsync(ApiKeyRecord.RootKeyId, cancellationToken);
+        return root is not null && KeySecrets.Matches(token, root.SecretHash) ? root : null;
+    }
+
+    public static MeshCaller ToCaller(ApiKeyRecord key) => new(key.KeyId, key.Cluster, key.Scopes, key.AgentId, key.ExpiresAt);
+}

@@ -1,0 +1,79 @@
+using SessionMesh.Model;
+
+namespace SessionMesh.Store;
+
+/// <summary>
+/// The storage contract every backend implements (SQLite, PostgreSQL). Reads run anywhere;
+/// every change goes through <see cref="BeginWriteAsync"/> so that a state change and its event
+/// commit together. Nothing above this interface knows which database it runs on.
+/// </summary>
+public interface IMeshStore : IAsyncDisposable
+{
+    /// <summary>Creates or upgrades the schema. Safe to call on every start.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>Starts a serialisable write; dispose without commit to roll back.</summary>
+    Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The hot path of a heartbeat, in one statement: renews an open session whose grace has not passed
+    /// (<paramref name="now"/> + TTL), sets load and idleness when given, and returns the row after the
+    /// change. Returns the unchanged row when the session is ended or past its grace, null when unknown.
+    /// May be less durable than other writes.
+    /// </summary>
+    Task<(SessionRecord? Session, bool Renewed)> RenewSessionAsync(string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken);
+
+    /// <summary>A session by id, open or ended.</summary>
+    Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Sessions matching <paramref name="query"/>, ordered by session id.</summary>
+    Task<IReadOnlyList<SessionRecord>> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken);
+
+    /// <summary>An agent by id within a cluster.</summary>
+    Task<AgentRecord?> GetAgentAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>Agents of a cluster ordered by id, after <paramref name="afterAgentId"/>, optionally only children of <paramref name="parentId"/>.</summary>
+    Task<IReadOnlyList<AgentRecord>> ListAgentsAsync(string cluster, string? parentId, string? afterAgentId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The agents with the given ids (missing ones left out).</summary>
+    Task<IReadOnlyList<AgentRecord>> GetAgentsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
+    /// <summary>The direct children of the given parents.</summary>
+    Task<IReadOnlyList<AgentRecord>> GetChildrenAsync(string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken);
+
+    /// <summary>The open (not ended) session of each of the given agents that has one.</summary>
+    Task<IReadOnlyList<SessionRecord>> GetOpenSessionsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
+    /// <summary>The latest session of each of the given agents that ever joined, open or ended.</summary>
+    Task<IReadOnlyList<SessionRecord>> GetLatestSessionsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
+    /// <summary>Specializations registered by the given agents.</summary>
+    Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Agents registered for a specialization with their open session, ordered alive first, then by
+    /// reported load (unknown last), then by agent id; paged by offset.
+    /// </summary>
+    Task<IReadOnlyList<RegistryMatch>> FindBySpecializationAsync(RegistryQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Every specialization of a cluster with counts of agents and alive agents.</summary>
+    Task<IReadOnlyList<SpecializationCount>> CountSpecializationsAsync(string cluster, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A key by id.</summary>
+    Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken);
+
+    /// <summary>Keys ordered by id, of one cluster or (null) all, after <paramref name="afterKeyId"/>.</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string? cluster, string? afterKeyId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Audit entries newest first, of one cluster or (null) all, before <paramref name="beforeId"/>.</summary>
+    Task<IReadOnlyList<AuditRecord>> ListAuditAsync(string? cluster, long? beforeId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Events with a revision above <paramref name="afterRevision"/>, oldest first.</summary>
+    Task<IReadOnlyList<MeshEventRecord>> ListEventsAsync(string? cluster, long afterRevision, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Counts of open sessions by status at <paramref name="now"/>, for metrics.</summary>
+    Task<IReadOnlyDictionary<SessionStatus, long>> CountSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}

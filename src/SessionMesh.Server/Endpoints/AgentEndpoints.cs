@@ -1,0 +1,35 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using SessionMesh.Contracts;
+using SessionMesh.Server.Auth;
+using SessionMesh.Mesh;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>Agent reads: one agent, the list, a sub-tree.</summary>
+internal static class AgentEndpoints
+{
+    public static RouteGroupBuilder MapAgents(this RouteGroupBuilder api)
+    {
+        var agents = api.MapGroup("/agents").WithTags("Agents");
+        agents.MapGet("/", List).WithSummary("Agents ordered by id.");
+        agents.MapGet("/{agent_id}", Get).WithSummary("An agent with its open session, specializations and children.");
+        agents.MapGet("/{agent_id}/tree", Tree).WithSummary("The agent and its descendants.");
+        return api;
+    }
+
+    internal sealed record ListQuery([property: FromQuery(Name = "parent_id")] string? ParentId, string? Cluster, int? Limit, string? Cursor);
+
+    private static async Task<Ok<Page<AgentView>>> List([AsParameters] ListQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.ListAgentsAsync(user.Caller(), query.Cluster, query.ParentId, query.Limit, query.Cursor, cancellationToken));
+
+    private static async Task<Ok<AgentView>> Get([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.GetAgentAsync(user.Caller(), agentId, cluster, cancellationToken));
+
+    private static async Task<Ok<AgentTreeNode>> Tree([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.GetTreeAsync(user.Caller(), agentId, cluster, cancellationToken));
+}

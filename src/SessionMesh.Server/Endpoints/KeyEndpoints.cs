@@ -1,0 +1,46 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using SessionMesh.Contracts;
+using SessionMesh.Mesh;
+using SessionMesh.Server.Auth;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>Session keys and the audit log.</summary>
+internal static class KeyEndpoints
+{
+    public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
+    {
+        var keys = api.MapGroup("/keys").WithTags("Keys");
+        keys.MapPost("/", Create).WithSummary("Mint a key (its secret is shown once), or rotate one with session_key.");
+        keys.MapGet("/", List).WithSummary("Keys, never their secrets.");
+        keys.MapGet("/self", Self).WithSummary("The calling key.");
+        keys.MapDelete("/{key_id}", Revoke).WithSummary("Revoke a key.");
+        api.MapGet("/audit", Audit).WithTags("Audit").WithSummary("Who (key_id) did what mutating call, when, with what outcome; newest first.");
+        return api;
+    }
+
+    internal sealed record PageQuery(string? Cluster, int? Limit, string? Cursor);
+
+    private static async Task<Created<CreatedKeyView>> Create(CreateKeyRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    {
+        var key = await mesh.CreateKeyAsync(user.Caller(), request, cancellationToken);
+        return TypedResults.Created($"/api/session-mesh/keys/{key.KeyId}", key);
+    }
+
+    private static async Task<Ok<Page<KeyView>>> List([AsParameters] PageQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.ListKeysAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
+
+    private static async Task<Ok<KeyView>> Self(ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.GetSelfAsync(user.Caller(), cancellationToken));
+
+    private static async Task<Ok<KeyView>> Revoke([FromRoute(Name = "key_id")] string keyId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.RevokeKeyAsync(user.Caller(), keyId, cancellationToken));
+
+    private static async Task<Ok<Page<AuditView>>> Audit([AsParameters] PageQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.ListAuditAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
+}

@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using SessionMesh.Contracts;
+using SessionMesh.Mesh;
+using SessionMesh.Server.Auth;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>The specialization registry.</summary>
+internal static class RegistryEndpoints
+{
+    public static RouteGroupBuilder MapRegistry(this RouteGroupBuilder api)
+    {
+        var registry = api.MapGroup("/registry").WithTags("Registry");
+        registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created, 200 when it existed).");
+        registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first.");
+        registry.MapGet("/specializations", Summarize).WithSummary("Every specialization with counts of agents and alive agents.");
+        registry.MapDelete("/{agent_id}/{specialization}", Unregister).WithSummary("Remove a registration.");
+        return api;
+    }
+
+    internal sealed record FindQuery(string? Specialization, bool? Alive, string? Cluster, int? Limit, string? Cursor);
+
+    private static async Task<Results<Created<RegistryEntry>, Ok<RegistryEntry>>> Register(RegisterRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    {
+        var (entry, created) = await mesh.RegisterAsync(user.Caller(), request, cancellationToken);
+        return created
+            ? TypedResults.Created($"/api/session-mesh/agents/{entry.AgentId}", entry)
+            : TypedResults.Ok(entry);
+    }
+
+    private static async Task<Ok<Page<RegistryEntry>>> Find([AsParameters] FindQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken));
+
+    private static async Task<Ok<Page<SpecializationSummary>>> Summarize(string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.SummarizeAsync(user.Caller(), cluster, cancellationToken));
+
+    private static async Task<Ok<UnregisterResponse>> Unregister([FromRoute(Name = "agent_id")] string agentId, string specialization, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.UnregisterAsync(user.Caller(), agentId, specialization, cluster, cancellationToken));
+}

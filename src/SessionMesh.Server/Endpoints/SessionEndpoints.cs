@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using SessionMesh.Contracts;
+using SessionMesh.Mesh;
+using SessionMesh.Server.Auth;
+using SessionMesh.Server.Observability;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>Sessions: join, heartbeat, leave, read, and <c>GET /alive</c>.</summary>
+internal static class SessionEndpoints
+{
+    public static RouteGroupBuilder MapSessions(this RouteGroupBuilder api)
+    {
+        api.MapGet("/alive", ListAlive).WithTags("Sessions").WithSummary("Sessions by status filter (default alive).");
+        var sessions = api.MapGroup("/sessions").WithTags("Sessions");
+        sessions.MapPost("/", Join).WithSummary("An agent joins: a new session with a TTL.");
+        sessions.MapGet("/{session_id}", Get).WithSummary("A session, open or ended.");
+        sessions.MapPost("/{session_id}/heartbeat", Heartbeat).WithSummary("Renew the lease; 410 once the session has ended.");
+        sessions.MapDelete("/{session_id}", Leave).WithSummary("The agent leaves.");
+        return api;
+    }
+
+    internal sealed record AliveQuery(
+        string? Filter,
+        string? Specialization,
+        [property: FromQuery(Name = "label")] string[]? Label,
+        [property: FromQuery(Name = "parent_id")] string? ParentId,
+        [property: FromQuery(Name = "agent_id")] string? AgentId,
+        string? Cluster,
+        int? Limit,
+        string? Cursor);
+
+    private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.ListSessionsAsync(user.Caller(), new SessionListRequest(query.Filter, query.Specialization, query.Label, query.ParentId, query.AgentId, query.Cluster, query.Limit, query.Cursor), cancellationToken));
+
+    private static async Task<Created<SessionView>> Join(JoinRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    {
+        var session = await mesh.JoinAsync(user.Caller(), request, cancellationToken);
+        return TypedResults.Created($"/api/session-mesh/sessions/{session.SessionId}", session);
+    }
+
+    private static async Task<Ok<SessionView>> Get([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.GetSessionAsync(user.Caller(), sessionId, cancellationToken));
+
+    private static async Task<Ok<HeartbeatResponse>> Heartbeat([FromRoute(Name = "session_id")] string sessionId, HeartbeatRequest? request, ClaimsPrincipal user, MeshService mesh, MeshMetrics metrics, CancellationToken cancellationToken)
+    {
+        metrics.Heartbeat();
+        return TypedResults.Ok(await mesh.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
+    }
+
+    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await mesh.LeaveAsync(user.Caller(), sessionId, cancellationToken));
+}

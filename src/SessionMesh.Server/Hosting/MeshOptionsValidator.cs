@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using SessionMesh.Mesh;
+
+namespace SessionMesh.Server.Hosting;
+
+/// <summary>Refuses mesh settings that could not work, naming the setting.</summary>
+internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MeshOptions options)
+    {
+        var failures = new List<string>();
+        if (options.DefaultSessionTtl is < MeshLimits.MinTtl or > MeshLimits.MaxTtl)
+        {
+            failures.Add($"Mesh:DefaultSessionTtl must be between {MeshLimits.MinTtl} and {MeshLimits.MaxTtl}.");
+        }
+        if (options.MaxDepth < 0)
+        {
+            failures.Add("Mesh:MaxDepth cannot be negative.");
+        }
+        if (options.MaxChildren < 1)
+        {
+            failures.Add("Mesh:MaxChildren must be at least 1.");
+        }
+        if (options.DefaultKeyTtl < 1 || options.DefaultKeyTtl > options.MaxKeyTtl)
+        {
+            failures.Add("Mesh:DefaultKeyTtl must be between 1 and Mesh:MaxKeyTtl.");
+        }
+        if (options.SweepInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Mesh:SweepInterval must be positive.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

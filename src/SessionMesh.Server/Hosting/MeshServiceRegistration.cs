@@ -1,0 +1,164 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using SessionMesh.Contracts;
+using SessionMesh.Mesh;
+using SessionMesh.Security;
+using SessionMesh.Server.Auth;
+using SessionMesh.Server.Endpoints;
+using SessionMesh.Server.Observability;
+using SessionMesh.Store;
+using SessionMesh.Store.Sqlite;
+
+namespace SessionMesh.Server.Hosting;
+
+/// <summary>The server's services and pipeline, in one place.</summary>
+internal static class MeshServiceRegistration
+{
+    public static void AddSessionMesh(this WebApplicationBuilder builder, ServeSettings settings)
+    {
+        var services = builder.Services;
+        services.AddOptions<MeshServerOptions>().BindConfiguration(MeshServerOptions.Section).ValidateOnStart();
+        services.AddOptions<MeshOptions>().BindConfiguration(MeshOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MeshOptions>, MeshOptionsValidator>();
+        var serverOptions = builder.Configuration.GetSection(MeshServerOptions.Section).Get<MeshServerOptions>() ?? new MeshServerOptions();
+
+        builder.Logging.ClearProviders();
+        // Per-request framework logs drown the mesh's own; configuration (Logging:LogLevel) can raise them again.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        if (settings.JsonLogs || builder.Configuration["Logging:Format"] == "json")
+        {
+            builder.Logging.AddJsonConsole();
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        }
+
+        var urls = serverOptions.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        if (serverOptions.OperationsListen is { Length: > 0 } operations)
+        {
+            urls.Add(operations);
+        }
+        builder.WebHost.UseUrls([.. urls]);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IMeshStore>(sp => OpenStore(sp.GetRequiredService<IOptions<MeshServerOptions>>().Value));
+        services.TryAddSingleton(sp => new MeshService(sp.GetRequiredService<IMeshStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value));
+        services.TryAddSingleton<KeyAuthenticator>();
+        services.TryAddSingleton<MeshBootstrap>();
+        services.TryAddSingleton<MeshMetrics>();
+        services.TryAddSingleton<AuditWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        services.AddHostedService<LeaseSweeper>();
+
+        services.ConfigureHttpJsonOptions(o => MeshJson.ApplyTo(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<MeshExceptionHandler>();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddAuthentication(MeshKeyAuthentication.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, MeshKeyAuthentication>(MeshKeyAuthentication.SchemeName, null);
+        services.AddAuthorization();
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var partition = context.User.Identity is MeshIdentity identity ? identity.Caller.KeyId : "anonymous:" + context.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = serverOptions.RateLimitBurst,
+                    TokensPerPeriod = serverOptions.RateLimitPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Problems.WriteAsync(context.HttpContext, 429, "rate_limited", "Too many requests", $"This key sent too many requests; retry after {retryAfter} s.");
+            };
+        });
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(MeshMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
+    }
+
+    public static void UseSessionMesh(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<MeshServerOptions>>().Value;
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Request.Path.StartsWithSegments(ServerHost.ApiPrefix) && http.Response.ContentType is null)
+            {
+                var status = http.Response.StatusCode;
+                var (code, detail) = status switch
+                {
+                    404 => ("route_not_found", $"{http.Request.Method} {http.Request.Path} is not an endpoint of this API; see /openapi/v1.json."),
+                    405 => ("method_not_allowed", $"{http.Request.Path} does not take {http.Request.Method}; see /openapi/v1.json."),
+                    413 => ("payload_too_large", $"The request body is larger than the {options.MaxRequestBodySize} byte limit."),
+                    _ => ("http_" + status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)),
+                };
+                await Problems.WriteAsync(http, status, code, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail);
+            }
+        });
+        // Before routing: endpoint selection already filters on Content-Type.
+        app.UseMiddleware<JsonBodyMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseMiddleware<AuditMiddleware>();
+
+        var operationsHost = options.OperationsListen is { Length: > 0 } ops ? "*:" + new Uri(ops).Port : null;
+        if (options.OperationsEndpoints)
+        {
+            app.MapOperations(operationsHost);
+            var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+            if (operationsHost is not null)
+            {
+                metrics.RequireHost(operationsHost);
+            }
+        }
+        app.MapOpenApi();
+
+        var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization();
+        api.MapSessions().MapAgents().MapRegistry().MapKeys();
+    }
+
+    private static IMeshStore OpenStore(MeshServerOptions options)
+    {
+        var store = options.Store?.Trim();
+        if (string.IsNullOrEmpty(store))
+        {
+            return new SqliteMeshStore(Path.Combine(options.DataDir, "session-mesh.db"));
+        }
+        if (store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            return new SqliteMeshStore(store["sqlite:".Length..]);
+        }
+        if (store.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || store.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("The PostgreSQL store is not available in this build yet; use --store sqlite:PATH.");
+        }
+        return new SqliteMeshStore(store);
+    }
+}

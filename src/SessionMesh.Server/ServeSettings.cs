@@ -1,0 +1,20 @@
+namespace SessionMesh.Server;
+
+/// <summary>What <c>session-mesh serve</c> was asked for on its command line; null means "from configuration".</summary>
+public sealed record ServeSettings
+{
+    /// <summary>Address to listen on, e.g. <c>http://127.0.0.1:7780</c>; port 0 picks a free one.</summary>
+    public string? Listen { get; init; }
+    /// <summary><c>sqlite:./session-mesh.db</c>, a file path, or a PostgreSQL connection string.</summary>
+    public string? Store { get; init; }
+    /// <summary>Directory for the database file and the generated root key.</summary>
+    public string? DataDir { get; init; }
+    /// <summary>Console logs as JSON lines.</summary>
+    public bool JsonLogs { get; init; }
+    /// <summary>Sandbox mode: in-memory store, printed root key, fault injection.</summary>
+    public bool Sandbox { get; init; }
+    /// <summary>Fault injection rates for sandbox mode, e.g. <c>5xx=0.1,latency=20ms-200ms</c>.</summary>
+    public string? Faults { get; init; }
+    /// <summary>Extra configuration arguments (<c>--Section:Key=value</c>) passed to the host.</summary>
+    public IReadOnlyList<string> ConfigurationArgs { get; init; } = [];
+}

@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SessionMesh.Server.Hosting;
+
+namespace SessionMesh.Server;
+
+/// <summary>Builds and runs the mesh server; the entry point of <c>session-mesh serve</c> and of the tests.</summary>
+public static class ServerHost
+{
+    /// <summary>The path every API endpoint sits under.</summary>
+    public const string ApiPrefix = "/api/session-mesh";
+
+    /// <summary>Builds, starts and runs the server until shutdown; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(ServeSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        WebApplication app;
+        try
+        {
+            app = Build(settings);
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"session-mesh: {ex.Message}");
+            return 1;
+        }
+        await using (app)
+        {
+            var started = await StartAsync(app, cancellationToken);
+            await Console.Out.WriteLineAsync($"session-mesh listening on {string.Join(", ", started.Addresses)}");
+            if (started.GeneratedRootKey is not null)
+            {
+                await Console.Out.WriteLineAsync($"Root key (shown once; also written to {started.RootKeyPath}):");
+                await Console.Out.WriteLineAsync(started.GeneratedRootKey);
+                await Console.Out.WriteLineAsync($"  export SESSION_API_KEY={started.GeneratedRootKey}");
+            }
+            await Console.Out.FlushAsync(cancellationToken);
+            await app.WaitForShutdownAsync(cancellationToken);
+        }
+        return 0;
+    }
+
+    /// <summary>Builds the application without starting it; <paramref name="configure"/> lets tests replace services.</summary>
+    public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. settings.ConfigurationArgs] });
+        builder.Configuration.AddEnvironmentVariables("SESSION_MESH_");
+        builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, builder.Configuration));
+        builder.AddSessionMesh(settings);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.UseSessionMesh();
+        return app;
+    }
+
+    /// <summary>Runs the start-up work (migrations, lease extension, root key), then starts listening.</summary>
+    public static async Task<StartedServer> StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var bootstrap = app.Services.GetRequiredService<MeshBootstrap>();
+        await bootstrap.RunAsync(cancellationToken);
+        await app.StartAsync(cancellationToken);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        return new StartedServer(addresses, bootstrap.GeneratedRootKey, bootstrap.RootKeyPath);
+    }
+
+    private static Dictionary<string, string?> CommandLineOverrides(ServeSettings settings, IConfiguration configuration)
+    {
+        var overrides = new Dictionary<string, string?>();
+        void Set(string key, string? flag, string envKey)
+        {
+            if ((flag ?? configuration[envKey]) is { Length: > 0 } value)
+            {
+                overrides[$"{MeshServerOptions.Section}:{key}"] = value;
+            }
+        }
+        Set(nameof(MeshServerOptions.Listen), settings.Listen, "LISTEN");
+        Set(nameof(MeshServerOptions.Store), settings.Store, "STORE");
+        Set(nameof(MeshServerOptions.DataDir), settings.DataDir, "DATA_DIR");
+        if (settings.Sandbox)
+        {
+            overrides[$"{MeshServerOptions.Section}:DataDir"] = Path.Combine(Path.GetTempPath(), "session-mesh-sandbox-" + Guid.NewGuid().ToString("N"));
+            overrides[$"{MeshServerOptions.Section}:Store"] = null;
+            if (settings.Listen is null)
+            {
+                overrides[$"{MeshServerOptions.Section}:Listen"] = "http://127.0.0.1:0";
+            }
+        }
+        return overrides;
+    }
+}
+
+/// <summary>A running server: where it listens and, on a first start, the root key it generated.</summary>
+public sealed record StartedServer(IReadOnlyList<string> Addresses, string? GeneratedRootKey, string RootKeyPath);

@@ -1,0 +1,121 @@
+namespace SessionMesh.Store.Sqlite;
+
+/// <summary>
+/// The schema, as an ordered list of scripts. Each runs once, in its own transaction, and is
+/// recorded in <c>schema_migrations</c>. Never edit a shipped script: append a new version.
+/// </summary>
+/// <remarks>
+/// Conventions: times are INTEGER unix milliseconds (UTC), booleans INTEGER 0/1, labels and tags
+/// JSON text, scopes the integer flags value. Expressions over a TTL multiply it by 1000.
+/// </remarks>
+internal static class Migrations
+{
+    /// <summary>One schema step.</summary>
+    internal sealed record Migration(int Version, string Name, string Sql);
+
+    /// <summary>Every migration, in version order.</summary>
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "initial", V1Initial),
+    ];
+
+    /// <summary>Created outside the versioned list, since it records the list.</summary>
+    public const string CreateHistoryTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        );
+        """;
+
+    private const string V1Initial = """
+        CREATE TABLE agents (
+            cluster    TEXT NOT NULL,
+            agent_id   TEXT NOT NULL,
+            parent_id  TEXT,
+            labels     TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        ) WITHOUT ROWID;
+        -- Children of an agent (topology, cascade kill, spawn limits, orphan detection).
+        CREATE INDEX ix_agents_parent ON agents (cluster, parent_id, agent_id) WHERE parent_id IS NOT NULL;
+
+        CREATE TABLE sessions (
+            session_id     TEXT PRIMARY KEY NOT NULL,
+            cluster        TEXT NOT NULL,
+            agent_id       TEXT NOT NULL,
+            ttl            INTEGER NOT NULL,
+            started_at     INTEGER NOT NULL,
+            last_seen      INTEGER NOT NULL,
+            expires_at     INTEGER NOT NULL,
+            load           REAL,
+            idle           INTEGER NOT NULL DEFAULT 0,
+            max_runtime    INTEGER,
+            end_status     TEXT CHECK (end_status IS NULL OR end_status IN ('expired', 'left', 'killed', 'superseded')),
+            ended_at       INTEGER,
+            end_reason     TEXT,
+            stale_notified INTEGER NOT NULL DEFAULT 0
+        );
+        -- The open session of an agent; unique, so a second open lease of one agent cannot exist.
+        CREATE UNIQUE INDEX ux_sessions_open_agent ON sessions (cluster, agent_id) WHERE end_status IS NULL;
+        -- Sessions of a cluster in keyset order.
+        CREATE INDEX ix_sessions_cluster ON sessions (cluster, session_id);
+        -- Latest session of an agent.
+        CREATE INDEX ix_sessions_agent ON sessions (cluster, agent_id, started_at);
+        -- The expiry sweep.
+        CREATE INDEX ix_sessions_open_expires ON sessions (expires_at) WHERE end_status IS NULL;
+
+        CREATE TABLE specializations (
+            cluster       TEXT NOT NULL,
+            agent_id      TEXT NOT NULL,
+            name          TEXT NOT NULL,
+            description   TEXT,
+            tags          TEXT NOT NULL DEFAULT '[]',
+            version       TEXT,
+            registered_at INTEGER NOT NULL,
+            PRIMARY KEY (cluster, agent_id, name)
+        ) WITHOUT ROWID;
+        -- Registry look-ups by specialization name.
+        CREATE INDEX ix_specializations_name ON specializations (cluster, name, agent_id);
+
+        CREATE TABLE api_keys (
+            key_id       TEXT PRIMARY KEY NOT NULL,
+            secret_hash  BLOB NOT NULL,
+            cluster      TEXT NOT NULL,
+            scopes       INTEGER NOT NULL,
+            agent_id     TEXT,
+            name         TEXT,
+            created_at   INTEGER NOT NULL,
+            expires_at   INTEGER,
+            revoked_at   INTEGER,
+            created_by   TEXT,
+            rotated_from TEXT
+        );
+        CREATE INDEX ix_api_keys_cluster ON api_keys (cluster, key_id);
+
+        -- AUTOINCREMENT: a revision is never reused, even after old events are deleted.
+        CREATE TABLE events (
+            revision   INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster    TEXT NOT NULL,
+            type       TEXT NOT NULL,
+            at         INTEGER NOT NULL,
+            agent_id   TEXT,
+            session_id TEXT,
+            data       TEXT
+        );
+        CREATE INDEX ix_events_cluster ON events (cluster, revision);
+
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY AUTOINCREMENT,
+            at       INTEGER NOT NULL,
+            key_id   TEXT NOT NULL,
+            cluster  TEXT NOT NULL,
+            method   TEXT NOT NULL,
+            path     TEXT NOT NULL,
+            status   INTEGER NOT NULL,
+            code     TEXT
+        );
+        CREATE INDEX ix_audit_log_cluster ON audit_log (cluster, id);
+        """;
+}

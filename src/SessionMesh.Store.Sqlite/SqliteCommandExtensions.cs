@@ -1,0 +1,60 @@
+using Microsoft.Data.Sqlite;
+
+namespace SessionMesh.Store.Sqlite;
+
+/// <summary>
+/// Typed parameter binding and result reading. The typed overloads exist so that a
+/// <see cref="DateTimeOffset"/> can never reach SQLite as text: times are always unix milliseconds.
+/// </summary>
+internal static class SqliteCommandExtensions
+{
+    public static SqliteCommand Bind(this SqliteCommand command, string name, string? value) => Add(command, name, value);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, long value) => Add(command, name, value);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, long? value) => Add(command, name, value);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, double? value) => Add(command, name, value);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, bool value) => Add(command, name, value ? 1L : 0L);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, bool? value) => Add(command, name, value is { } v ? (v ? 1L : 0L) : null);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, byte[] value) => Add(command, name, value);
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, DateTimeOffset value) => Add(command, name, SqliteRows.ToDb(value));
+
+    public static SqliteCommand Bind(this SqliteCommand command, string name, DateTimeOffset? value) => Add(command, name, value is { } v ? SqliteRows.ToDb(v) : null);
+
+    public static async Task<List<T>> ListAsync<T>(this SqliteCommand command, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(map(reader));
+        }
+        return items;
+    }
+
+    public static async Task<T?> FirstOrDefaultAsync<T>(this SqliteCommand command, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+        where T : class
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+    }
+
+    public static async Task<long> ScalarInt64Async(this SqliteCommand command, CancellationToken cancellationToken) =>
+        await command.ExecuteScalarAsync(cancellationToken) switch
+        {
+            long value => value,
+            null or DBNull => 0,
+            var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+    private static SqliteCommand Add(SqliteCommand command, string name, object? value)
+    {
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+}

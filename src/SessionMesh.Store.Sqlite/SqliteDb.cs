@@ -1,0 +1,18 @@
+using Microsoft.Data.Sqlite;
+
+namespace SessionMesh.Store.Sqlite;
+
+/// <summary>
+/// A connection and, inside a write, its transaction: Microsoft.Data.Sqlite requires every command
+/// on a connection with an open transaction to name it, so the two travel together.
+/// </summary>
+internal readonly record struct SqliteDb(SqliteConnection Connection, SqliteTransaction? Transaction)
+{
+    public SqliteCommand Command(string sql)
+    {
+        var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        return command;
+    }
+}

@@ -1,0 +1,64 @@
+using SessionMesh.Model;
+using static SessionMesh.Store.Sqlite.SqliteRows;
+
+namespace SessionMesh.Store.Sqlite;
+
+public sealed partial class SqliteMeshStore
+{
+    private const string SelectKeyById = $"SELECT {KeyColumns} FROM api_keys WHERE api_keys.key_id = @key_id";
+
+    private const string SelectKeysPage = $"""
+        SELECT {KeyColumns} FROM api_keys
+        WHERE api_keys.key_id > @after
+        ORDER BY api_keys.key_id
+        LIMIT @limit
+        """;
+
+    private const string SelectClusterKeysPage = $"""
+        SELECT {KeyColumns} FROM api_keys
+        WHERE api_keys.cluster = @cluster AND api_keys.key_id > @after
+        ORDER BY api_keys.key_id
+        LIMIT @limit
+        """;
+
+    private const string UpsertKeySql = """
+        INSERT INTO api_keys (key_id, secret_hash, cluster, scopes, agent_id, name, created_at, expires_at, revoked_at,
+                              created_by, rotated_from)
+        VALUES (@key_id, @secret_hash, @cluster, @scopes, @agent_id, @name, @created_at, @expires_at, @revoked_at,
+                @created_by, @rotated_from)
+        ON CONFLICT (key_id) DO UPDATE
+        SET secret_hash = excluded.secret_hash, cluster = excluded.cluster, scopes = excluded.scopes,
+            agent_id = excluded.agent_id, name = excluded.name, created_at = excluded.created_at,
+            expires_at = excluded.expires_at, revoked_at = excluded.revoked_at, created_by = excluded.created_by,
+            rotated_from = excluded.rotated_from
+        """;
+
+    /// <inheritdoc />
+    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken) =>
+        ReadAsync(db => SelectKeyAsync(db, keyId, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string? cluster, string? afterKeyId, int limit, CancellationToken cancellationToken) =>
+        await ReadAsync(async db =>
+        {
+            await using var command = db.Command(cluster is null ? SelectKeysPage : SelectClusterKeysPage)
+                .Bind("@cluster", cluster).Bind("@after", afterKeyId ?? "").Bind("@limit", Math.Max(0, limit));
+            return await command.ListAsync(ReadKey, cancellationToken);
+        }, cancellationToken);
+
+    internal static async Task<ApiKeyRecord?> SelectKeyAsync(SqliteDb db, string keyId, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectKeyById).Bind("@key_id", keyId);
+        return await command.FirstOrDefaultAsync(ReadKey, cancellationToken);
+    }
+
+    internal static async Task UpsertKeyAsync(SqliteDb db, ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(UpsertKeySql)
+            .Bind("@key_id", key.KeyId).Bind("@secret_hash", key.SecretHash).Bind("@cluster", key.Cluster)
+            .Bind("@scopes", (long)key.Scopes).Bind("@agent_id", key.AgentId).Bind("@name", key.Name)
+            .Bind("@created_at", key.CreatedAt).Bind("@expires_at", key.ExpiresAt).Bind("@revoked_at", key.RevokedAt)
+            .Bind("@created_by", key.CreatedBy).Bind("@rotated_from", key.RotatedFrom);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,249 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SessionMesh.Model;
+using static SessionMesh.Store.Sqlite.SqliteRows;
+
+namespace SessionMesh.Store.Sqlite;
+
+public sealed partial class SqliteMeshStore
+{
+    private const string SelectSessionById = $"SELECT {SessionColumns} FROM sessions WHERE sessions.session_id = @session_id";
+
+    private const string RenewSession = $"""
+        UPDATE sessions
+        SET last_seen = @now,
+            expires_at = @now + ttl * 1000,
+            load = COALESCE(@load, load),
+            idle = COALESCE(@idle, idle),
+            stale_notified = 0
+        WHERE session_id = @session_id AND end_status IS NULL AND @now <= expires_at + ttl * 1000
+        RETURNING {SessionColumns}
+        """;
+
+    private const string SelectOpenSessionsOfAgents = $"""
+        SELECT {SessionColumns} FROM sessions
+        WHERE sessions.cluster = @cluster AND sessions.end_status IS NULL
+          AND sessions.agent_id IN (SELECT value FROM json_each(@agent_ids))
+        ORDER BY sessions.agent_id
+        """;
+
+    // An open session is the latest even if an ended one somehow started later.
+    private const string SelectLatestSessionsOfAgents = $"""
+        SELECT {SessionColumns} FROM sessions
+        WHERE sessions.cluster = @cluster
+          AND sessions.agent_id IN (SELECT value FROM json_each(@agent_ids))
+          AND sessions.session_id = (
+            SELECT l.session_id FROM sessions l
+            WHERE l.cluster = sessions.cluster AND l.agent_id = sessions.agent_id
+            ORDER BY l.end_status IS NULL DESC, l.started_at DESC, l.session_id DESC
+            LIMIT 1)
+        ORDER BY sessions.agent_id
+        """;
+
+    private const string CountOpenSessionsByStatus = """
+        SELECT
+            COUNT(CASE WHEN @now <= expires_at AND idle = 0 THEN 1 END),
+            COUNT(CASE WHEN @now <= expires_at AND idle <> 0 THEN 1 END),
+            COUNT(CASE WHEN @now > expires_at AND @now <= expires_at + ttl * 1000 THEN 1 END),
+            COUNT(CASE WHEN @now > expires_at + ttl * 1000 THEN 1 END)
+        FROM sessions
+        WHERE end_status IS NULL
+        """;
+
+    private const string SelectOpenSessionOfAgent = $"""
+        SELECT {SessionColumns} FROM sessions
+        WHERE sessions.cluster = @cluster AND sessions.agent_id = @agent_id AND sessions.end_status IS NULL
+        """;
+
+    private const string InsertSessionSql = """
+        INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
+                              max_runtime, end_status, ended_at, end_reason, stale_notified)
+        VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
+                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified)
+        """;
+
+    private const string UpdateSessionSql = """
+        UPDATE sessions
+        SET ttl = @ttl, last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle,
+            max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
+            stale_notified = @stale_notified
+        WHERE session_id = @session_id
+        """;
+
+    private const string CountLiveChildrenSql = $"""
+        SELECT COUNT(DISTINCT a.agent_id)
+        FROM agents a JOIN sessions ON sessions.cluster = a.cluster AND sessions.agent_id = a.agent_id
+        WHERE a.cluster = @cluster AND a.parent_id = @parent_id AND {SessionStatusSql.Live}
+        """;
+
+    private const string SelectLapsedSessions = $"""
+        SELECT {SessionColumns} FROM sessions
+        WHERE sessions.end_status IS NULL AND sessions.expires_at < @now
+        ORDER BY sessions.expires_at, sessions.session_id
+        LIMIT @limit
+        """;
+
+    // A lease that is extended starts a new lapse, so its stale event may be sent again.
+    private const string ExtendOpenLeasesSql = """
+        UPDATE sessions
+        SET expires_at = @now + ttl * 1000, stale_notified = 0
+        WHERE end_status IS NULL AND expires_at < @now + ttl * 1000
+        """;
+
+    /// <inheritdoc />
+    public async Task<(SessionRecord? Session, bool Renewed)> RenewSessionAsync(
+        string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var db = new SqliteDb(await GetHeartbeatWriterAsync(cancellationToken), null);
+            await using (var renew = db.Command(RenewSession))
+            {
+                renew.Bind("@session_id", sessionId).Bind("@now", now).Bind("@load", load).Bind("@idle", idle);
+                if (await renew.FirstOrDefaultAsync(ReadSession, cancellationToken) is { } renewed)
+                {
+                    return (renewed, true);
+                }
+            }
+            return (await SelectSessionAsync(db, sessionId, cancellationToken), false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        ReadAsync(db => SelectSessionAsync(db, sessionId, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionRecord>> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return await ReadAsync(async db =>
+        {
+            await using var command = db.Command(BuildSessionQuery(query));
+            command.Bind("@cluster", query.Cluster).Bind("@now", query.Now).Bind("@limit", Math.Max(0, query.Limit))
+                .Bind("@after", query.AfterSessionId).Bind("@agent_id", query.AgentId)
+                .Bind("@specialization", query.Specialization).Bind("@parent_id", query.ParentId);
+            LabelSelectorSql.Bind(command, query.Labels);
+            return await command.ListAsync(ReadSession, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionRecord>> GetOpenSessionsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken) =>
+        agentIds.Count == 0 ? [] : await ReadAsync(async db =>
+        {
+            await using var command = db.Command(SelectOpenSessionsOfAgents)
+                .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
+            return await command.ListAsync(ReadSession, cancellationToken);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionRecord>> GetLatestSessionsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken) =>
+        agentIds.Count == 0 ? [] : await ReadAsync(async db =>
+        {
+            await using var command = db.Command(SelectLatestSessionsOfAgents)
+                .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
+            return await command.ListAsync(ReadSession, cancellationToken);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<SessionStatus, long>> CountSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<SessionStatus, long>>(async db =>
+        {
+            await using var command = db.Command(CountOpenSessionsByStatus).Bind("@now", now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new Dictionary<SessionStatus, long>
+            {
+                [SessionStatus.Active] = reader.GetInt64(0),
+                [SessionStatus.Idle] = reader.GetInt64(1),
+                [SessionStatus.Stale] = reader.GetInt64(2),
+                [SessionStatus.Expired] = reader.GetInt64(3),
+            };
+        }, cancellationToken);
+
+    internal static async Task<SessionRecord?> SelectSessionAsync(SqliteDb db, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectSessionById).Bind("@session_id", sessionId);
+        return await command.FirstOrDefaultAsync(ReadSession, cancellationToken);
+    }
+
+    internal static async Task<SessionRecord?> SelectOpenSessionAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectOpenSessionOfAgent).Bind("@cluster", cluster).Bind("@agent_id", agentId);
+        return await command.FirstOrDefaultAsync(ReadSession, cancellationToken);
+    }
+
+    internal static async Task InsertSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken)
+    {
+        await using var command = BindSession(db.Command(InsertSessionSql), session)
+            .Bind("@cluster", session.Cluster).Bind("@agent_id", session.AgentId).Bind("@started_at", session.StartedAt);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task UpdateSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken)
+    {
+        await using var command = BindSession(db.Command(UpdateSessionSql), session);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task<int> CountLiveChildrenAsync(SqliteDb db, string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(CountLiveChildrenSql).Bind("@cluster", cluster).Bind("@parent_id", parentId).Bind("@now", now);
+        return (int)await command.ScalarInt64Async(cancellationToken);
+    }
+
+    internal static async Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectLapsedSessions).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
+        return await command.ListAsync(ReadSession, cancellationToken);
+    }
+
+    internal static async Task<int> ExtendOpenLeasesAsync(SqliteDb db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(ExtendOpenLeasesSql).Bind("@now", now);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Binds the mutable fields, shared by insert and update.</summary>
+    private static SqliteCommand BindSession(SqliteCommand command, SessionRecord session) =>
+        command.Bind("@session_id", session.SessionId).Bind("@ttl", session.Ttl).Bind("@last_seen", session.LastSeen)
+            .Bind("@expires_at", session.ExpiresAt).Bind("@load", session.Load).Bind("@idle", session.Idle)
+            .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)
+            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified);
+
+    private static string BuildSessionQuery(SessionQuery query)
+    {
+        var sql = new StringBuilder($"SELECT {SessionColumns} FROM sessions WHERE sessions.cluster = @cluster AND ")
+            .Append(SessionStatusSql.For(query.Filter));
+        if (query.AfterSessionId is not null)
+        {
+            sql.Append(" AND sessions.session_id > @after");
+        }
+        if (query.AgentId is not null)
+        {
+            sql.Append(" AND sessions.agent_id = @agent_id");
+        }
+        if (query.Specialization is not null)
+        {
+            sql.Append(" AND EXISTS (SELECT 1 FROM specializations sp WHERE sp.cluster = sessions.cluster")
+                .Append(" AND sp.agent_id = sessions.agent_id AND sp.name = @specialization)");
+        }
+        if (query.ParentId is not null || query.Labels is { Count: > 0 })
+        {
+            sql.Append(" AND EXISTS (SELECT 1 FROM agents a WHERE a.cluster = sessions.cluster AND a.agent_id = sessions.agent_id");
+            if (query.ParentId is not null)
+            {
+                sql.Append(" AND a.parent_id = @parent_id");
+            }
+            LabelSelectorSql.Append(sql, "a.labels", query.Labels);
+            sql.Append(')');
+        }
+        return sql.Append(" ORDER BY sessions.session_id LIMIT @limit").ToString();
+    }
+}

@@ -1,0 +1,241 @@
+using Microsoft.Data.Sqlite;
+
+namespace SessionMesh.Store.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. Writers are serialised in-process by one
+/// semaphore over long-lived writer connections, so SQLite never has to arbitrate (no SQLITE_BUSY
+/// spinning); reads use short-lived pooled connections, which WAL lets run alongside the writer.
+/// Ordinary writes commit with <c>synchronous=FULL</c>, so a write is on disk before
+/// <see cref="IMeshWriteTransaction.CommitAsync"/> returns; heartbeats use their own connection with
+/// <c>synchronous=NORMAL</c> (durable at the next checkpoint or FULL commit, never corrupt).
+/// </summary>
+public sealed partial class SqliteMeshStore : IMeshStore
+{
+    /// <summary>The database file name used when only a data directory is configured.</summary>
+    public static string DefaultFileName => "session-mesh.db";
+
+    private const string WriterPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+    private const string HeartbeatPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
+    private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
+
+    private readonly string _writerConnectionString;
+    private readonly string _readerConnectionString;
+    // Never disposed: a transaction disposed after the store still releases it, and a SemaphoreSlim
+    // whose wait handle is never asked for holds nothing to free.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SqliteConnection? _writer;
+    private SqliteConnection? _heartbeatWriter;
+    private bool _disposed;
+
+    /// <summary>Opens (lazily) the store in <paramref name="dataSource"/>.</summary>
+    /// <param name="dataSource">
+    /// A database file path, created with its parent directory when missing, or a full
+    /// Microsoft.Data.Sqlite connection string (<c>Data Source=...;...</c>). In-memory databases are
+    /// not supported: every connection would see a different one.
+    /// </param>
+    public SqliteMeshStore(string dataSource)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataSource);
+        var builder = ParseDataSource(dataSource);
+        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")
+        {
+            throw new ArgumentException("The SQLite store needs a database file, not an in-memory database.", nameof(dataSource));
+        }
+        builder.DataSource = Path.GetFullPath(builder.DataSource);
+        if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        FilePath = builder.DataSource;
+
+        // Writer connections live as long as the store; keeping them out of the pool keeps their
+        // per-connection pragmas (synchronous) away from readers.
+        builder.Mode = SqliteOpenMode.ReadWriteCreate;
+        builder.Pooling = false;
+        _writerConnectionString = builder.ToString();
+
+        builder.Mode = SqliteOpenMode.ReadWrite;
+        builder.Pooling = true;
+        _readerConnectionString = builder.ToString();
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string FilePath { get; }
+
+    /// <inheritdoc />
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var connection = await GetWriterAsync(cancellationToken);
+            await MigrationRunner.RunAsync(connection, cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenReaderAsync(cancellationToken);
+            await using var command = new SqliteDb(connection, null).Command("SELECT 1");
+            return await command.ScalarInt64Async(cancellationToken) == 1;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var connection = await GetWriterAsync(cancellationToken);
+            // deferred: false issues BEGIN IMMEDIATE, taking the database's write lock up front.
+            var transaction = connection.BeginTransaction(deferred: false);
+            return new SqliteWriteTransaction(this, new SqliteDb(connection, transaction));
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        // Let a write in flight finish before its connection goes away.
+        await _writeLock.WaitAsync();
+        try
+        {
+            _disposed = true;
+            await CloseWritersAsync();
+            using var reader = new SqliteConnection(_readerConnectionString);
+            SqliteConnection.ClearPool(reader);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Ends a write transaction: called once by <see cref="SqliteWriteTransaction"/> when disposed.</summary>
+    /// <param name="connectionBroken">True when rolling back failed, so the writer must be reopened.</param>
+    internal async ValueTask EndWriteAsync(bool connectionBroken)
+    {
+        try
+        {
+            if (connectionBroken)
+            {
+                await CloseWritersAsync();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteDb, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        return await read(new SqliteDb(connection, null));
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_readerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new SqliteDb(connection, null).Command(ReaderPragmas);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The writer for transactions; call only while holding the write lock.</summary>
+    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _writer ??= await OpenWriterAsync(WriterPragmas, cancellationToken);
+    }
+
+    /// <summary>The writer for heartbeats; call only while holding the write lock.</summary>
+    private async Task<SqliteConnection> GetHeartbeatWriterAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _heartbeatWriter ??= await OpenWriterAsync(HeartbeatPragmas, cancellationToken);
+    }
+
+    private async Task<SqliteConnection> OpenWriterAsync(string pragmas, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new SqliteDb(connection, null).Command(pragmas);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async ValueTask CloseWritersAsync()
+    {
+        if (_writer is { } writer)
+        {
+            _writer = null;
+            await writer.DisposeAsync();
+        }
+        if (_heartbeatWriter is { } heartbeatWriter)
+        {
+            _heartbeatWriter = null;
+            await heartbeatWriter.DisposeAsync();
+        }
+    }
+
+    private static SqliteConnectionStringBuilder ParseDataSource(string dataSource)
+    {
+        if (dataSource.Contains('=', StringComparison.Ordinal))
+        {
+            try
+            {
+                var builder = new SqliteConnectionStringBuilder(dataSource);
+                if (!string.IsNullOrEmpty(builder.DataSource))
+                {
+                    return builder;
+                }
+            }
+            catch (ArgumentException)
+            {
+                // Not a connection string: a path that happens to contain '='.
+            }
+        }
+        return new SqliteConnectionStringBuilder { DataSource = dataSource };
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: builds, runs every test, and prints "N passed, N failed" from the TRX results.
+# Usage: ./test.sh [extra arguments for the test runner, e.g. --filter-class "*Store*"]
+set -uo pipefail
+cd "$(dirname "$0")"
+
+results=$(mktemp -d "${TMPDIR:-/tmp}/session-mesh-results.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+
+dotnet test --project tests/SessionMesh.Tests --report-trx --results-directory "$results" "$@"
+status=$?
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # The run broke before or outside a test (build error, crash): count it as a failure.
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,107 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using SessionMesh.Mesh;
+using SessionMesh.Server;
+
+namespace SessionMesh.Tests.Infrastructure;
+
+/// <summary>
+/// A real mesh server for a test: Kestrel on a free loopback port, a SQLite file in its own temp
+/// directory, a known root key. Optionally on a <see cref="FakeTimeProvider"/>.
+/// </summary>
+public sealed class MeshTestServer : IAsyncDisposable
+{
+    private readonly bool _ownsDataDir;
+
+    private MeshTestServer(WebApplication app, Uri baseAddress, string rootKey, string dataDir, bool ownsDataDir)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        RootKey = rootKey;
+        DataDir = dataDir;
+        _ownsDataDir = ownsDataDir;
+    }
+
+    public WebApplication App { get; }
+
+    /// <summary>The server's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The admin key every test server starts with.</summary>
+    public string RootKey { get; }
+
+    public string DataDir { get; }
+
+    public MeshService Mesh => App.Services.GetRequiredService<MeshService>();
+
+    /// <summary>A fresh temp directory for a server's data; deleted by the server that owns it.</summary>
+    public static string NewDataDir() => Directory.CreateTempSubdirectory("session-mesh-test-").FullName;
+
+    /// <summary>Starts a server. Pass <paramref name="dataDir"/> to reuse a store (a restart); pass <paramref name="rootKey"/> = "" to let the server generate one.</summary>
+    public static async Task<MeshTestServer> StartAsync(
+        string? dataDir = null,
+        TimeProvider? time = null,
+        string? rootKey = null,
+        IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var ownsDataDir = dataDir is null;
+        dataDir ??= NewDataDir();
+        rootKey ??= "test-root-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var args = new List<string> { $"--Server:RootKey={rootKey}" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            args.Add($"--{key}={value}");
+        }
+        var app = ServerHost.Build(
+            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, ConfigurationArgs = args },
+            builder =>
+            {
+                if (time is not null)
+                {
+                    builder.Services.Replace(ServiceDescriptor.Singleton(time));
+                }
+            });
+        var started = await ServerHost.StartAsync(app, TestContext.Current.CancellationToken);
+        var address = new Uri(started.Addresses[0].Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        return new MeshTestServer(app, address, rootKey.Length == 0 ? started.GeneratedRootKey! : rootKey, dataDir, ownsDataDir);
+    }
+
+    /// <summary>An HTTP client for the server, authenticated with <paramref name="key"/> (the root key by default; "" for none).</summary>
+    public HttpClient CreateClient(string? key = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TestTimeouts.Request };
+        key ??= RootKey;
+        if (key.Length > 0)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+        return client;
+    }
+
+    /// <summary>Stops the server; keeps the data directory when a test passed it in (so it can restart on it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        if (_ownsDataDir)
+        {
+            DeleteDataDir(DataDir);
+        }
+    }
+
+    public static void DeleteDataDir(string dataDir)
+    {
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open on some platform; the OS cleans temp eventually.
+        }
+    }
+}

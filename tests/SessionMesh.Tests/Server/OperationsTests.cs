@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using SessionMesh.Tests.Infrastructure;
+
+namespace SessionMesh.Tests.Server;
+
+public sealed class OperationsTests
+{
+    private const string Api = "api/session-mesh";
+
+    [Fact]
+    public async Task Health_and_readiness_need_no_key()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var anonymous = server.CreateClient("");
+
+        Assert.Equal("ok", (await anonymous.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK).Json.GetProperty("status").GetString());
+        Assert.Equal("ready", (await anonymous.GetReplyAsync("readyz")).Expect(HttpStatusCode.OK).Json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Metrics_are_prometheus_text_with_sessions_heartbeats_and_http()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        var id = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "m"}""")).Json.GetProperty("session_id").GetString();
+        (await client.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+        await server.App.Services.GetRequiredService<SessionMesh.Server.Observability.MeshMetrics>().RefreshAsync(TestContext.Current.CancellationToken);
+
+        using var anonymous = server.CreateClient("");
+        var metrics = (await anonymous.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK).Body;
+
+        Assert.Contains("session_mesh_heartbeats", metrics, StringComparison.Ordinal);
+        Assert.Contains("session_mesh_sessions{", metrics, StringComparison.Ordinal);
+        Assert.Matches("""session_mesh_sessions\{[^}]*status="active"[^}]*\} 1\b""", metrics);
+        Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Openapi_document_lists_the_endpoints()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var anonymous = server.CreateClient("");
+
+        var doc = (await anonymous.GetReplyAsync("openapi/v1.json")).Expect(HttpStatusCode.OK).Json;
+
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/session-mesh/alive", paths);
+        Assert.Contains("/api/session-mesh/sessions/{session_id}/heartbeat", paths);
+        Assert.Contains("/api/session-mesh/keys", paths);
+    }
+
+    [Fact]
+    public async Task Audit_records_which_key_made_each_mutating_call_and_the_outcome()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var root = server.CreateClient();
+        var key = (await root.PostReplyAsync($"{Api}/keys", """{"scopes": ["read", "agent"], "agent_id": "audited"}""")).Json;
+        using var agent = server.CreateClient(key.GetProperty("session_key").GetString());
+        var id = (await agent.PostReplyAsync($"{Api}/sessions", """{"agent_id": "audited"}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString();
+        (await agent.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+        (await agent.PostReplyAsync($"{Api}/registry", """{"specialization": "x", "agent_id": "someone-else"}""")).Expect(HttpStatusCode.Forbidden);
+        await server.App.Services.GetRequiredService<SessionMesh.Server.Hosting.AuditWriter>().FlushAsync(TestContext.Current.CancellationToken);
+
+        var entries = (await root.GetReplyAsync($"{Api}/audit")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray().ToList();
+
+        var keyId = key.GetProperty("key_id").GetString();
+        var mine = entries.Where(e => e.GetProperty("key_id").GetString() == keyId).ToList();
+        Assert.Equal(2, mine.Count);
+        Assert.Equal("/api/session-mesh/registry", mine[0].GetProperty("path").GetString());
+        Assert.Equal(403, mine[0].GetProperty("status").GetInt32());
+        Assert.Equal("agent_mismatch", mine[0].GetProperty("code").GetString());
+        Assert.Equal(201, mine[1].GetProperty("status").GetInt32());
+        Assert.Contains(entries, e => e.GetProperty("key_id").GetString() == "root" && e.GetProperty("method").GetString() == "POST");
+    }
+
+    [Fact]
+    public async Task Rate_limit_answers_429_with_retry_after()
+    {
+        await using var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string> { ["Server:RateLimitPerSecond"] = "1", ["Server:RateLimitBurst"] = "2" });
+        using var client = server.CreateClient();
+
+        var replies = new List<Reply>();
+        for (var i = 0; i < 4; i++)
+        {
+            replies.Add(await client.GetReplyAsync($"{Api}/alive"));
+        }
+
+        var limited = replies.First(r => r.Status == HttpStatusCode.TooManyRequests);
+        limited.ExpectProblem(HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.True(int.Parse(limited.Headers["Retry-After"], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+    }
+}

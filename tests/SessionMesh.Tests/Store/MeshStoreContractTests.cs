@@ -1,0 +1,827 @@
+using System.Text.Json;
+using SessionMesh.Model;
+using SessionMesh.Store;
+
+namespace SessionMesh.Tests.Store;
+
+/// <summary>
+/// The store contract, run against every <see cref="IMeshStore"/>: a derived class supplies a fresh
+/// migrated store per test. Everything goes through the interfaces, so the same tests hold each
+/// backend to the same semantics. Times are whole milliseconds around a fixed <see cref="Now"/>.
+/// </summary>
+public abstract class MeshStoreContractTests : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset Now = new(2030, 6, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+
+    private IMeshStore? _store;
+
+    protected IMeshStore Store => _store ?? throw new InvalidOperationException("The store is closed.");
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A fresh, empty, migrated store; the test owns and disposes it.</summary>
+    protected abstract Task<IMeshStore> CreateStoreAsync(CancellationToken cancellationToken);
+
+    /// <summary>Another store over the same data as the one <see cref="CreateStoreAsync"/> made, not migrated.</summary>
+    protected abstract Task<IMeshStore> ReopenStoreAsync(CancellationToken cancellationToken);
+
+    public async ValueTask InitializeAsync() => _store = await CreateStoreAsync(Ct);
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await CloseStoreAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    // ---- Store basics, migrations, durability ----
+
+    [Fact]
+    public async Task Ping_AnswersTrue() => Assert.True(await Store.PingAsync(Ct));
+
+    [Fact]
+    public async Task Migrate_IsIdempotent_AndKeepsData()
+    {
+        await Store.MigrateAsync(Ct);
+        await WriteAsync(tx => tx.UpsertAgentAsync(Agent("a1"), Ct));
+        await Store.MigrateAsync(Ct);
+        Assert.NotNull(await Store.GetAgentAsync("c1", "a1", Ct));
+
+        await CloseStoreAsync();
+        await using var reopened = await ReopenStoreAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        Assert.NotNull(await reopened.GetAgentAsync("c1", "a1", Ct));
+        await using (var tx = await reopened.BeginWriteAsync(Ct))
+        {
+            await tx.UpsertAgentAsync(Agent("a2"), Ct);
+            await tx.CommitAsync(Ct);
+        }
+        Assert.NotNull(await reopened.GetAgentAsync("c1", "a2", Ct));
+    }
+
+    [Fact]
+    public async Task CommittedWrites_SurviveClosingAndReopening()
+    {
+        var agent = Agent("a1", parentId: "p", labels: new() { ["team"] = "red", ["région"] = "nord" });
+        var session = Session("s1", "a1", expiresAt: Now.AddSeconds(10), load: 0.5, idle: true) with { MaxRuntime = 600, StaleNotified = true };
+        var specialization = Specialization("a1", "vision", tags: ["gpu", "fast"]);
+        var key = Key("k1");
+        var audit = new AuditRecord(0, Now, "k1", "c1", "POST", "/api/session-mesh/steer", 200, null);
+        long revision = 0;
+        await WriteAsync(async tx =>
+        {
+            await tx.UpsertAgentAsync(agent, Ct);
+            await tx.InsertSessionAsync(session, Ct);
+            await tx.UpsertSpecializationAsync(specialization, Ct);
+            await tx.UpsertKeyAsync(key, Ct);
+            revision = await tx.AppendEventAsync("c1", "session.joined", Now, "a1", "s1", Json("""{"ttl":30}"""), Ct);
+            await tx.AppendAuditAsync(audit, Ct);
+        });
+
+        await CloseStoreAsync();
+        await using var reopened = await ReopenStoreAsync(Ct);
+
+        AssertAgent(agent, await reopened.GetAgentAsync("c1", "a1", Ct));
+        Assert.Equal(session, await reopened.GetSessionAsync("s1", Ct));
+        AssertSpecialization(specialization, Assert.Single(await reopened.GetSpecializationsAsync("c1", ["a1"], Ct)));
+        AssertKey(key, await reopened.GetKeyAsync("k1", Ct));
+        var stored = Assert.Single(await reopened.ListEventsAsync(null, 0, 10, Ct));
+        Assert.Equal(revision, stored.Revision);
+        Assert.Equal(30, stored.Data!.Value.GetProperty("ttl").GetInt32());
+        Assert.Equal(audit with { Id = 0 }, Assert.Single(await reopened.ListAuditAsync(null, null, 10, Ct)) with { Id = 0 });
+    }
+
+    // ---- Transactions ----
+
+    [Fact]
+    public async Task DisposingWithoutCommit_RollsBackEverything()
+    {
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await tx.UpsertAgentAsync(Agent("a1"), Ct);
+            await tx.InsertSessionAsync(Session("s1", "a1", Now.AddSeconds(10)), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a1", "vision"), Ct);
+            await tx.UpsertKeyAsync(Key("k1"), Ct);
+            await tx.AppendEventAsync("c1", "session.joined", Now, "a1", "s1", null, Ct);
+            await tx.AppendAuditAsync(new AuditRecord(0, Now, "k1", "c1", "POST", "/x", 201, null), Ct);
+            // The transaction sees its own writes.
+            Assert.NotNull(await tx.GetAgentAsync("c1", "a1", Ct));
+            Assert.NotNull(await tx.GetSessionAsync("s1", Ct));
+        }
+
+        Assert.Null(await Store.GetAgentAsync("c1", "a1", Ct));
+        Assert.Null(await Store.GetSessionAsync("s1", Ct));
+        Assert.Empty(await Store.GetSpecializationsAsync("c1", ["a1"], Ct));
+        Assert.Null(await Store.GetKeyAsync("k1", Ct));
+        Assert.Empty(await Store.ListEventsAsync(null, 0, 10, Ct));
+        Assert.Empty(await Store.ListAuditAsync(null, null, 10, Ct));
+
+        // The write lock was released: the next write goes through.
+        await WriteAsync(tx => tx.UpsertAgentAsync(Agent("a2"), Ct));
+        Assert.NotNull(await Store.GetAgentAsync("c1", "a2", Ct));
+    }
+
+    [Fact]
+    public async Task Writers_AreSerialised()
+    {
+        Task<IMeshWriteTransaction> second;
+        await using (var first = await Store.BeginWriteAsync(Ct))
+        {
+            second = Store.BeginWriteAsync(Ct);
+            await Task.Yield();
+            Assert.False(second.IsCompleted, "A second writer started while the first was open.");
+            await first.UpsertAgentAsync(Agent("a1"), Ct);
+            await first.CommitAsync(Ct);
+            Assert.False(second.IsCompleted, "A second writer started before the first was disposed.");
+        }
+
+        await using var next = await second.WaitAsync(s_timeout, Ct);
+        Assert.NotNull(await next.GetAgentAsync("c1", "a1", Ct));
+    }
+
+    [Fact]
+    public async Task ConcurrentWritesRenewalsAndReads_AllSucceed()
+    {
+        const int Agents = 16;
+        await SeedSessionsAsync([.. Enumerable.Range(0, Agents).Select(i => Session($"s{i:D2}", $"a{i:D2}", Now.AddSeconds(10)))]);
+
+        var work = Enumerable.Range(0, Agents).Select(i => Task.Run(async () =>
+        {
+            for (var round = 1; round <= 5; round++)
+            {
+                await WriteAsync(tx => tx.AppendEventAsync("c1", "agent.registered", Now, $"a{i:D2}", null, null, Ct));
+                var (_, renewed) = await Store.RenewSessionAsync($"s{i:D2}", Now.AddSeconds(round), round / 10.0, null, Ct);
+                Assert.True(renewed);
+                Assert.NotEmpty(await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.Alive, Now, 5), Ct));
+            }
+        }, Ct));
+        await Task.WhenAll(work).WaitAsync(s_timeout, Ct);
+
+        Assert.Equal(Agents * 5, (await Store.ListEventsAsync(null, 0, 1000, Ct)).Count);
+        var sessions = await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.Alive, Now.AddSeconds(30), 100), Ct);
+        Assert.Equal(Agents, sessions.Count);
+        Assert.All(sessions, s => Assert.Equal((Now.AddSeconds(35), 0.5), (s.ExpiresAt, s.Load)));
+    }
+
+    [Fact]
+    public async Task Events_GetStrictlyIncreasingRevisions_AcrossTransactions()
+    {
+        long r1 = 0, r2 = 0, r3 = 0;
+        await WriteAsync(async tx =>
+        {
+            r1 = await tx.AppendEventAsync("c1", "session.joined", Now, "a1", "s1", null, Ct);
+            r2 = await tx.AppendEventAsync("c2", "key.created", Now.AddSeconds(1), null, null, Json("""{"key_id":"k1","n":[1,2]}"""), Ct);
+        });
+        await WriteAsync(async tx => r3 = await tx.AppendEventAsync("c1", "session.left", Now.AddSeconds(2), "a1", "s1", null, Ct));
+        await using (var rolledBack = await Store.BeginWriteAsync(Ct))
+        {
+            await rolledBack.AppendEventAsync("c1", "agent.registered", Now, "a9", null, null, Ct);
+        }
+        long r4 = 0;
+        await WriteAsync(async tx => r4 = await tx.AppendEventAsync("c1", "session.expired", Now.AddSeconds(3), "a1", "s1", null, Ct));
+
+        Assert.True(r1 < r2 && r2 < r3 && r3 < r4, $"Revisions not increasing: {r1}, {r2}, {r3}, {r4}");
+
+        var all = await Store.ListEventsAsync(null, 0, 100, Ct);
+        Assert.Equal([r1, r2, r3, r4], all.Select(e => e.Revision));
+        var keyCreated = all[1];
+        Assert.Equal(("c2", "key.created", Now.AddSeconds(1), (string?)null, (string?)null), (keyCreated.Cluster, keyCreated.Type, keyCreated.At, keyCreated.AgentId, keyCreated.SessionId));
+        Assert.Equal("k1", keyCreated.Data!.Value.GetProperty("key_id").GetString());
+        Assert.Equal(2, keyCreated.Data!.Value.GetProperty("n")[1].GetInt32());
+        Assert.Null(all[0].Data);
+        Assert.Equal(("c1", "session.joined", Now, "a1", "s1"), (all[0].Cluster, all[0].Type, all[0].At, all[0].AgentId, all[0].SessionId));
+
+        Assert.Equal([r1, r3, r4], (await Store.ListEventsAsync("c1", 0, 100, Ct)).Select(e => e.Revision));
+        Assert.Equal([r3], (await Store.ListEventsAsync(null, r2, 1, Ct)).Select(e => e.Revision));
+        Assert.Equal([r4], (await Store.ListEventsAsync("c1", r3, 100, Ct)).Select(e => e.Revision));
+        Assert.Empty(await Store.ListEventsAsync(null, r4, 100, Ct));
+    }
+
+    // ---- Agents ----
+
+    [Fact]
+    public async Task Agents_UpsertGetAndReplace()
+    {
+        var original = Agent("a1", parentId: "p1", labels: new() { ["team"] = "red" });
+        await WriteAsync(async tx =>
+        {
+            Assert.Null(await tx.GetAgentAsync("c1", "a1", Ct));
+            await tx.UpsertAgentAsync(original, Ct);
+            AssertAgent(original, await tx.GetAgentAsync("c1", "a1", Ct));
+        });
+        AssertAgent(original, await Store.GetAgentAsync("c1", "a1", Ct));
+        Assert.Null(await Store.GetAgentAsync("c2", "a1", Ct));
+
+        var replaced = original with { ParentId = null, Labels = new Dictionary<string, string> { ["env"] = "prod" }, UpdatedAt = Now.AddMinutes(1) };
+        await WriteAsync(tx => tx.UpsertAgentAsync(replaced, Ct));
+        AssertAgent(replaced, await Store.GetAgentAsync("c1", "a1", Ct));
+    }
+
+    [Fact]
+    public async Task Agents_ListPagesByIdWithinCluster_OptionallyByParent()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var agent in new[] { Agent("b"), Agent("a"), Agent("d", parentId: "a"), Agent("c", parentId: "a"), Agent("e", parentId: "b"), Agent("z", cluster: "c2") })
+            {
+                await tx.UpsertAgentAsync(agent, Ct);
+            }
+        });
+
+        Assert.Equal(["a", "b", "c", "d", "e"], AgentIds(await Store.ListAgentsAsync("c1", null, null, 100, Ct)));
+        Assert.Equal(["a", "b"], AgentIds(await Store.ListAgentsAsync("c1", null, null, 2, Ct)));
+        Assert.Equal(["c", "d"], AgentIds(await Store.ListAgentsAsync("c1", null, "b", 2, Ct)));
+        Assert.Equal(["e"], AgentIds(await Store.ListAgentsAsync("c1", null, "d", 2, Ct)));
+        Assert.Empty(await Store.ListAgentsAsync("c1", null, "e", 2, Ct));
+        Assert.Equal(["c", "d"], AgentIds(await Store.ListAgentsAsync("c1", "a", null, 100, Ct)));
+        Assert.Equal(["d"], AgentIds(await Store.ListAgentsAsync("c1", "a", "c", 100, Ct)));
+        Assert.Equal(["z"], AgentIds(await Store.ListAgentsAsync("c2", null, null, 100, Ct)));
+    }
+
+    [Fact]
+    public async Task Agents_GetManyAndChildren()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var agent in new[] { Agent("p1"), Agent("p2"), Agent("c1", parentId: "p1"), Agent("c2", parentId: "p1"), Agent("c3", parentId: "p2"), Agent("g1", parentId: "c1"), Agent("x", parentId: "p1", cluster: "c2") })
+            {
+                await tx.UpsertAgentAsync(agent, Ct);
+            }
+        });
+
+        Assert.Equal(["c3", "p1"], AgentIds(await Store.GetAgentsAsync("c1", ["p1", "missing", "c3"], Ct)).Order());
+        Assert.Empty(await Store.GetAgentsAsync("c1", [], Ct));
+        Assert.Equal(["c1", "c2", "c3"], AgentIds(await Store.GetChildrenAsync("c1", ["p1", "p2"], Ct)).Order());
+        Assert.Equal(["g1"], AgentIds(await Store.GetChildrenAsync("c1", ["c1"], Ct)));
+        Assert.Empty(await Store.GetChildrenAsync("c1", ["g1"], Ct));
+        Assert.Empty(await Store.GetChildrenAsync("c1", [], Ct));
+        Assert.Equal(["x"], AgentIds(await Store.GetChildrenAsync("c2", ["p1"], Ct)));
+    }
+
+    // ---- Sessions: writes ----
+
+    [Fact]
+    public async Task Sessions_InsertGetUpdate_AndOpenSessionOfAgent()
+    {
+        var session = Session("s1", "a1", Now.AddSeconds(30), load: 0.25) with { MaxRuntime = 120 };
+        await WriteAsync(async tx =>
+        {
+            await tx.UpsertAgentAsync(Agent("a1"), Ct);
+            Assert.Null(await tx.GetOpenSessionAsync("c1", "a1", Ct));
+            await tx.InsertSessionAsync(session, Ct);
+            Assert.Equal(session, await tx.GetOpenSessionAsync("c1", "a1", Ct));
+            Assert.Null(await tx.GetOpenSessionAsync("c2", "a1", Ct));
+        });
+        Assert.Equal(session, await Store.GetSessionAsync("s1", Ct));
+        Assert.Null(await Store.GetSessionAsync("missing", Ct));
+
+        // Superseding: end the old lease, then open a new one.
+        var ended = session with { EndStatus = SessionStatus.Superseded, EndedAt = Now.AddSeconds(5), EndReason = "rejoined", LastSeen = Now.AddSeconds(4), Load = null, Idle = true, StaleNotified = true };
+        var next = Session("s2", "a1", Now.AddSeconds(35));
+        await WriteAsync(async tx =>
+        {
+            await tx.UpdateSessionAsync(ended, Ct);
+            await tx.InsertSessionAsync(next, Ct);
+            Assert.Equal(ended, await tx.GetSessionAsync("s1", Ct));
+            Assert.Equal(next, await tx.GetOpenSessionAsync("c1", "a1", Ct));
+        });
+        Assert.Equal(ended, await Store.GetSessionAsync("s1", Ct));
+        Assert.Equal(next, await Store.GetSessionAsync("s2", Ct));
+    }
+
+    [Fact]
+    public async Task Sessions_OpenAndLatestOfAgents()
+    {
+        await SeedStatusFixtureAsync();
+
+        var open = await Store.GetOpenSessionsAsync("c1", ["p-alive", "p-gone", "p-overdue", "missing"], Ct);
+        // Open means not ended in the store: a lease past its grace stays open until swept.
+        Assert.Equal(["s01-p-alive", "s04-p-overdue"], SessionIds(open).Order());
+        Assert.Empty(await Store.GetOpenSessionsAsync("c1", [], Ct));
+        Assert.Equal(["s00-other"], SessionIds(await Store.GetOpenSessionsAsync("c2", ["p-alive"], Ct)));
+
+        var latest = await Store.GetLatestSessionsAsync("c1", ["p-alive", "p-gone", "never-joined", "missing"], Ct);
+        Assert.Equal(["s01-p-alive", "s03-p-gone"], SessionIds(latest).Order());
+        Assert.Empty(await Store.GetLatestSessionsAsync("c1", [], Ct));
+    }
+
+    [Fact]
+    public async Task CountLiveChildren_CountsAliveAndStaleOnly()
+    {
+        await SeedStatusFixtureAsync();
+        await WriteAsync(async tx =>
+        {
+            Assert.Equal(2, await tx.CountLiveChildrenAsync("c1", "p-gone", Now, Ct)); // one idle, one stale
+            Assert.Equal(1, await tx.CountLiveChildrenAsync("c1", "p-alive", Now, Ct));
+            Assert.Equal(0, await tx.CountLiveChildrenAsync("c1", "s01-p-alive", Now, Ct));
+            Assert.Equal(0, await tx.CountLiveChildrenAsync("c2", "p-gone", Now, Ct));
+            // Later, the stale child is past its grace and the idle one is stale: one counts.
+            Assert.Equal(1, await tx.CountLiveChildrenAsync("c1", "p-gone", Now.AddSeconds(25), Ct));
+        });
+    }
+
+    [Fact]
+    public async Task ListLapsedSessions_ReturnsOpenSessionsPastTheirTtl()
+    {
+        await SeedStatusFixtureAsync();
+        await WriteAsync(async tx =>
+        {
+            var lapsed = await tx.ListLapsedSessionsAsync(Now, 100, Ct);
+            Assert.Equal(["s02-p-stale", "s04-p-overdue", "s07-edge-stale", "s14-c-stale-of-gone"], SessionIds(lapsed).Order());
+            var limited = await tx.ListLapsedSessionsAsync(Now, 2, Ct);
+            Assert.Equal(2, limited.Count);
+            Assert.Subset(SessionIds(lapsed).ToHashSet(), SessionIds(limited).ToHashSet());
+        });
+    }
+
+    [Fact]
+    public async Task ExtendOpenLeases_ExtendsEveryOpenLeaseToAtLeastNowPlusTtl()
+    {
+        var behind = Session("e1", "a1", Now.AddSeconds(-100)) with { StaleNotified = true };
+        var soon = Session("e2", "a2", Now.AddSeconds(10), ttl: 60);
+        var ahead = Session("e3", "a3", Now.AddHours(1));
+        var ended = Session("e4", "a4", Now.AddSeconds(-100), end: SessionStatus.Left);
+        await SeedSessionsAsync(behind, soon, ahead, ended);
+
+        await WriteAsync(async tx => Assert.Equal(2, await tx.ExtendOpenLeasesAsync(Now, Ct)));
+
+        var extended = await Store.GetSessionAsync("e1", Ct);
+        Assert.Equal(behind with { ExpiresAt = Now.AddSeconds(30), StaleNotified = false }, extended);
+        Assert.Equal(SessionStatus.Active, extended!.StatusAt(Now));
+        Assert.Equal(soon with { ExpiresAt = Now.AddSeconds(60) }, await Store.GetSessionAsync("e2", Ct));
+        Assert.Equal(ahead, await Store.GetSessionAsync("e3", Ct));
+        Assert.Equal(ended, await Store.GetSessionAsync("e4", Ct));
+    }
+
+    // ---- Sessions: renew (heartbeat) ----
+
+    [Fact]
+    public async Task Renew_RenewsAnOpenSessionWithinItsGrace()
+    {
+        var stale = Session("s1", "a1", Now.AddSeconds(-5), load: 0.5) with { StaleNotified = true };
+        await SeedSessionsAsync(stale);
+
+        var (renewed, ok) = await Store.RenewSessionAsync("s1", Now, 0.25, true, Ct);
+        Assert.True(ok);
+        var expected = stale with { LastSeen = Now, ExpiresAt = Now.AddSeconds(30), Load = 0.25, Idle = true, StaleNotified = false };
+        Assert.Equal(expected, renewed);
+        Assert.Equal(expected, await Store.GetSessionAsync("s1", Ct));
+
+        // Load and idleness are kept when not reported.
+        var (again, okAgain) = await Store.RenewSessionAsync("s1", Now.AddSeconds(1), null, null, Ct);
+        Assert.True(okAgain);
+        Assert.Equal(expected with { LastSeen = Now.AddSeconds(1), ExpiresAt = Now.AddSeconds(31) }, again);
+
+        var (active, okActive) = await Store.RenewSessionAsync("s1", Now.AddSeconds(2), 0.0, false, Ct);
+        Assert.True(okActive);
+        Assert.Equal((0.0, false), (active!.Load, active.Idle));
+    }
+
+    [Fact]
+    public async Task Renew_RenewsAtTheLastInstantOfTheGrace()
+    {
+        var session = Session("s1", "a1", Now.AddSeconds(-30));
+        await SeedSessionsAsync(session);
+        var (renewed, ok) = await Store.RenewSessionAsync("s1", Now, null, null, Ct);
+        Assert.True(ok);
+        Assert.Equal(Now.AddSeconds(30), renewed!.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Renew_DoesNotRenewEndedOrPastGraceSessions()
+    {
+        var ended = Session("s-ended", "a1", Now.AddSeconds(10), end: SessionStatus.Left);
+        var pastGrace = Session("s-past", "a2", Now.AddSeconds(-31));
+        await SeedSessionsAsync(ended, pastGrace);
+
+        Assert.Equal((ended, false), await Store.RenewSessionAsync("s-ended", Now, 0.9, true, Ct));
+        Assert.Equal((pastGrace, false), await Store.RenewSessionAsync("s-past", Now, 0.9, true, Ct));
+        Assert.Equal(ended, await Store.GetSessionAsync("s-ended", Ct));
+        Assert.Equal(pastGrace, await Store.GetSessionAsync("s-past", Ct));
+        Assert.Equal(((SessionRecord?)null, false), await Store.RenewSessionAsync("missing", Now, null, null, Ct));
+    }
+
+    // ---- Sessions: filtered, paged lists ----
+
+    [Theory]
+    [InlineData(StatusFilter.Active, "s01-p-alive s06-edge-active s09-c-of-alive s10-c-of-stale s12-c-of-overdue s13-c-of-never")]
+    [InlineData(StatusFilter.Idle, "s05-idle s11-c-of-gone")]
+    [InlineData(StatusFilter.Alive, "s01-p-alive s05-idle s06-edge-active s09-c-of-alive s10-c-of-stale s11-c-of-gone s12-c-of-overdue s13-c-of-never")]
+    [InlineData(StatusFilter.Stale, "s02-p-stale s07-edge-stale s14-c-stale-of-gone")]
+    [InlineData(StatusFilter.Ended, "s03-p-gone s04-p-overdue s08-killed s15-p-alive-old s16-p-gone-old")]
+    [InlineData(StatusFilter.Orphaned, "s11-c-of-gone s12-c-of-overdue s13-c-of-never")]
+    [InlineData(StatusFilter.All, "s01-p-alive s02-p-stale s03-p-gone s04-p-overdue s05-idle s06-edge-active s07-edge-stale s08-killed s09-c-of-alive s10-c-of-stale s11-c-of-gone s12-c-of-overdue s13-c-of-never s14-c-stale-of-gone s15-p-alive-old s16-p-gone-old")]
+    public async Task ListSessions_FiltersByStatusAtNow(StatusFilter filter, string expected)
+    {
+        await SeedStatusFixtureAsync();
+        var sessions = await Store.ListSessionsAsync(new SessionQuery("c1", filter, Now, 1000), Ct);
+        Assert.Equal(expected.Split(' '), SessionIds(sessions));
+    }
+
+    [Fact]
+    public async Task ListSessions_StatusFiltersAgreeWithStatusAt()
+    {
+        await SeedStatusFixtureAsync();
+        foreach (var now in new[] { Now.AddSeconds(-60), Now, Now.AddSeconds(15), Now.AddSeconds(45), Now.AddMinutes(5) })
+        {
+            var all = await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.All, now, 1000), Ct);
+            Assert.Equal(16, all.Count);
+            (StatusFilter Filter, Func<SessionStatus, bool> Matches)[] rules =
+            [
+                (StatusFilter.Active, s => s == SessionStatus.Active),
+                (StatusFilter.Idle, s => s == SessionStatus.Idle),
+                (StatusFilter.Alive, s => s.IsAlive()),
+                (StatusFilter.Stale, s => s == SessionStatus.Stale),
+                (StatusFilter.Ended, s => s.IsTerminal()),
+            ];
+            foreach (var (filter, matches) in rules)
+            {
+                var expected = SessionIds(all.Where(s => matches(s.StatusAt(now))));
+                var actual = SessionIds(await Store.ListSessionsAsync(new SessionQuery("c1", filter, now, 1000), Ct));
+                Assert.True(expected.SequenceEqual(actual), $"{filter} at {now:O}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}]");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ListSessions_PagesBySessionId()
+    {
+        await SeedSessionsAsync(
+            [.. new[] { "s3", "s1", "s5", "s2", "s4" }.Select(id => Session(id, "agent-" + id, Now.AddSeconds(10))),
+             Session("s0", "other", Now.AddSeconds(10), cluster: "c2")]);
+
+        var pages = new List<string[]>();
+        string? after = null;
+        while (true)
+        {
+            var page = await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.Alive, Now, 2, AfterSessionId: after), Ct);
+            if (page.Count == 0)
+            {
+                break;
+            }
+            pages.Add(SessionIds(page));
+            after = page[^1].SessionId;
+        }
+        Assert.Equal(new[] { new[] { "s1", "s2" }, ["s3", "s4"], ["s5"] }, pages);
+    }
+
+    [Fact]
+    public async Task ListSessions_FiltersByLabels()
+    {
+        await WriteAsync(async tx =>
+        {
+            await SeedAgentWithSessionAsync(tx, Agent("a1", labels: new() { ["team"] = "red", ["env"] = "prod", ["k.with [dots] and spaces"] = "x", ["région"] = "nörd" }));
+            await SeedAgentWithSessionAsync(tx, Agent("a2", labels: new() { ["team"] = "red", ["env"] = "dev" }));
+            await SeedAgentWithSessionAsync(tx, Agent("a3", labels: new() { ["team"] = "blue", ["env"] = "prod", ["quote\"and\\slash"] = "v\"q" }));
+            await SeedAgentWithSessionAsync(tx, Agent("a4"));
+        });
+
+        async Task<string[]> Agents(params (string Key, string Value)[] labels) =>
+            (await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.Alive, Now, 100, Labels: labels.Select(l => KeyValuePair.Create(l.Key, l.Value)).ToList()), Ct))
+                .Select(s => s.AgentId).ToArray();
+
+        Assert.Equal(["a1", "a2", "a3", "a4"], await Agents());
+        Assert.Equal(["a1", "a2"], await Agents(("team", "red")));
+        Assert.Equal(["a1"], await Agents(("team", "red"), ("env", "prod")));
+        Assert.Equal(["a1", "a3"], await Agents(("env", "prod")));
+        Assert.Equal(["a1"], await Agents(("k.with [dots] and spaces", "x")));
+        Assert.Equal(["a1"], await Agents(("région", "nörd")));
+        Assert.Equal(["a3"], await Agents(("quote\"and\\slash", "v\"q")));
+        Assert.Empty(await Agents(("team", "green")));
+        Assert.Empty(await Agents(("team", "RED")));
+        Assert.Empty(await Agents(("missing", "")));
+        Assert.Empty(await Agents(("team", "red"), ("team", "blue")));
+    }
+
+    [Fact]
+    public async Task ListSessions_FiltersBySpecializationParentAndAgent()
+    {
+        await WriteAsync(async tx =>
+        {
+            await SeedAgentWithSessionAsync(tx, Agent("root"));
+            await SeedAgentWithSessionAsync(tx, Agent("a1", parentId: "root", labels: new() { ["team"] = "red" }));
+            await SeedAgentWithSessionAsync(tx, Agent("a2", parentId: "root"));
+            await SeedAgentWithSessionAsync(tx, Agent("a3", parentId: "other", labels: new() { ["team"] = "red" }));
+            await tx.InsertSessionAsync(Session("a1-old", "a1", Now.AddSeconds(-100), end: SessionStatus.Left), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a1", "vision"), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a3", "vision"), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a2", "audio"), Ct);
+            await tx.UpsertAgentAsync(Agent("a2", cluster: "c2"), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a2", "vision", cluster: "c2"), Ct);
+        });
+
+        async Task<string[]> Ids(SessionQuery query) => SessionIds(await Store.ListSessionsAsync(query, Ct));
+        var alive = new SessionQuery("c1", StatusFilter.Alive, Now, 100);
+
+        Assert.Equal(["s-a1", "s-a3"], await Ids(alive with { Specialization = "vision" }));
+        Assert.Equal(["s-a2"], await Ids(alive with { Specialization = "audio" }));
+        Assert.Empty(await Ids(alive with { Specialization = "missing" }));
+        Assert.Equal(["s-a1", "s-a2"], await Ids(alive with { ParentId = "root" }));
+        Assert.Equal(["s-a1"], await Ids(alive with { ParentId = "root", Labels = [KeyValuePair.Create("team", "red")] }));
+        Assert.Equal(["s-a1"], await Ids(alive with { ParentId = "root", Specialization = "vision" }));
+        Assert.Equal(["s-a1"], await Ids(alive with { AgentId = "a1" }));
+        Assert.Equal(["a1-old", "s-a1"], await Ids(alive with { AgentId = "a1", Filter = StatusFilter.All }));
+        Assert.Empty(await Ids(alive with { Cluster = "c2" }));
+    }
+
+    [Fact]
+    public async Task CountSessions_CountsOpenSessionsByStatus_AcrossClusters()
+    {
+        await SeedStatusFixtureAsync();
+        var counts = await Store.CountSessionsAsync(Now, Ct);
+        Assert.Equal(7, counts.GetValueOrDefault(SessionStatus.Active));
+        Assert.Equal(2, counts.GetValueOrDefault(SessionStatus.Idle));
+        Assert.Equal(3, counts.GetValueOrDefault(SessionStatus.Stale));
+        Assert.Equal(1, counts.GetValueOrDefault(SessionStatus.Expired));
+        Assert.Equal(0, counts.GetValueOrDefault(SessionStatus.Left));
+        Assert.Equal(0, counts.GetValueOrDefault(SessionStatus.Killed));
+    }
+
+    // ---- Registry ----
+
+    [Fact]
+    public async Task Specializations_UpsertGetDelete()
+    {
+        var original = Specialization("a1", "vision", description: "sees", tags: ["gpu", "fast"], version: "1.0");
+        await WriteAsync(async tx =>
+        {
+            await tx.UpsertAgentAsync(Agent("a1"), Ct);
+            await tx.UpsertAgentAsync(Agent("a2"), Ct);
+            Assert.Null(await tx.GetSpecializationAsync("c1", "a1", "vision", Ct));
+            await tx.UpsertSpecializationAsync(original, Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a1", "audio"), Ct);
+            await tx.UpsertSpecializationAsync(Specialization("a2", "vision"), Ct);
+            AssertSpecialization(original, await tx.GetSpecializationAsync("c1", "a1", "vision", Ct));
+        });
+
+        var replaced = original with { Description = null, Tags = [], Version = "2.0", RegisteredAt = Now.AddMinutes(1) };
+        await WriteAsync(tx => tx.UpsertSpecializationAsync(replaced, Ct));
+        var ofA1 = await Store.GetSpecializationsAsync("c1", ["a1", "missing"], Ct);
+        Assert.Equal(["audio", "vision"], ofA1.Select(s => s.Name).Order());
+        AssertSpecialization(replaced, ofA1.Single(s => s.Name == "vision"));
+        Assert.Equal(3, (await Store.GetSpecializationsAsync("c1", ["a1", "a2"], Ct)).Count);
+        Assert.Empty(await Store.GetSpecializationsAsync("c2", ["a1"], Ct));
+        Assert.Empty(await Store.GetSpecializationsAsync("c1", [], Ct));
+
+        await WriteAsync(async tx =>
+        {
+            Assert.True(await tx.DeleteSpecializationAsync("c1", "a1", "vision", Ct));
+            Assert.False(await tx.DeleteSpecializationAsync("c1", "a1", "vision", Ct));
+            Assert.False(await tx.DeleteSpecializationAsync("c2", "a1", "audio", Ct));
+        });
+        Assert.Equal(["audio"], (await Store.GetSpecializationsAsync("c1", ["a1"], Ct)).Select(s => s.Name));
+    }
+
+    [Fact]
+    public async Task FindBySpecialization_OrdersAliveFirstThenLoadThenAgentId()
+    {
+        await SeedRegistryFixtureAsync();
+
+        var all = await Store.FindBySpecializationAsync(new RegistryQuery("c1", "vision", AliveOnly: false, Now, 0, 100), Ct);
+        Assert.Equal(["d-alive", "f-alive", "c-alive", "e-alive", "b-stale", "a-never", "g-ended"], all.Select(m => m.Specialization.AgentId));
+        Assert.All(all, m => Assert.Equal("vision", m.Specialization.Name));
+        Assert.Equal("s-d", all[0].Session!.SessionId);
+        Assert.Equal(0.2, all[0].Session!.Load);
+        Assert.Equal("s-b", all[4].Session!.SessionId);
+        Assert.Null(all[5].Session);
+        Assert.Null(all[6].Session); // its only session ended: no open session
+
+        var alive = await Store.FindBySpecializationAsync(new RegistryQuery("c1", "vision", AliveOnly: true, Now, 0, 100), Ct);
+        Assert.Equal(["d-alive", "f-alive", "c-alive", "e-alive"], alive.Select(m => m.Specialization.AgentId));
+
+        var page = await Store.FindBySpecializationAsync(new RegistryQuery("c1", "vision", AliveOnly: false, Now, 3, 2), Ct);
+        Assert.Equal(["e-alive", "b-stale"], page.Select(m => m.Specialization.AgentId));
+
+        // Later every lease has lapsed: nobody is alive, so load alone orders them.
+        var later = await Store.FindBySpecializationAsync(new RegistryQuery("c1", "vision", AliveOnly: false, Now.AddSeconds(20), 0, 100), Ct);
+        Assert.Equal(["b-stale", "d-alive", "f-alive", "c-alive", "a-never", "e-alive", "g-ended"], later.Select(m => m.Specialization.AgentId));
+        Assert.Empty(await Store.FindBySpecializationAsync(new RegistryQuery("c1", "vision", AliveOnly: true, Now.AddSeconds(20), 0, 100), Ct));
+        Assert.Empty(await Store.FindBySpecializationAsync(new RegistryQuery("c1", "missing", AliveOnly: false, Now, 0, 100), Ct));
+        Assert.Equal(["x"], (await Store.FindBySpecializationAsync(new RegistryQuery("c2", "vision", AliveOnly: false, Now, 0, 100), Ct)).Select(m => m.Specialization.AgentId));
+    }
+
+    [Fact]
+    public async Task CountSpecializations_CountsAgentsAndAliveAgents()
+    {
+        await SeedRegistryFixtureAsync();
+        var counts = (await Store.CountSpecializationsAsync("c1", Now, Ct)).OrderBy(c => c.Specialization, StringComparer.Ordinal).ToList();
+        Assert.Equal([new SpecializationCount("audio", 2, 1), new SpecializationCount("vision", 7, 4)], counts);
+        Assert.Equal([new SpecializationCount("vision", 1, 0)], await Store.CountSpecializationsAsync("c2", Now, Ct));
+        Assert.Empty(await Store.CountSpecializationsAsync("c3", Now, Ct));
+    }
+
+    // ---- Keys ----
+
+    [Fact]
+    public async Task Keys_UpsertGetReplaceAndList()
+    {
+        var a = Key("k-a", scopes: MeshScopes.Read | MeshScopes.Steer, agentId: "a1", expiresAt: Now.AddHours(1));
+        var b = Key("k-b", cluster: "c2");
+        var c = Key("k-c", scopes: MeshScopes.Admin);
+        await WriteAsync(async tx =>
+        {
+            Assert.Null(await tx.GetKeyAsync("k-a", Ct));
+            await tx.UpsertKeyAsync(c, Ct);
+            await tx.UpsertKeyAsync(a, Ct);
+            await tx.UpsertKeyAsync(b, Ct);
+            AssertKey(a, await tx.GetKeyAsync("k-a", Ct));
+        });
+        AssertKey(a, await Store.GetKeyAsync("k-a", Ct));
+        AssertKey(c, await Store.GetKeyAsync("k-c", Ct));
+        Assert.Null(await Store.GetKeyAsync("missing", Ct));
+
+        var revoked = a with { RevokedAt = Now.AddMinutes(5), SecretHash = [9, 9, 9] };
+        await WriteAsync(tx => tx.UpsertKeyAsync(revoked, Ct));
+        AssertKey(revoked, await Store.GetKeyAsync("k-a", Ct));
+        Assert.Equal("revoked", (await Store.GetKeyAsync("k-a", Ct))!.StateAt(Now.AddMinutes(6)));
+
+        Assert.Equal(["k-a", "k-b", "k-c"], (await Store.ListKeysAsync(null, null, 100, Ct)).Select(k => k.KeyId));
+        Assert.Equal(["k-a", "k-c"], (await Store.ListKeysAsync("c1", null, 100, Ct)).Select(k => k.KeyId));
+        Assert.Equal(["k-b"], (await Store.ListKeysAsync(null, "k-a", 1, Ct)).Select(k => k.KeyId));
+        Assert.Equal(["k-c"], (await Store.ListKeysAsync("c1", "k-a", 100, Ct)).Select(k => k.KeyId));
+        Assert.Empty(await Store.ListKeysAsync(null, "k-c", 100, Ct));
+    }
+
+    // ---- Audit ----
+
+    [Fact]
+    public async Task Audit_ListsNewestFirst_PagedBeforeId()
+    {
+        var first = new AuditRecord(0, Now, "k1", "c1", "POST", "/api/session-mesh/steer", 200, null);
+        var second = new AuditRecord(0, Now.AddSeconds(1), "k2", "c2", "DELETE", "/api/session-mesh/agents/a1", 404, "agent_not_found");
+        var third = new AuditRecord(0, Now.AddSeconds(2), "k1", "c1", "POST", "/api/session-mesh/keys", 201, null);
+        await WriteAsync(async tx =>
+        {
+            await tx.AppendAuditAsync(first, Ct);
+            await tx.AppendAuditAsync(second, Ct);
+        });
+        await WriteAsync(tx => tx.AppendAuditAsync(third, Ct));
+
+        var all = await Store.ListAuditAsync(null, null, 100, Ct);
+        Assert.Equal([third, second, first], all.Select(e => e with { Id = 0 }));
+        Assert.True(all[0].Id > all[1].Id && all[1].Id > all[2].Id);
+
+        Assert.Equal([third, first], (await Store.ListAuditAsync("c1", null, 100, Ct)).Select(e => e with { Id = 0 }));
+        Assert.Equal([second], (await Store.ListAuditAsync(null, all[0].Id, 1, Ct)).Select(e => e with { Id = 0 }));
+        Assert.Equal([first], (await Store.ListAuditAsync("c1", all[0].Id, 100, Ct)).Select(e => e with { Id = 0 }));
+        Assert.Empty(await Store.ListAuditAsync(null, all[2].Id, 100, Ct));
+    }
+
+    // ---- Fixtures ----
+
+    /// <summary>
+    /// Sessions of cluster c1 covering every status at <see cref="Now"/> (TTL 30 s), edges
+    /// included, and parents in every state for orphan detection; plus one session in c2.
+    /// </summary>
+    protected async Task SeedStatusFixtureAsync() => await WriteAsync(async tx =>
+    {
+        var sessions = new (string Agent, string? Parent, SessionRecord Session)[]
+        {
+            ("p-alive", null, Session("s01-p-alive", "p-alive", Now.AddSeconds(10))),
+            ("p-stale", null, Session("s02-p-stale", "p-stale", Now.AddSeconds(-10))),
+            ("p-gone", null, Session("s03-p-gone", "p-gone", Now.AddSeconds(10), end: SessionStatus.Left)),
+            ("p-overdue", null, Session("s04-p-overdue", "p-overdue", Now.AddSeconds(-31))),
+            ("idle", null, Session("s05-idle", "idle", Now.AddSeconds(10), idle: true)),
+            ("edge-active", null, Session("s06-edge-active", "edge-active", Now)),
+            ("edge-stale", null, Session("s07-edge-stale", "edge-stale", Now.AddSeconds(-30))),
+            ("killed", null, Session("s08-killed", "killed", Now.AddSeconds(10), end: SessionStatus.Killed)),
+            ("c-of-alive", "p-alive", Session("s09-c-of-alive", "c-of-alive", Now.AddSeconds(10))),
+            ("c-of-stale", "p-stale", Session("s10-c-of-stale", "c-of-stale", Now.AddSeconds(10))),
+            ("c-of-gone", "p-gone", Session("s11-c-of-gone", "c-of-gone", Now.AddSeconds(10), idle: true)),
+            ("c-of-overdue", "p-overdue", Session("s12-c-of-overdue", "c-of-overdue", Now.AddSeconds(10))),
+            ("c-of-never", "never-joined", Session("s13-c-of-never", "c-of-never", Now.AddSeconds(10))),
+            ("c-stale-of-gone", "p-gone", Session("s14-c-stale-of-gone", "c-stale-of-gone", Now.AddSeconds(-10))),
+            ("p-alive", null, Session("s15-p-alive-old", "p-alive", Now.AddSeconds(-3600), end: SessionStatus.Superseded, startedAt: Now.AddHours(-2))),
+            ("p-gone", null, Session("s16-p-gone-old", "p-gone", Now.AddSeconds(-7200), end: SessionStatus.Expired, startedAt: Now.AddHours(-3))),
+        };
+        await tx.UpsertAgentAsync(Agent("never-joined"), Ct);
+        foreach (var (agent, parent, session) in sessions)
+        {
+            await tx.UpsertAgentAsync(Agent(agent, parentId: parent), Ct);
+            await tx.InsertSessionAsync(session, Ct);
+        }
+        await tx.UpsertAgentAsync(Agent("p-alive", cluster: "c2"), Ct);
+        await tx.InsertSessionAsync(Session("s00-other", "p-alive", Now.AddSeconds(10), cluster: "c2"), Ct);
+    });
+
+    /// <summary>Agents of the "vision" specialization in every state, with loads chosen to test the order.</summary>
+    protected async Task SeedRegistryFixtureAsync() => await WriteAsync(async tx =>
+    {
+        var agents = new (string Agent, SessionRecord? Session)[]
+        {
+            ("a-never", null),
+            ("b-stale", Session("s-b", "b-stale", Now.AddSeconds(-5), load: 0.1)),
+            ("c-alive", Session("s-c", "c-alive", Now.AddSeconds(10), load: 0.9)),
+            ("d-alive", Session("s-d", "d-alive", Now.AddSeconds(10), load: 0.2)),
+            ("e-alive", Session("s-e", "e-alive", Now.AddSeconds(10), idle: true)),
+            ("f-alive", Session("s-f", "f-alive", Now.AddSeconds(10), load: 0.2, idle: true)),
+            ("g-ended", Session("s-g", "g-ended", Now.AddSeconds(10), load: 0.0, end: SessionStatus.Killed)),
+        };
+        foreach (var (agent, session) in agents)
+        {
+            await tx.UpsertAgentAsync(Agent(agent), Ct);
+            await tx.UpsertSpecializationAsync(Specialization(agent, "vision"), Ct);
+            if (session is not null)
+            {
+                await tx.InsertSessionAsync(session, Ct);
+            }
+        }
+        await tx.UpsertSpecializationAsync(Specialization("c-alive", "audio"), Ct);
+        await tx.UpsertSpecializationAsync(Specialization("a-never", "audio"), Ct);
+        await tx.UpsertAgentAsync(Agent("x", cluster: "c2"), Ct);
+        await tx.UpsertSpecializationAsync(Specialization("x", "vision", cluster: "c2"), Ct);
+    });
+
+    /// <summary>Inserts sessions, each with its agent.</summary>
+    protected async Task SeedSessionsAsync(params SessionRecord[] sessions) => await WriteAsync(async tx =>
+    {
+        foreach (var session in sessions)
+        {
+            await tx.UpsertAgentAsync(Agent(session.AgentId, cluster: session.Cluster), Ct);
+            await tx.InsertSessionAsync(session, Ct);
+        }
+    });
+
+    private static async Task SeedAgentWithSessionAsync(IMeshWriteTransaction tx, AgentRecord agent)
+    {
+        await tx.UpsertAgentAsync(agent, Ct);
+        await tx.InsertSessionAsync(Session("s-" + agent.AgentId, agent.AgentId, Now.AddSeconds(10), cluster: agent.Cluster), Ct);
+    }
+
+    // ---- Helpers ----
+
+    protected async Task WriteAsync(Func<IMeshWriteTransaction, Task> write)
+    {
+        await using var tx = await Store.BeginWriteAsync(Ct);
+        await write(tx);
+        await tx.CommitAsync(Ct);
+    }
+
+    /// <summary>Disposes the test's store early, e.g. before reopening its data.</summary>
+    protected async Task CloseStoreAsync()
+    {
+        if (_store is { } store)
+        {
+            _store = null;
+            await store.DisposeAsync();
+        }
+    }
+
+    protected static AgentRecord Agent(string agentId, string? parentId = null, Dictionary<string, string>? labels = null, string cluster = "c1") =>
+        new(cluster, agentId, parentId, labels ?? new Dictionary<string, string>(), Now.AddHours(-1), Now.AddMinutes(-30));
+
+    /// <summary>A session whose lease runs to <paramref name="expiresAt"/>, last seen one TTL before it.</summary>
+    protected static SessionRecord Session(
+        string sessionId, string agentId, DateTimeOffset expiresAt, int ttl = 30, double? load = null, bool idle = false,
+        SessionStatus? end = null, DateTimeOffset? startedAt = null, string cluster = "c1") =>
+        new(sessionId, cluster, agentId, ttl,
+            StartedAt: startedAt ?? Now.AddHours(-1),
+            LastSeen: expiresAt.AddSeconds(-ttl),
+            ExpiresAt: expiresAt,
+            Load: load,
+            Idle: idle,
+            MaxRuntime: null,
+            EndStatus: end,
+            EndedAt: end is null ? null : Now.AddSeconds(-1),
+            EndReason: end is null ? null : "test");
+
+    protected static SpecializationRecord Specialization(
+        string agentId, string name, string? description = null, string[]? tags = null, string? version = null, string cluster = "c1") =>
+        new(cluster, agentId, name, description, tags ?? [], version, Now.AddMinutes(-10));
+
+    protected static ApiKeyRecord Key(
+        string keyId, string cluster = "c1", MeshScopes scopes = MeshScopes.Read, string? agentId = null, DateTimeOffset? expiresAt = null) =>
+        new(keyId, [1, 2, 3, (byte)keyId.Length], cluster, scopes, agentId, "name of " + keyId, Now.AddDays(-1), expiresAt, null, "root", null);
+
+    protected static JsonElement Json(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    private static string[] SessionIds(IEnumerable<SessionRecord> sessions) => sessions.Select(s => s.SessionId).ToArray();
+
+    private static string[] AgentIds(IEnumerable<AgentRecord> agents) => agents.Select(a => a.AgentId).ToArray();
+
+    private static void AssertAgent(AgentRecord expected, AgentRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Labels = actual.Labels }, actual);
+        Assert.Equal(expected.Labels.OrderBy(l => l.Key, StringComparer.Ordinal), actual.Labels.OrderBy(l => l.Key, StringComparer.Ordinal));
+    }
+
+    private static void AssertSpecialization(SpecializationRecord expected, SpecializationRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Tags = actual.Tags }, actual);
+        Assert.Equal(expected.Tags, actual.Tags);
+    }
+
+    private static void AssertKey(ApiKeyRecord expected, ApiKeyRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { SecretHash = actual.SecretHash }, actual);
+        Assert.Equal(expected.SecretHash, actual.SecretHash);
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.Data.Sqlite;
+using SessionMesh.Store;
+using SessionMesh.Store.Sqlite;
+
+namespace SessionMesh.Tests.Store;
+
+/// <summary>The store contract on a real SQLite file in a directory of its own, plus what only SQLite has.</summary>
+public sealed class SqliteMeshStoreTests : MeshStoreContractTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "session-mesh-tests", Guid.NewGuid().ToString("N"));
+
+    // A directory that does not exist yet: the store creates it.
+    private string FilePath => Path.Combine(_directory, "data", SqliteMeshStore.DefaultFileName);
+
+    protected override async Task<IMeshStore> CreateStoreAsync(CancellationToken cancellationToken)
+    {
+        var store = new SqliteMeshStore(FilePath);
+        await store.MigrateAsync(cancellationToken);
+        return store;
+    }
+
+    protected override Task<IMeshStore> ReopenStoreAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IMeshStore>(new SqliteMeshStore(FilePath));
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task File_IsInWriteAheadLogMode()
+    {
+        Assert.True(File.Exists(FilePath));
+        await using var connection = await OpenRawAsync();
+        Assert.Equal("wal", await ScalarAsync<string>(connection, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task Migrations_AreRecordedOnce()
+    {
+        await Store.MigrateAsync(Ct);
+        await CloseStoreAsync();
+        await using (var reopened = await ReopenStoreAsync(Ct))
+        {
+            await reopened.MigrateAsync(Ct);
+        }
+
+        await using var connection = await OpenRawAsync();
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1"));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM (SELECT version FROM schema_migrations GROUP BY version HAVING COUNT(*) > 1)"));
+        Assert.True(await ScalarAsync<long>(connection, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
+    }
+
+    [Fact]
+    public async Task Migrate_RefusesASchemaNewerThanTheBuild()
+    {
+        await CloseStoreAsync();
+        await using (var connection = await OpenRawAsync())
+        {
+            await ScalarAsync<long>(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (100000, 'future', 0) RETURNING version");
+        }
+
+        await using var reopened = await ReopenStoreAsync(Ct);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => reopened.MigrateAsync(Ct));
+        Assert.Contains("100000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Constructor_AcceptsAConnectionString()
+    {
+        await using var store = new SqliteMeshStore($"Data Source={Path.Combine(_directory, "other", "mesh.db")};Cache=Private");
+        await store.MigrateAsync(Ct);
+        Assert.True(await store.PingAsync(Ct));
+        Assert.Equal(Path.Combine(_directory, "other", "mesh.db"), store.FilePath);
+    }
+
+    [Fact]
+    public void Constructor_RefusesAnInMemoryDatabase() =>
+        Assert.Throws<ArgumentException>(() => new SqliteMeshStore(":memory:"));
+
+    private async Task<SqliteConnection> OpenRawAsync()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = false }.ToString());
+        await connection.OpenAsync(Ct);
+        return connection;
+    }
+
+    private static async Task<T> ScalarAsync<T>(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (T)(await command.ExecuteScalarAsync(Ct))!;
+    }
+}
