@@ -54,6 +54,9 @@ internal sealed class CliApp
 
     public GlobalOptions Globals { get; } = new();
 
+    /// <summary>Parses without running (tests).</summary>
+    public static ParseResult Parse(string[] args, CliConsole console) => new CliApp(console).Root.Parse(args);
+
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
         var app = new CliApp(console);

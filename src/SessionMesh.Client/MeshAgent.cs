@@ -89,7 +89,7 @@ public sealed class MeshAgent : IAsyncDisposable
         while (!token.IsCancellationRequested)
         {
             var sessionId = Session.SessionId;
-            var stream = _client.StreamCommandsAsync(AgentId, _lastSequence, token).GetAsyncEnumerator(token);
+            var stream = _client.StreamCommandFramesAsync(AgentId, _lastSequence, token).GetAsyncEnumerator(token);
             try
             {
                 while (true)
@@ -116,7 +116,16 @@ public sealed class MeshAgent : IAsyncDisposable
                     {
                         break;
                     }
-                    var command = stream.Current;
+                    if (stream.Current.End is { } end)
+                    {
+                        // The session ended under the stream: killed or superseded ends the agent, anything else rejoins.
+                        await OnSessionEndedAsync(end.SessionId, token, end);
+                        break;
+                    }
+                    if (stream.Current.Command is not { } command)
+                    {
+                        continue;
+                    }
                     if (_lastSequence is { } last && command.Sequence <= last)
                     {
                         continue;
@@ -248,7 +257,7 @@ public sealed class MeshAgent : IAsyncDisposable
         await EndAsync(command.Reason ?? "killed");
     }
 
-    private async Task OnSessionEndedAsync(string endedSessionId, CancellationToken cancellationToken)
+    private async Task OnSessionEndedAsync(string endedSessionId, CancellationToken cancellationToken, StreamEnd? end = null)
     {
         await _sessionLock.WaitAsync(cancellationToken);
         try
@@ -257,18 +266,23 @@ public sealed class MeshAgent : IAsyncDisposable
             {
                 return;
             }
-            SessionView? ended = null;
-            try
+            var status = end?.Status;
+            var reason = end?.Reason;
+            if (end is null)
             {
-                ended = await _client.GetSessionAsync(endedSessionId, cancellationToken);
+                try
+                {
+                    var ended = await _client.GetSessionAsync(endedSessionId, cancellationToken);
+                    (status, reason) = (ended.Status, ended.EndReason);
+                }
+                catch (SessionMeshException)
+                {
+                    // Unknown now: treat it as expired.
+                }
             }
-            catch (SessionMeshException)
+            if (status is SessionStatus.Killed or SessionStatus.Superseded || !_options.Rejoin)
             {
-                // Unknown now: treat it as expired.
-            }
-            if (ended?.Status is SessionStatus.Killed or SessionStatus.Superseded || !_options.Rejoin)
-            {
-                await EndAsync(ended?.EndReason ?? ended?.Status.ToWire() ?? "ended");
+                await EndAsync(reason ?? status?.ToWire() ?? "ended");
                 return;
             }
             var session = await _client.JoinAsync(_options.ToJoinRequest(), cancellationToken);
@@ -287,7 +301,7 @@ public sealed class MeshAgent : IAsyncDisposable
         await _ended.CancelAsync();
     }
 
-    private static async Task DisposeQuietlyAsync(IAsyncEnumerator<CommandView> stream)
+    private static async Task DisposeQuietlyAsync(IAsyncEnumerator<CommandFrame> stream)
     {
         try
         {

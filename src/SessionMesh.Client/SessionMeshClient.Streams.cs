@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using SessionMesh.Client.Http;
 using SessionMesh.Contracts;
 
@@ -20,12 +19,41 @@ public sealed partial class SessionMeshClient
     public async IAsyncEnumerable<CommandView> StreamCommandsAsync(
         string agentId, long? lastEventId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var frame in StreamCommandFramesAsync(agentId, lastEventId, cancellationToken))
+        {
+            if (frame.Command is { } command)
+            {
+                yield return command;
+            }
+            else if (frame.End is not null)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>The command stream's frames: <c>command</c>, and the <c>end</c> frame sent when the session ends.</summary>
+    internal async IAsyncEnumerable<CommandFrame> StreamCommandFramesAsync(
+        string agentId, long? lastEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var call = new MeshCallOptions { LastEventId = lastEventId?.ToString(CultureInfo.InvariantCulture) };
         using var response = await _transport.OpenStreamAsync($"agents/{MeshQuery.Segment(agentId)}/commands", call, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var command in ReadSseAsync(stream, MeshJsonContext.Default.CommandView, cancellationToken))
+        var commandInfo = MeshTransport.ReadInfo(MeshJsonContext.Default.CommandView);
+        var endInfo = MeshTransport.ReadInfo(MeshJsonContext.Default.StreamEnd);
+        var parser = SseParser.Create(stream, (eventType, data) => eventType switch
         {
-            yield return command;
+            // "message" is the SSE default type: a server that omits "event:" still delivers commands.
+            "command" or "message" => new CommandFrame(JsonSerializer.Deserialize(data, commandInfo), null),
+            "end" => new CommandFrame(null, JsonSerializer.Deserialize(data, endInfo)),
+            _ => null, // "lease" and keep-alives carry nothing the caller needs
+        });
+        await foreach (var item in parser.EnumerateAsync(cancellationToken))
+        {
+            if (item.Data is { } frame)
+            {
+                yield return frame;
+            }
         }
     }
 
@@ -45,7 +73,7 @@ public sealed partial class SessionMeshClient
             var call = new MeshCallOptions { LastEventId = last?.ToString(CultureInfo.InvariantCulture) };
             using var response = await _transport.OpenStreamAsync(path, call, cancellationToken);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            await using var events = ReadSseAsync(stream, MeshJsonContext.Default.EventView, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var events = ReadEventsAsync(stream, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (true)
             {
                 bool hasNext;
@@ -89,13 +117,11 @@ public sealed partial class SessionMeshClient
         return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 
-    private static async IAsyncEnumerable<T> ReadSseAsync<T>(Stream stream, JsonTypeInfo<T> info, [EnumeratorCancellation] CancellationToken cancellationToken)
-        where T : class
+    private static async IAsyncEnumerable<EventView> ReadEventsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var readInfo = MeshTransport.ReadInfo(info);
-        var parser = SseParser.Create(stream, (eventType, data) =>
-            // Keep-alive and other non-JSON frames carry no item.
-            data.Length > 0 && data[0] == (byte)'{' ? JsonSerializer.Deserialize(data, readInfo) : null);
+        var info = MeshTransport.ReadInfo(MeshJsonContext.Default.EventView);
+        // Every frame's type is the event's type, except keep-alive pings.
+        var parser = SseParser.Create(stream, (eventType, data) => eventType == "ping" ? null : JsonSerializer.Deserialize(data, info));
         await foreach (var item in parser.EnumerateAsync(cancellationToken))
         {
             if (item.Data is { } value)
@@ -105,3 +131,6 @@ public sealed partial class SessionMeshClient
         }
     }
 }
+
+/// <summary>One frame of a command stream: a command, or the end of the session.</summary>
+internal sealed record CommandFrame(CommandView? Command, StreamEnd? End);

@@ -17,6 +17,7 @@ internal static class Migrations
     public static IReadOnlyList<Migration> All { get; } =
     [
         new(1, "initial", V1Initial),
+        new(2, "commands", V2Commands),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -117,5 +118,54 @@ internal static class Migrations
             code     TEXT
         );
         CREATE INDEX ix_audit_log_cluster ON audit_log (cluster, id);
+        """;
+
+    private const string V2Commands = """
+        CREATE TABLE commands (
+            command_id      TEXT PRIMARY KEY NOT NULL,
+            cluster         TEXT NOT NULL,
+            agent_id        TEXT NOT NULL,
+            kind            TEXT NOT NULL CHECK (kind IN ('steer', 'message', 'kill')),
+            status          TEXT NOT NULL CHECK (status IN ('queued', 'delivered', 'acked', 'rejected', 'failed', 'expired')),
+            sequence        INTEGER NOT NULL,
+            direction       TEXT,
+            mode            TEXT,
+            text            TEXT,
+            from_agent      TEXT,
+            reason          TEXT,
+            grace_period    INTEGER,
+            payload         TEXT,
+            result          TEXT,
+            created_at      INTEGER NOT NULL,
+            delivered_at    INTEGER,
+            completed_at    INTEGER,
+            deadline_at     INTEGER,
+            created_by      TEXT NOT NULL,
+            idempotency_key TEXT,
+            delivery_count  INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (cluster, agent_id, sequence)
+        );
+        -- A retried create finds the command it made before.
+        CREATE UNIQUE INDEX ux_commands_idempotency ON commands (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        -- The pending stream of an agent, in sequence order.
+        CREATE INDEX ix_commands_pending ON commands (cluster, agent_id, sequence) WHERE status IN ('queued', 'delivered');
+        -- The deadline sweep.
+        CREATE INDEX ix_commands_due ON commands (deadline_at, command_id)
+            WHERE status IN ('queued', 'delivered') AND deadline_at IS NOT NULL;
+        -- Whether an agent is being killed.
+        CREATE INDEX ix_commands_pending_kill ON commands (cluster, agent_id) WHERE kind = 'kill' AND status IN ('queued', 'delivered');
+
+        -- The highest sequence ever given to an agent's command: kept apart from the commands, so a
+        -- number is never reused even if commands are deleted.
+        CREATE TABLE command_sequences (
+            cluster       TEXT NOT NULL,
+            agent_id      TEXT NOT NULL,
+            last_sequence INTEGER NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        ) WITHOUT ROWID;
+
+        -- The max_runtime sweep, over the same expression as its query.
+        CREATE INDEX ix_sessions_open_runtime ON sessions (started_at + max_runtime * 1000, session_id)
+            WHERE end_status IS NULL AND max_runtime IS NOT NULL;
         """;
 }

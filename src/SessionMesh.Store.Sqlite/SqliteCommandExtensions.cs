@@ -52,6 +52,15 @@ internal static class SqliteCommandExtensions
             var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
         };
 
+    /// <summary>The first column of the first row, null when there is no row or the value is NULL.</summary>
+    public static async Task<long?> ScalarNullableInt64Async(this SqliteCommand command, CancellationToken cancellationToken) =>
+        await command.ExecuteScalarAsync(cancellationToken) switch
+        {
+            long value => value,
+            null or DBNull => null,
+            var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
+        };
+
     private static SqliteCommand Add(SqliteCommand command, string name, object? value)
     {
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);

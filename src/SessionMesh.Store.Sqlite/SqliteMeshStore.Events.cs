@@ -40,6 +40,17 @@ public sealed partial class SqliteMeshStore
         RETURNING revision
         """;
 
+    private const string SelectOldestRevision = "SELECT MIN(revision) FROM events";
+
+    // AUTOINCREMENT keeps the highest revision ever assigned in sqlite_sequence, even once its event
+    // is compacted away; the MAX over events is a guard that costs one index look-up.
+    private const string SelectLatestRevision = """
+        SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                   COALESCE((SELECT MAX(revision) FROM events), 0))
+        """;
+
+    private const string CompactEventsSql = "DELETE FROM events WHERE revision <= @through";
+
     private const string InsertAuditSql = """
         INSERT INTO audit_log (at, key_id, cluster, method, path, status, code)
         VALUES (@at, @key_id, @cluster, @method, @path, @status, @code)
@@ -62,6 +73,28 @@ public sealed partial class SqliteMeshStore
                 .Bind("@cluster", cluster).Bind("@after", afterRevision).Bind("@limit", Math.Max(0, limit));
             return await command.ListAsync(ReadEvent, cancellationToken);
         }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<long?> GetOldestRevisionAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(async db =>
+        {
+            await using var command = db.Command(SelectOldestRevision);
+            return await command.ScalarNullableInt64Async(cancellationToken);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<long> GetLatestRevisionAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(async db =>
+        {
+            await using var command = db.Command(SelectLatestRevision);
+            return await command.ScalarInt64Async(cancellationToken);
+        }, cancellationToken);
+
+    internal static async Task<int> CompactEventsAsync(SqliteDb db, long throughRevision, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(CompactEventsSql).Bind("@through", throughRevision);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     internal static async Task<long> InsertEventAsync(
         SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken)

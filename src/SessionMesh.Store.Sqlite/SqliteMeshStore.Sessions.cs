@@ -83,6 +83,15 @@ public sealed partial class SqliteMeshStore
         LIMIT @limit
         """;
 
+    // The expression is the one ix_sessions_open_runtime indexes; max_runtime is in seconds.
+    private const string SelectRuntimeExceededSessions = $"""
+        SELECT {SessionColumns} FROM sessions
+        WHERE sessions.end_status IS NULL AND sessions.max_runtime IS NOT NULL
+          AND started_at + max_runtime * 1000 <= @now
+        ORDER BY started_at + max_runtime * 1000, sessions.session_id
+        LIMIT @limit
+        """;
+
     // A lease that is extended starts a new lapse, so its stale event may be sent again.
     private const string ExtendOpenLeasesSql = """
         UPDATE sessions
@@ -201,6 +210,12 @@ public sealed partial class SqliteMeshStore
     internal static async Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         await using var command = db.Command(SelectLapsedSessions).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
+        return await command.ListAsync(ReadSession, cancellationToken);
+    }
+
+    internal static async Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectRuntimeExceededSessions).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
         return await command.ListAsync(ReadSession, cancellationToken);
     }
 

@@ -36,9 +36,19 @@ internal static class SqliteRows
         "audit_log.id, audit_log.at, audit_log.key_id, audit_log.cluster, audit_log.method, audit_log.path, " +
         "audit_log.status, audit_log.code";
 
+    public const string CommandColumns =
+        "commands.command_id, commands.cluster, commands.agent_id, commands.kind, commands.status, commands.sequence, " +
+        "commands.direction, commands.mode, commands.text, commands.from_agent, commands.reason, commands.grace_period, " +
+        "commands.payload, commands.result, commands.created_at, commands.delivered_at, commands.completed_at, " +
+        "commands.deadline_at, commands.created_by, commands.idempotency_key, commands.delivery_count";
+
     public static long ToDb(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
 
     public static string ToDb(SessionStatus status) => status.ToWire();
+
+    public static string ToDb(CommandKind kind) => kind.ToWire();
+
+    public static string ToDb(CommandStatus status) => status.ToWire();
 
     public static SessionRecord ReadSession(SqliteDataReader r) => ReadSession(r, 0);
 
@@ -111,6 +121,33 @@ internal static class SqliteRows
         Path: r.GetString(5),
         Status: r.GetInt32(6),
         Code: NullableString(r, 7));
+
+    public static CommandRecord ReadCommand(SqliteDataReader r) => new(
+        CommandId: r.GetString(0),
+        Cluster: r.GetString(1),
+        AgentId: r.GetString(2),
+        Kind: CommandNames.ParseKind(r.GetString(3)) ?? throw new InvalidDataException($"Unknown command kind '{r.GetString(3)}' in the store."),
+        Status: CommandStatusOf(r.GetString(4)),
+        Sequence: r.GetInt64(5),
+        Direction: NullableString(r, 6),
+        Mode: NullableString(r, 7),
+        Text: NullableString(r, 8),
+        From: NullableString(r, 9),
+        Reason: NullableString(r, 10),
+        GracePeriod: r.IsDBNull(11) ? null : r.GetInt32(11),
+        Payload: r.IsDBNull(12) ? null : SqliteJson.ReadElement(r.GetString(12)),
+        Result: r.IsDBNull(13) ? null : SqliteJson.ReadElement(r.GetString(13)),
+        CreatedAt: Time(r, 14),
+        DeliveredAt: NullableTime(r, 15),
+        CompletedAt: NullableTime(r, 16),
+        DeadlineAt: NullableTime(r, 17),
+        CreatedBy: r.GetString(18),
+        IdempotencyKey: NullableString(r, 19),
+        DeliveryCount: r.GetInt32(20));
+
+    /// <summary>A command status as stored, e.g. a <c>GROUP BY status</c> key.</summary>
+    public static CommandStatus CommandStatusOf(string value) =>
+        CommandNames.ParseStatus(value) ?? throw new InvalidDataException($"Unknown command status '{value}' in the store.");
 
     private static DateTimeOffset Time(SqliteDataReader r, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
 

@@ -95,6 +95,33 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
     public Task<long> AppendEventAsync(string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken) =>
         SqliteMeshStore.InsertEventAsync(Db, cluster, type, at, agentId, sessionId, data, cancellationToken);
 
+    public Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectCommandAsync(Db, commandId, cancellationToken);
+
+    public Task<CommandRecord?> FindCommandByIdempotencyKeyAsync(string createdBy, string idempotencyKey, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectCommandByIdempotencyKeyAsync(Db, createdBy, idempotencyKey, cancellationToken);
+
+    public Task<long> NextCommandSequenceAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.NextCommandSequenceAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
+        SqliteMeshStore.InsertCommandAsync(Db, command, cancellationToken);
+
+    public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
+        SqliteMeshStore.UpdateCommandAsync(Db, command, cancellationToken);
+
+    public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        SqliteMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
+
+    public Task<bool> HasPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.HasPendingKillAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        SqliteMeshStore.ListRuntimeExceededSessionsAsync(Db, now, limit, cancellationToken);
+
+    public Task<int> CompactEventsAsync(long throughRevision, CancellationToken cancellationToken) =>
+        SqliteMeshStore.CompactEventsAsync(Db, throughRevision, cancellationToken);
+
     public Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken) =>
         SqliteMeshStore.InsertAuditAsync(Db, entry, cancellationToken);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using SessionMesh.Cli.Output;
 using SessionMesh.Client;
 using SessionMesh.Contracts;
+using SessionMesh.Mesh;
 using SessionMesh.Model;
 
 namespace SessionMesh.Cli.Commands;
@@ -70,10 +71,18 @@ internal static class ListCommand
         return command;
     }
 
+    // The server's own rule for selectors, so a typo fails here with exit 2 rather than as a 400.
     internal static bool IsLabelSelector(string value)
     {
-        var equals = value.IndexOf('=', StringComparison.Ordinal);
-        return equals > 0;
+        try
+        {
+            Validate.LabelSelector(value);
+            return true;
+        }
+        catch (MeshException)
+        {
+            return false;
+        }
     }
 
     private static async Task<List<SessionView>> FetchAsync(SessionMeshClient client, AliveQuery query, int? max, CancellationToken cancellationToken)

@@ -32,18 +32,20 @@ internal static class ServeCommand
                 await app.Console.Error.WriteLineAsync("session-mesh: --faults needs --sandbox: fault injection is never available outside sandbox mode.");
                 return ExitCodes.Usage;
             }
-            var settings = new ServeSettings
-            {
-                Listen = parseResult.GetValue(listen),
-                Store = parseResult.GetValue(store),
-                DataDir = parseResult.GetValue(dataDir),
-                JsonLogs = parseResult.GetValue(logFormat) == "json",
-                Sandbox = parseResult.GetValue(sandbox),
-                Faults = parseResult.GetValue(faults),
-                ConfigurationArgs = [.. parseResult.UnmatchedTokens],
-            };
-            return await ServerHost.RunAsync(settings, cancellationToken);
+            return await ServerHost.RunAsync(ToSettings(parseResult), cancellationToken);
         });
         return command;
     }
+
+    /// <summary>Maps the parsed flags of <c>serve</c> onto <see cref="ServeSettings"/>.</summary>
+    internal static ServeSettings ToSettings(ParseResult parseResult) => new()
+    {
+        Listen = parseResult.GetValue<string?>("--listen"),
+        Store = parseResult.GetValue<string?>("--store"),
+        DataDir = parseResult.GetValue<string?>("--data-dir"),
+        JsonLogs = parseResult.GetValue<string?>("--log-format") == "json",
+        Sandbox = parseResult.GetValue<bool>("--sandbox"),
+        Faults = parseResult.GetValue<string?>("--faults"),
+        ConfigurationArgs = [.. parseResult.UnmatchedTokens],
+    };
 }

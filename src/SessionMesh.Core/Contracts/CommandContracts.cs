@@ -127,3 +127,11 @@ public sealed record TopologyEdge
     public required string From { get; init; }
     public required string To { get; init; }
 }
+
+/// <summary>The last frame of a command stream (<c>event: end</c>): the session ended and the stream closes.</summary>
+public sealed record StreamEnd
+{
+    public required string SessionId { get; init; }
+    public required Model.SessionStatus Status { get; init; }
+    public string? Reason { get; init; }
+}

@@ -43,6 +43,7 @@ namespace SessionMesh.Contracts;
 [JsonSerializable(typeof(KillResponse))]
 [JsonSerializable(typeof(EventView))]
 [JsonSerializable(typeof(TopologyView))]
+[JsonSerializable(typeof(StreamEnd))]
 [JsonSerializable(typeof(Page<CommandView>))]
 [JsonSerializable(typeof(Page<EventView>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -20,6 +20,15 @@ public sealed class MeshOptions
     /// <summary>The longest key lifetime in seconds that may be asked for.</summary>
     public int MaxKeyTtl { get; set; } = 365 * 24 * 3600;
 
+    /// <summary>Seconds an undelivered steer or message waits before it expires, when the request gives no ttl.</summary>
+    public int DefaultCommandTtl { get; set; } = 3600;
+
+    /// <summary>Seconds a graceful kill waits for the agent before the mesh ends its session, when the request gives none.</summary>
+    public int DefaultGracePeriod { get; set; } = 10;
+
+    /// <summary>How many events are kept for <c>/events?since=</c>; older ones are compacted away.</summary>
+    public long EventRetention { get; set; } = 100_000;
+
     /// <summary>How often the sweeper looks for lapsed leases.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
@@ -40,4 +49,8 @@ public static class MeshLimits
     public const int MaxDescriptionLength = 1000;
     public const int MaxVersionLength = 64;
     public const int MaxNameLength = 128;
+    public const int MaxDirectiveLength = 4000;
+    public const int MaxCommandTtl = 7 * 86400;
+    public const int MaxGracePeriod = 3600;
+    public const int MaxReasonLength = 1000;
 }

@@ -56,7 +56,7 @@ public sealed partial class MeshService
         var session = new SessionRecord(Ids.NewSessionId(now), cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, maxRuntime);
         await tx.InsertSessionAsync(session, cancellationToken);
         revision = await AppendSessionEventAsync(tx, "session.joined", session, agent, now, cancellationToken);
-        await CommitAsync(tx, revision, cancellationToken);
+        await CommitAsync(tx, revision, cancellationToken, MeshSignals.AgentKey(cluster, agentId));
         return (await ToViewAsync(session, now, cancellationToken)) with { SupersededSessionId = supersededId };
     }
 
@@ -111,7 +111,7 @@ public sealed partial class MeshService
             session = session with { EndStatus = status, EndedAt = now, EndReason = status == SessionStatus.Left ? "left" : "ttl elapsed" };
             await tx.UpdateSessionAsync(session, cancellationToken);
             var revision = await AppendSessionEventAsync(tx, "session." + status.ToWire(), session, agent, now, cancellationToken);
-            await CommitAsync(tx, revision, cancellationToken);
+            await CommitAsync(tx, revision, cancellationToken, MeshSignals.AgentKey(session.Cluster, session.AgentId));
         }
         return await ToViewAsync(session, now, cancellationToken);
     }
@@ -158,6 +158,7 @@ public sealed partial class MeshService
             var lapsed = await tx.ListLapsedSessionsAsync(now, Batch, cancellationToken);
             long revision = 0;
             var changedInBatch = 0;
+            var ended = new List<string>();
             foreach (var session in lapsed)
             {
                 var status = session.StatusAt(now);
@@ -172,8 +173,12 @@ public sealed partial class MeshService
                 await tx.UpdateSessionAsync(updated, cancellationToken);
                 revision = await AppendSessionEventAsync(tx, "session." + status.ToWire(), updated, agent, now, cancellationToken);
                 changedInBatch++;
+                if (!updated.IsOpen)
+                {
+                    ended.Add(MeshSignals.AgentKey(updated.Cluster, updated.AgentId));
+                }
             }
-            await CommitAsync(tx, revision, cancellationToken);
+            await CommitAsync(tx, revision, cancellationToken, ended);
             changed += changedInBatch;
             if (lapsed.Count < Batch || changedInBatch == 0)
             {
@@ -207,7 +212,7 @@ public sealed partial class MeshService
         var ended = session with { EndStatus = SessionStatus.Expired, EndedAt = now, EndReason = "ttl elapsed" };
         await tx.UpdateSessionAsync(ended, cancellationToken);
         var revision = await AppendSessionEventAsync(tx, "session.expired", ended, agent, now, cancellationToken);
-        await CommitAsync(tx, revision, cancellationToken);
+        await CommitAsync(tx, revision, cancellationToken, MeshSignals.AgentKey(ended.Cluster, ended.AgentId));
         return ended;
     }
 

@@ -12,8 +12,8 @@ namespace SessionMesh.Mesh;
 /// </summary>
 public sealed partial class MeshService(IMeshStore store, TimeProvider time, MeshOptions options)
 {
-    /// <summary>Raised after a commit that appended events, with the newest revision.</summary>
-    public event Action<long>? Committed;
+    /// <summary>Wake-ups for streams and waiters after each commit.</summary>
+    public MeshSignals Signals { get; } = new();
 
     public IMeshStore Store => store;
 
@@ -28,12 +28,17 @@ public sealed partial class MeshService(IMeshStore store, TimeProvider time, Mes
         return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
     }
 
-    private async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken)
+    /// <summary>Commits, then wakes event watchers (when events were appended) and the given streams and waiters.</summary>
+    private async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
         await tx.CommitAsync(cancellationToken);
         if (lastRevision > 0)
         {
-            Committed?.Invoke(lastRevision);
+            Signals.Notify(MeshSignals.RevisionKey);
+        }
+        foreach (var key in notify)
+        {
+            Signals.Notify(key);
         }
     }
 

@@ -122,6 +122,27 @@ public static partial class Validate
         return tags.Distinct(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>A directive or message text: 1..4000 characters.</summary>
+    public static string Directive(string? value, string field)
+    {
+        Required(value, field);
+        return value!.Length <= MeshLimits.MaxDirectiveLength
+            ? value
+            : throw MeshException.Invalid(field, $"'{field}' must be 1-{MeshLimits.MaxDirectiveLength} characters.");
+    }
+
+    /// <summary>An <c>Idempotency-Key</c> header: 1..255 visible ASCII characters, or none.</summary>
+    public static string? IdempotencyKey(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        return value.Length is >= 1 and <= 255 && value.All(c => c is > ' ' and <= '~')
+            ? value
+            : throw MeshException.Invalid("Idempotency-Key", "The Idempotency-Key header must be 1-255 visible ASCII characters.");
+    }
+
     public static int Limit(int? limit)
     {
         var value = limit ?? MeshLimits.DefaultPageSize;

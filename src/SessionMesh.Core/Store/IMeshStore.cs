@@ -74,6 +74,24 @@ public interface IMeshStore : IAsyncDisposable
     /// <summary>Events with a revision above <paramref name="afterRevision"/>, oldest first.</summary>
     Task<IReadOnlyList<MeshEventRecord>> ListEventsAsync(string? cluster, long afterRevision, int limit, CancellationToken cancellationToken);
 
+    /// <summary>A command by id.</summary>
+    Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The pending (queued or delivered) commands of an agent with a sequence above <paramref name="afterSequence"/>,
+    /// in sequence order.
+    /// </summary>
+    Task<IReadOnlyList<CommandRecord>> ListPendingCommandsAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Counts of commands by status, all clusters, for metrics.</summary>
+    Task<IReadOnlyDictionary<CommandStatus, long>> CountCommandsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The lowest revision still retained, or null when no event is stored.</summary>
+    Task<long?> GetOldestRevisionAsync(CancellationToken cancellationToken);
+
+    /// <summary>The highest revision ever assigned (0 when none), even if since compacted.</summary>
+    Task<long> GetLatestRevisionAsync(CancellationToken cancellationToken);
+
     /// <summary>Counts of open sessions by status at <paramref name="now"/>, for metrics.</summary>
     Task<IReadOnlyDictionary<SessionStatus, long>> CountSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -57,6 +57,33 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>Appends an event and returns its revision, strictly above every earlier one.</summary>
     Task<long> AppendEventAsync(string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken);
 
+    /// <summary>A command by id.</summary>
+    Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken);
+
+    /// <summary>The command created by <paramref name="createdBy"/> with this idempotency key, if any.</summary>
+    Task<CommandRecord?> FindCommandByIdempotencyKeyAsync(string createdBy, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>The next sequence number of an agent's command stream: one above the highest ever used (1 for the first).</summary>
+    Task<long> NextCommandSequenceAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a new command.</summary>
+    Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a command's mutable fields (status, result, times, delivery count).</summary>
+    Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken);
+
+    /// <summary>Pending (queued or delivered) commands whose deadline is at or before <paramref name="now"/>, oldest deadline first.</summary>
+    Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>True when the agent has a pending kill command.</summary>
+    Task<bool> HasPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>Open sessions with a max_runtime that has passed at <paramref name="now"/> (started_at + max_runtime &lt;= now).</summary>
+    Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes events with a revision at or below <paramref name="throughRevision"/>; returns how many.</summary>
+    Task<int> CompactEventsAsync(long throughRevision, CancellationToken cancellationToken);
+
     /// <summary>Appends an audit entry.</summary>
     Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken);
 }

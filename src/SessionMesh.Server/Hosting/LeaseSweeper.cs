@@ -15,7 +15,8 @@ internal sealed partial class LeaseSweeper(MeshService mesh, MeshMetrics metrics
         {
             try
             {
-                var changed = await mesh.SweepAsync(stoppingToken);
+                var changed = await mesh.SweepAsync(stoppingToken) + await mesh.SweepCommandsAsync(stoppingToken);
+                await mesh.CompactEventsAsync(stoppingToken);
                 if (changed > 0)
                 {
                     LogSwept(logger, changed);
@@ -46,7 +47,7 @@ internal sealed partial class LeaseSweeper(MeshService mesh, MeshMetrics metrics
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sweeper changed {Count} lapsed sessions")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweeper changed {Count} lapsed sessions and due commands")]
     private static partial void LogSwept(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Lease sweep failed; retrying on the next tick")]

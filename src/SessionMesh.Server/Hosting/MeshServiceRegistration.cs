@@ -141,7 +141,7 @@ internal static class MeshServiceRegistration
         app.MapOpenApi();
 
         var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization();
-        api.MapSessions().MapAgents().MapRegistry().MapKeys();
+        api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents();
     }
 
     private static IMeshStore OpenStore(MeshServerOptions options)

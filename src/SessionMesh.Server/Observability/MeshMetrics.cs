@@ -11,6 +11,8 @@ internal sealed class MeshMetrics
 
     private readonly MeshService _mesh;
     private readonly Counter<long> _heartbeats;
+    private readonly Histogram<double> _deliveryLatency;
+    private volatile IReadOnlyDictionary<CommandStatus, long> _commands = new Dictionary<CommandStatus, long>();
     private volatile IReadOnlyDictionary<SessionStatus, long> _sessions = new Dictionary<SessionStatus, long>();
 
     public MeshMetrics(IMeterFactory meterFactory, MeshService mesh)
@@ -19,13 +21,37 @@ internal sealed class MeshMetrics
         var meter = meterFactory.Create(MeterName);
         _heartbeats = meter.CreateCounter<long>("session_mesh.heartbeats", "{heartbeat}", "Heartbeats received.");
         meter.CreateObservableGauge("session_mesh.sessions", ObserveSessions, "{session}", "Open sessions by status.");
+        meter.CreateObservableGauge("session_mesh.commands", ObserveCommands, "{command}", "Commands by state.");
+        _deliveryLatency = meter.CreateHistogram("session_mesh.command.delivery_latency", "s", "Time from a command being queued to its first delivery to the agent.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600] });
     }
 
     public void Heartbeat() => _heartbeats.Add(1);
 
-    /// <summary>Re-reads the counts that the sessions gauge reports (the gauge's callback cannot do I/O).</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken) =>
+    /// <summary>Records the queued→delivered latency of commands handed to an agent for the first time.</summary>
+    public void Delivered(IEnumerable<CommandRecord> commands)
+    {
+        foreach (var command in commands.Where(c => c.DeliveryCount == 1 && c.DeliveredAt is not null))
+        {
+            _deliveryLatency.Record((command.DeliveredAt!.Value - command.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("kind", command.Kind.ToWire()));
+        }
+    }
+
+    /// <summary>Re-reads the counts the gauges report (a gauge's callback cannot do I/O).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
         _sessions = await _mesh.Store.CountSessionsAsync(_mesh.Time.GetUtcNow(), cancellationToken);
+        _commands = await _mesh.Store.CountCommandsAsync(cancellationToken);
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCommands()
+    {
+        var counts = _commands;
+        foreach (var status in Enum.GetValues<CommandStatus>())
+        {
+            yield return new Measurement<long>(counts.GetValueOrDefault(status), new KeyValuePair<string, object?>("state", status.ToWire()));
+        }
+    }
 
     private IEnumerable<Measurement<long>> ObserveSessions()
     {

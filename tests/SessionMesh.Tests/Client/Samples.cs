@@ -7,7 +7,7 @@ internal static class Samples
 
     public static string Session(string sessionId, string agentId = "a1", string status = "active", int ttl = 30) => $$"""
         {"session_id": "{{sessionId}}", "agent_id": "{{agentId}}", "cluster": "default", "status": "{{status}}", "ttl": {{ttl}},
-         "started_at": "2026-01-01T00:00:00.000Z", "last_seen": "2026-01-01T00:00:00.000Z", "expires_at": "2026-01-01T00:00:30.000Z"}
+         "started_at": "2026-01-01T00:00:00.000Z", "last_seen": "2026-01-01T00:00:00.000Z", "expires_at": "2026-01-01T00:00:30.000Z", "labels": {}, "specializations": []}
         """;
 
     public static string SessionPage(params string[] agentIds) =>

@@ -68,6 +68,7 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         var specialization = Specialization("a1", "vision", tags: ["gpu", "fast"]);
         var key = Key("k1");
         var audit = new AuditRecord(0, Now, "k1", "c1", "POST", "/api/session-mesh/steer", 200, null);
+        var command = Command("cmd-1", "a1", 1, status: CommandStatus.Delivered, deadlineAt: Now.AddSeconds(30), idempotencyKey: "idem") with { Payload = Json("""{"x":1}""") };
         long revision = 0;
         await WriteAsync(async tx =>
         {
@@ -77,6 +78,7 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
             await tx.UpsertKeyAsync(key, Ct);
             revision = await tx.AppendEventAsync("c1", "session.joined", Now, "a1", "s1", Json("""{"ttl":30}"""), Ct);
             await tx.AppendAuditAsync(audit, Ct);
+            await tx.InsertCommandAsync(command, Ct);
         });
 
         await CloseStoreAsync();
@@ -90,6 +92,11 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.Equal(revision, stored.Revision);
         Assert.Equal(30, stored.Data!.Value.GetProperty("ttl").GetInt32());
         Assert.Equal(audit with { Id = 0 }, Assert.Single(await reopened.ListAuditAsync(null, null, 10, Ct)) with { Id = 0 });
+        AssertCommand(command, await reopened.GetCommandAsync("cmd-1", Ct));
+        Assert.Equal(revision, await reopened.GetLatestRevisionAsync(Ct));
+        await using var tx = await reopened.BeginWriteAsync(Ct);
+        Assert.Equal(2, await tx.NextCommandSequenceAsync("c1", "a1", Ct));
+        AssertCommand(command, await tx.FindCommandByIdempotencyKeyAsync("k-root", "idem", Ct));
     }
 
     // ---- Transactions ----
@@ -668,6 +675,360 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.Empty(await Store.ListAuditAsync(null, all[2].Id, 100, Ct));
     }
 
+    // ---- Commands ----
+
+    [Fact]
+    public async Task Commands_InsertGetAndUpdate_RoundTripEveryField()
+    {
+        var full = new CommandRecord(
+            "cmd-full", "c1", "a1", CommandKind.Kill, CommandStatus.Queued, 7,
+            Direction: "wrap up", Mode: "interrupt", Text: "stop now ✋", From: "parent-1", Reason: "budget exhausted",
+            GracePeriod: 45, Payload: Json("""{"a":[1,2.5,{"b":"ü"}],"n":null,"t":true}"""), Result: Json("""{"pre":"x"}"""),
+            CreatedAt: Now, DeliveredAt: Now.AddMilliseconds(250), CompletedAt: Now.AddSeconds(1), DeadlineAt: Now.AddSeconds(45),
+            CreatedBy: "k-root", IdempotencyKey: "idem-1", DeliveryCount: 3);
+        var minimal = new CommandRecord(
+            "cmd-min", "c1", "a1", CommandKind.Message, CommandStatus.Queued, 8, null, null, null, null, null, null, null, null,
+            Now, null, null, null, "k-root", null);
+        await WriteAsync(async tx =>
+        {
+            Assert.Null(await tx.GetCommandAsync("cmd-full", Ct));
+            await tx.InsertCommandAsync(full, Ct);
+            await tx.InsertCommandAsync(minimal, Ct);
+            AssertCommand(full, await tx.GetCommandAsync("cmd-full", Ct));
+        });
+        AssertCommand(full, await Store.GetCommandAsync("cmd-full", Ct));
+        AssertCommand(minimal, await Store.GetCommandAsync("cmd-min", Ct));
+        Assert.Null(await Store.GetCommandAsync("missing", Ct));
+
+        var delivered = minimal with { Status = CommandStatus.Delivered, DeliveredAt = Now.AddSeconds(1), DeliveryCount = 1, DeadlineAt = Now.AddMinutes(5) };
+        await WriteAsync(async tx =>
+        {
+            await tx.UpdateCommandAsync(delivered, Ct);
+            AssertCommand(delivered, await tx.GetCommandAsync("cmd-min", Ct));
+        });
+        AssertCommand(delivered, await Store.GetCommandAsync("cmd-min", Ct));
+
+        var acked = delivered with { Status = CommandStatus.Acked, CompletedAt = Now.AddSeconds(2), Result = Json("""{"ok":true,"notes":["done"]}"""), DeliveryCount = 2 };
+        var cleared = full with { Status = CommandStatus.Failed, Result = null, DeliveredAt = null, CompletedAt = null, DeadlineAt = null, DeliveryCount = 0 };
+        await WriteAsync(async tx =>
+        {
+            await tx.UpdateCommandAsync(acked, Ct);
+            await tx.UpdateCommandAsync(cleared, Ct);
+        });
+        AssertCommand(acked, await Store.GetCommandAsync("cmd-min", Ct));
+        AssertCommand(cleared, await Store.GetCommandAsync("cmd-full", Ct));
+    }
+
+    [Fact]
+    public async Task Commands_FindByIdempotencyKey_IsScopedPerCreator()
+    {
+        var byK1 = Command("cmd-1", "a1", 1, createdBy: "k1", idempotencyKey: "same");
+        var byK2 = Command("cmd-2", "a1", 2, createdBy: "k2", idempotencyKey: "same");
+        var noKey1 = Command("cmd-3", "a1", 3, createdBy: "k1");
+        var noKey2 = Command("cmd-4", "a2", 1, createdBy: "k1", cluster: "c2");
+        await WriteAsync(async tx =>
+        {
+            Assert.Null(await tx.FindCommandByIdempotencyKeyAsync("k1", "same", Ct));
+            foreach (var command in new[] { byK1, byK2, noKey1, noKey2 })
+            {
+                await tx.InsertCommandAsync(command, Ct);
+            }
+            AssertCommand(byK1, await tx.FindCommandByIdempotencyKeyAsync("k1", "same", Ct));
+        });
+
+        await WriteAsync(async tx =>
+        {
+            AssertCommand(byK1, await tx.FindCommandByIdempotencyKeyAsync("k1", "same", Ct));
+            AssertCommand(byK2, await tx.FindCommandByIdempotencyKeyAsync("k2", "same", Ct));
+            Assert.Null(await tx.FindCommandByIdempotencyKeyAsync("k3", "same", Ct));
+            Assert.Null(await tx.FindCommandByIdempotencyKeyAsync("k1", "other", Ct));
+            Assert.Null(await tx.FindCommandByIdempotencyKeyAsync("k1", "SAME", Ct));
+        });
+
+        // A creator cannot use one key twice.
+        await Assert.ThrowsAnyAsync<Exception>(() => WriteAsync(tx => tx.InsertCommandAsync(Command("cmd-5", "a1", 5, createdBy: "k1", idempotencyKey: "same"), Ct)));
+        Assert.Null(await Store.GetCommandAsync("cmd-5", Ct));
+        await WriteAsync(tx => tx.InsertCommandAsync(Command("cmd-6", "a1", 6, createdBy: "k1"), Ct));
+        Assert.NotNull(await Store.GetCommandAsync("cmd-6", Ct));
+    }
+
+    [Fact]
+    public async Task Commands_SequencesIncreasePerAgent_IndependentlyAcrossAgentsAndClusters()
+    {
+        async Task<long> AddAsync(IMeshWriteTransaction tx, string id, string agentId, string cluster = "c1")
+        {
+            var sequence = await tx.NextCommandSequenceAsync(cluster, agentId, Ct);
+            await tx.InsertCommandAsync(Command(id, agentId, sequence, cluster: cluster), Ct);
+            return sequence;
+        }
+
+        var a1 = new List<long>();
+        await WriteAsync(async tx =>
+        {
+            Assert.Equal(1, await tx.NextCommandSequenceAsync("c1", "a1", Ct));
+            a1.Add(await AddAsync(tx, "x1", "a1"));
+            a1.Add(await AddAsync(tx, "x2", "a1"));
+            Assert.Equal(1, await AddAsync(tx, "y1", "a2"));
+            Assert.Equal(1, await AddAsync(tx, "z1", "a1", cluster: "c2"));
+        });
+        await WriteAsync(async tx =>
+        {
+            a1.Add(await AddAsync(tx, "x3", "a1"));
+            // Final commands keep their numbers: the next one is still above them.
+            await tx.UpdateCommandAsync(Command("x3", "a1", a1[^1]) with { Status = CommandStatus.Acked, CompletedAt = Now }, Ct);
+        });
+        await WriteAsync(async tx => a1.Add(await AddAsync(tx, "x4", "a1")));
+
+        Assert.Equal(1, a1[0]);
+        Assert.True(a1.Zip(a1.Skip(1)).All(pair => pair.First < pair.Second), $"Sequences not increasing: {string.Join(", ", a1)}");
+        await WriteAsync(async tx =>
+        {
+            Assert.True(await tx.NextCommandSequenceAsync("c1", "a1", Ct) > a1[^1]);
+            Assert.Equal(2, await tx.NextCommandSequenceAsync("c1", "a2", Ct));
+            Assert.Equal(2, await tx.NextCommandSequenceAsync("c2", "a1", Ct));
+            Assert.Equal(1, await tx.NextCommandSequenceAsync("c2", "a2", Ct));
+        });
+
+        // A sequence cannot be used twice within an agent's stream.
+        await Assert.ThrowsAnyAsync<Exception>(() => WriteAsync(tx => tx.InsertCommandAsync(Command("dup", "a1", a1[0]), Ct)));
+        Assert.Null(await Store.GetCommandAsync("dup", Ct));
+    }
+
+    [Fact]
+    public async Task Commands_ListPending_OnlyQueuedAndDelivered_InSequenceOrder()
+    {
+        var statuses = new[]
+        {
+            (8, CommandStatus.Delivered), (3, CommandStatus.Acked), (1, CommandStatus.Queued), (5, CommandStatus.Expired),
+            (4, CommandStatus.Queued), (2, CommandStatus.Delivered), (6, CommandStatus.Failed), (7, CommandStatus.Rejected),
+        };
+        await WriteAsync(async tx =>
+        {
+            foreach (var (sequence, status) in statuses)
+            {
+                await tx.InsertCommandAsync(Command($"a1-{sequence}", "a1", sequence, status: status), Ct);
+            }
+            await tx.InsertCommandAsync(Command("a2-1", "a2", 1), Ct);
+            await tx.InsertCommandAsync(Command("c2-a1-1", "a1", 1, cluster: "c2"), Ct);
+        });
+
+        async Task<long[]> Pending(string cluster, string agentId, long after, int limit) =>
+            (await Store.ListPendingCommandsAsync(cluster, agentId, after, limit, Ct)).Select(c => c.Sequence).ToArray();
+
+        Assert.Equal(new long[] { 1, 2, 4, 8 }, await Pending("c1", "a1", 0, 100));
+        Assert.Equal(new long[] { 1, 2 }, await Pending("c1", "a1", 0, 2));
+        Assert.Equal(new long[] { 4, 8 }, await Pending("c1", "a1", 2, 100));
+        Assert.Equal(new long[] { 4 }, await Pending("c1", "a1", 3, 1));
+        Assert.Empty(await Pending("c1", "a1", 8, 100));
+        Assert.Empty(await Pending("c1", "a1", 0, 0));
+        Assert.Equal(new long[] { 1 }, await Pending("c1", "a2", 0, 100));
+        Assert.Empty(await Pending("c1", "a3", 0, 100));
+        Assert.Equal(["c2-a1-1"], (await Store.ListPendingCommandsAsync("c2", "a1", 0, 100, Ct)).Select(c => c.CommandId));
+        Assert.Empty(await Pending("c3", "a1", 0, 100));
+        AssertCommand(Command("a1-2", "a1", 2, status: CommandStatus.Delivered), (await Store.ListPendingCommandsAsync("c1", "a1", 1, 1, Ct))[0]);
+    }
+
+    [Fact]
+    public async Task Commands_ListDue_PendingWithDeadlineAtOrBeforeNow_OldestFirst()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var command in new[]
+            {
+                Command("late", "a1", 1, deadlineAt: Now.AddSeconds(-10)),
+                Command("boundary", "a1", 2, status: CommandStatus.Delivered, deadlineAt: Now),
+                Command("not-yet", "a1", 3, deadlineAt: Now.AddMilliseconds(1)),
+                Command("no-deadline", "a1", 4),
+                Command("acked", "a1", 5, status: CommandStatus.Acked, deadlineAt: Now.AddSeconds(-30)),
+                Command("expired", "a1", 6, status: CommandStatus.Expired, deadlineAt: Now.AddSeconds(-30)),
+                Command("kill", "a2", 1, kind: CommandKind.Kill, status: CommandStatus.Delivered, deadlineAt: Now.AddSeconds(-5)),
+                Command("other-cluster", "a1", 1, cluster: "c2", deadlineAt: Now.AddSeconds(-20)),
+            })
+            {
+                await tx.InsertCommandAsync(command, Ct);
+            }
+        });
+
+        await WriteAsync(async tx =>
+        {
+            Assert.Equal(["other-cluster", "late", "kill", "boundary"], (await tx.ListDueCommandsAsync(Now, 100, Ct)).Select(c => c.CommandId));
+            Assert.Equal(["other-cluster", "late"], (await tx.ListDueCommandsAsync(Now, 2, Ct)).Select(c => c.CommandId));
+            Assert.Equal(["other-cluster", "late", "kill"], (await tx.ListDueCommandsAsync(Now.AddMilliseconds(-1), 100, Ct)).Select(c => c.CommandId));
+            Assert.Equal(5, (await tx.ListDueCommandsAsync(Now.AddMilliseconds(1), 100, Ct)).Count);
+            Assert.Empty(await tx.ListDueCommandsAsync(Now.AddMinutes(-1), 100, Ct));
+            AssertCommand(Command("kill", "a2", 1, kind: CommandKind.Kill, status: CommandStatus.Delivered, deadlineAt: Now.AddSeconds(-5)),
+                (await tx.ListDueCommandsAsync(Now, 100, Ct))[2]);
+        });
+    }
+
+    [Fact]
+    public async Task Commands_HasPendingKill_OnlyForQueuedOrDeliveredKills()
+    {
+        var queuedKill = Command("k-queued", "a1", 1, kind: CommandKind.Kill);
+        await WriteAsync(async tx =>
+        {
+            Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            await tx.InsertCommandAsync(queuedKill, Ct);
+            Assert.True(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            await tx.InsertCommandAsync(Command("k-acked", "a2", 1, kind: CommandKind.Kill, status: CommandStatus.Acked), Ct);
+            await tx.InsertCommandAsync(Command("steer", "a2", 2), Ct);
+            await tx.InsertCommandAsync(Command("message", "a2", 3, kind: CommandKind.Message, status: CommandStatus.Delivered), Ct);
+            await tx.InsertCommandAsync(Command("k-delivered", "a3", 1, kind: CommandKind.Kill, status: CommandStatus.Delivered), Ct);
+            await tx.InsertCommandAsync(Command("k-expired", "a4", 1, kind: CommandKind.Kill, status: CommandStatus.Expired), Ct);
+        });
+
+        await WriteAsync(async tx =>
+        {
+            Assert.True(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            Assert.False(await tx.HasPendingKillAsync("c1", "a2", Ct));
+            Assert.True(await tx.HasPendingKillAsync("c1", "a3", Ct));
+            Assert.False(await tx.HasPendingKillAsync("c1", "a4", Ct));
+            Assert.False(await tx.HasPendingKillAsync("c1", "missing", Ct));
+            Assert.False(await tx.HasPendingKillAsync("c2", "a1", Ct));
+            await tx.UpdateCommandAsync(queuedKill with { Status = CommandStatus.Acked, CompletedAt = Now }, Ct);
+            Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct));
+        });
+        await WriteAsync(async tx => Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct)));
+    }
+
+    [Fact]
+    public async Task Commands_CountByStatus_EveryStatusAcrossClusters()
+    {
+        var empty = await Store.CountCommandsAsync(Ct);
+        Assert.Equal(Enum.GetValues<CommandStatus>().Order(), empty.Keys.Order());
+        Assert.All(empty.Values, count => Assert.Equal(0, count));
+
+        await WriteAsync(async tx =>
+        {
+            await tx.InsertCommandAsync(Command("q1", "a1", 1), Ct);
+            await tx.InsertCommandAsync(Command("q2", "a1", 2), Ct);
+            await tx.InsertCommandAsync(Command("q3", "a1", 1, cluster: "c2"), Ct);
+            await tx.InsertCommandAsync(Command("d1", "a2", 1, status: CommandStatus.Delivered), Ct);
+            await tx.InsertCommandAsync(Command("x1", "a2", 2, status: CommandStatus.Expired), Ct);
+            await tx.InsertCommandAsync(Command("x2", "a3", 1, kind: CommandKind.Kill, status: CommandStatus.Expired), Ct);
+        });
+
+        var counts = await Store.CountCommandsAsync(Ct);
+        Assert.Equal(Enum.GetValues<CommandStatus>().Order(), counts.Keys.Order());
+        Assert.Equal(3, counts[CommandStatus.Queued]);
+        Assert.Equal(1, counts[CommandStatus.Delivered]);
+        Assert.Equal(0, counts[CommandStatus.Acked]);
+        Assert.Equal(0, counts[CommandStatus.Rejected]);
+        Assert.Equal(0, counts[CommandStatus.Failed]);
+        Assert.Equal(2, counts[CommandStatus.Expired]);
+    }
+
+    [Fact]
+    public async Task Commands_RollBackWithTheirTransaction()
+    {
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await tx.InsertCommandAsync(Command("cmd-1", "a1", await tx.NextCommandSequenceAsync("c1", "a1", Ct), idempotencyKey: "idem"), Ct);
+            Assert.NotNull(await tx.GetCommandAsync("cmd-1", Ct));
+        }
+
+        Assert.Null(await Store.GetCommandAsync("cmd-1", Ct));
+        Assert.Empty(await Store.ListPendingCommandsAsync("c1", "a1", 0, 100, Ct));
+        await WriteAsync(async tx =>
+        {
+            Assert.Null(await tx.FindCommandByIdempotencyKeyAsync("k-root", "idem", Ct));
+            // The key is free again.
+            await tx.InsertCommandAsync(Command("cmd-2", "a1", await tx.NextCommandSequenceAsync("c1", "a1", Ct), idempotencyKey: "idem"), Ct);
+        });
+        Assert.Equal("cmd-2", (await Store.GetCommandAsync("cmd-2", Ct))!.CommandId);
+    }
+
+    // ---- Sessions: max runtime ----
+
+    [Fact]
+    public async Task ListRuntimeExceededSessions_OpenSessionsPastStartedAtPlusMaxRuntime()
+    {
+        await SeedSessionsAsync(
+            Session("r-boundary", "a1", Now.AddSeconds(10), startedAt: Now.AddSeconds(-60)) with { MaxRuntime = 60 },
+            Session("r-almost", "a2", Now.AddSeconds(10), startedAt: Now.AddSeconds(-60).AddMilliseconds(1)) with { MaxRuntime = 60 },
+            Session("r-long-ago", "a3", Now.AddSeconds(10), startedAt: Now.AddHours(-1)) with { MaxRuntime = 120 },
+            Session("r-unlimited", "a4", Now.AddSeconds(10), startedAt: Now.AddDays(-30)),
+            Session("r-ended", "a5", Now.AddSeconds(10), startedAt: Now.AddHours(-1), end: SessionStatus.Left) with { MaxRuntime = 60 },
+            Session("r-stale", "a6", Now.AddSeconds(-10), startedAt: Now.AddMinutes(-10)) with { MaxRuntime = 300 },
+            Session("r-other", "a1", Now.AddSeconds(10), startedAt: Now.AddHours(-2), cluster: "c2") with { MaxRuntime = 60 });
+
+        await WriteAsync(async tx =>
+        {
+            var exceeded = await tx.ListRuntimeExceededSessionsAsync(Now, 100, Ct);
+            Assert.Equal(["r-boundary", "r-long-ago", "r-other", "r-stale"], SessionIds(exceeded).Order());
+            Assert.Equal(Session("r-boundary", "a1", Now.AddSeconds(10), startedAt: Now.AddSeconds(-60)) with { MaxRuntime = 60 },
+                exceeded.Single(s => s.SessionId == "r-boundary"));
+
+            Assert.Equal(["r-long-ago", "r-other", "r-stale"], SessionIds(await tx.ListRuntimeExceededSessionsAsync(Now.AddMilliseconds(-1), 100, Ct)).Order());
+            Assert.Equal(5, (await tx.ListRuntimeExceededSessionsAsync(Now.AddMilliseconds(1), 100, Ct)).Count);
+
+            var limited = await tx.ListRuntimeExceededSessionsAsync(Now, 2, Ct);
+            Assert.Equal(2, limited.Count);
+            Assert.Subset(SessionIds(exceeded).ToHashSet(), SessionIds(limited).ToHashSet());
+            Assert.Empty(await tx.ListRuntimeExceededSessionsAsync(Now.AddDays(-1), 100, Ct));
+        });
+    }
+
+    // ---- Events: compaction ----
+
+    [Fact]
+    public async Task Revisions_AreEmptyOnAFreshStore()
+    {
+        Assert.Null(await Store.GetOldestRevisionAsync(Ct));
+        Assert.Equal(0, await Store.GetLatestRevisionAsync(Ct));
+        await WriteAsync(async tx => Assert.Equal(0, await tx.CompactEventsAsync(100, Ct)));
+    }
+
+    [Fact]
+    public async Task CompactEvents_DeletesThroughRevision_AndLatestRevisionNeverGoesBack()
+    {
+        var revisions = new List<long>();
+        await WriteAsync(async tx =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                revisions.Add(await tx.AppendEventAsync(i % 2 == 0 ? "c1" : "c2", "agent.registered", Now.AddSeconds(i), $"a{i}", null, null, Ct));
+            }
+        });
+        Assert.Equal(revisions[0], await Store.GetOldestRevisionAsync(Ct));
+        Assert.Equal(revisions[4], await Store.GetLatestRevisionAsync(Ct));
+
+        await WriteAsync(async tx => Assert.Equal(3, await tx.CompactEventsAsync(revisions[2], Ct)));
+        Assert.Equal(revisions[3..], (await Store.ListEventsAsync(null, 0, 100, Ct)).Select(e => e.Revision));
+        Assert.Equal([revisions[4]], (await Store.ListEventsAsync("c1", 0, 100, Ct)).Select(e => e.Revision));
+        Assert.Equal(revisions[3], await Store.GetOldestRevisionAsync(Ct));
+        Assert.Equal(revisions[4], await Store.GetLatestRevisionAsync(Ct));
+
+        // Nothing left at or below: nothing deleted. Rolled back: nothing deleted.
+        await WriteAsync(async tx => Assert.Equal(0, await tx.CompactEventsAsync(revisions[2], Ct)));
+        await using (var rolledBack = await Store.BeginWriteAsync(Ct))
+        {
+            Assert.Equal(2, await rolledBack.CompactEventsAsync(long.MaxValue, Ct));
+        }
+        Assert.Equal(revisions[3], await Store.GetOldestRevisionAsync(Ct));
+
+        await WriteAsync(async tx => Assert.Equal(2, await tx.CompactEventsAsync(revisions[4], Ct)));
+        Assert.Empty(await Store.ListEventsAsync(null, 0, 100, Ct));
+        Assert.Null(await Store.GetOldestRevisionAsync(Ct));
+        Assert.Equal(revisions[4], await Store.GetLatestRevisionAsync(Ct));
+
+        // The latest revision survives a restart with every event gone, and new events continue above it.
+        await CloseStoreAsync();
+        await using var reopened = await ReopenStoreAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        Assert.Equal(revisions[4], await reopened.GetLatestRevisionAsync(Ct));
+        long next;
+        await using (var tx = await reopened.BeginWriteAsync(Ct))
+        {
+            next = await tx.AppendEventAsync("c1", "session.joined", Now.AddSeconds(10), "a9", "s9", null, Ct);
+            await tx.CommitAsync(Ct);
+        }
+        Assert.True(next > revisions[4], $"Revision {next} reused one at or below {revisions[4]}.");
+        Assert.Equal(next, await reopened.GetOldestRevisionAsync(Ct));
+        Assert.Equal(next, await reopened.GetLatestRevisionAsync(Ct));
+        Assert.Equal([next], (await reopened.ListEventsAsync(null, revisions[4], 100, Ct)).Select(e => e.Revision));
+    }
+
     // ---- Fixtures ----
 
     /// <summary>
@@ -800,6 +1161,18 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         return document.RootElement.Clone();
     }
 
+    /// <summary>A command with just the fields a test varies; the rest take plain values.</summary>
+    protected static CommandRecord Command(
+        string commandId, string agentId, long sequence, CommandKind kind = CommandKind.Steer, CommandStatus status = CommandStatus.Queued,
+        DateTimeOffset? deadlineAt = null, string cluster = "c1", string createdBy = "k-root", string? idempotencyKey = null) =>
+        new(commandId, cluster, agentId, kind, status, sequence,
+            Direction: null, Mode: null, Text: "text of " + commandId, From: null, Reason: null,
+            GracePeriod: kind == CommandKind.Kill ? 30 : null, Payload: null, Result: null,
+            CreatedAt: Now.AddMinutes(-1), DeliveredAt: status == CommandStatus.Queued ? null : Now.AddSeconds(-50),
+            CompletedAt: status is CommandStatus.Queued or CommandStatus.Delivered ? null : Now.AddSeconds(-40),
+            DeadlineAt: deadlineAt, CreatedBy: createdBy, IdempotencyKey: idempotencyKey,
+            DeliveryCount: status == CommandStatus.Queued ? 0 : 1);
+
     private static string[] SessionIds(IEnumerable<SessionRecord> sessions) => sessions.Select(s => s.SessionId).ToArray();
 
     private static string[] AgentIds(IEnumerable<AgentRecord> agents) => agents.Select(a => a.AgentId).ToArray();
@@ -816,6 +1189,24 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.NotNull(actual);
         Assert.Equal(expected with { Tags = actual.Tags }, actual);
         Assert.Equal(expected.Tags, actual.Tags);
+    }
+
+    /// <summary>JSON compares by value, since a backend may reformat what it stores.</summary>
+    private static void AssertCommand(CommandRecord expected, CommandRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Payload = null, Result = null }, actual with { Payload = null, Result = null });
+        AssertJson(expected.Payload, actual.Payload);
+        AssertJson(expected.Result, actual.Result);
+    }
+
+    private static void AssertJson(JsonElement? expected, JsonElement? actual)
+    {
+        Assert.Equal(expected.HasValue, actual.HasValue);
+        if (expected is { } e)
+        {
+            Assert.True(JsonElement.DeepEquals(e, actual!.Value), $"Expected {e.GetRawText()}, got {actual.Value.GetRawText()}.");
+        }
     }
 
     private static void AssertKey(ApiKeyRecord expected, ApiKeyRecord? actual)

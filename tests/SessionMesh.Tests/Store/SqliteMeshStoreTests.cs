@@ -51,8 +51,67 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
 
         await using var connection = await OpenRawAsync();
         Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 2"));
         Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM (SELECT version FROM schema_migrations GROUP BY version HAVING COUNT(*) > 1)"));
         Assert.True(await ScalarAsync<long>(connection, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
+    }
+
+    [Fact]
+    public async Task Migrate_UpgradesAVersion1Database_KeepingItsData()
+    {
+        long revision = 0;
+        await WriteAsync(async tx =>
+        {
+            await tx.UpsertAgentAsync(Agent("a1"), Ct);
+            revision = await tx.AppendEventAsync("c1", "agent.registered", Now, "a1", null, null, Ct);
+        });
+        await CloseStoreAsync();
+        await using (var connection = await OpenRawAsync())
+        {
+            // Back to the schema as version 1 left it.
+            await ExecuteAsync(connection, """
+                DROP TABLE commands; DROP TABLE command_sequences; DROP INDEX ix_sessions_open_runtime;
+                DELETE FROM schema_migrations WHERE version = 2;
+                """);
+        }
+
+        await using var reopened = await ReopenStoreAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        Assert.NotNull(await reopened.GetAgentAsync("c1", "a1", Ct));
+        Assert.Equal(revision, await reopened.GetLatestRevisionAsync(Ct));
+        await using (var tx = await reopened.BeginWriteAsync(Ct))
+        {
+            await tx.InsertCommandAsync(Command("cmd-1", "a1", await tx.NextCommandSequenceAsync("c1", "a1", Ct)), Ct);
+            await tx.CommitAsync(Ct);
+        }
+        Assert.Equal(1, (await reopened.GetCommandAsync("cmd-1", Ct))!.Sequence);
+    }
+
+    [Fact]
+    public async Task CommandSequences_AreNotReused_EvenAfterCommandsAreDeleted()
+    {
+        await WriteAsync(async tx =>
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await tx.InsertCommandAsync(Command($"cmd-{i}", "a1", await tx.NextCommandSequenceAsync("c1", "a1", Ct)), Ct);
+            }
+        });
+        await using (var connection = await OpenRawAsync())
+        {
+            await ExecuteAsync(connection, "DELETE FROM commands");
+        }
+
+        await WriteAsync(async tx => Assert.Equal(4, await tx.NextCommandSequenceAsync("c1", "a1", Ct)));
+    }
+
+    [Fact]
+    public async Task Commands_RefuseAnUnknownKindOrStatus()
+    {
+        await WriteAsync(tx => tx.InsertCommandAsync(Command("cmd-1", "a1", 1), Ct));
+        await using var connection = await OpenRawAsync();
+        await Assert.ThrowsAsync<SqliteException>(() => ExecuteAsync(connection, "UPDATE commands SET status = 'lost'"));
+        await Assert.ThrowsAsync<SqliteException>(() => ExecuteAsync(connection, "UPDATE commands SET kind = 'pause'"));
     }
 
     [Fact]
@@ -87,6 +146,13 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = false }.ToString());
         await connection.OpenAsync(Ct);
         return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(Ct);
     }
 
     private static async Task<T> ScalarAsync<T>(SqliteConnection connection, string sql)

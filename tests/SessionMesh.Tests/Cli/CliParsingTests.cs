@@ -1,0 +1,147 @@
+using SessionMesh.Cli;
+using SessionMesh.Cli.Commands;
+
+namespace SessionMesh.Tests.Cli;
+
+public sealed class CliParsingTests
+{
+    public static TheoryData<string[]> Commands => new()
+    {
+        new[] { "--help" }, new[] { "list", "--help" }, new[] { "steer", "--help" }, new[] { "kill", "--help" },
+        new[] { "register", "--help" }, new[] { "unregister", "--help" }, new[] { "load-config", "--help" },
+        new[] { "keys", "--help" }, new[] { "keys", "create", "--help" }, new[] { "keys", "list", "--help" },
+        new[] { "keys", "revoke", "--help" }, new[] { "keys", "self", "--help" }, new[] { "keys", "rotate", "--help" },
+        new[] { "topology", "--help" }, new[] { "watch", "--help" }, new[] { "serve", "--help" }, new[] { "completion", "--help" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task Every_command_has_help_with_an_example(string[] args)
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync(args)).Expect(0);
+
+        Assert.Contains("Usage:", run.Out, StringComparison.Ordinal);
+        var examples = run.Out[run.Out.IndexOf("Examples:", StringComparison.Ordinal)..];
+        Assert.Contains("session-mesh ", examples, StringComparison.Ordinal);
+        var command = args.TakeWhile(a => a != "--help").ToArray();
+        if (command.Length > 0)
+        {
+            Assert.Contains($"session-mesh {string.Join(' ', command)}", examples, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("steer", "--agent-id", "1")]
+    [InlineData("list", "--filter", "sideways")]
+    [InlineData("list", "--label", "novalue")]
+    [InlineData("kill")]
+    [InlineData("frobnicate")]
+    [InlineData("list", "--output", "yaml")]
+    [InlineData("steer", "--agent-id", "1", "--direction", "n", "--payload", "{not json")]
+    public async Task Usage_errors_exit_2_with_a_pointer_to_help(params string[] args)
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync(args)).Expect(2);
+
+        Assert.Contains("--help' for usage and examples.", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task No_command_prints_help_and_exits_2()
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync()).Expect(2);
+
+        Assert.Contains("Commands:", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_key_is_one_line_saying_what_to_do()
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync("list", "--filter", "alive", "--output", "json")).Expect(4);
+
+        var line = Assert.Single(run.Error.TrimEnd().Split('\n'));
+        Assert.Contains("SESSION_API_KEY is not set", line, StringComparison.Ordinal);
+        Assert.Contains("export SESSION_API_KEY=", line, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task A_bad_server_url_is_a_usage_error()
+    {
+        using var cli = new CliHarness();
+        cli.With("SESSION_API_KEY", "k");
+
+        var run = (await cli.RunAsync("list", "--server", "ftp://x")).Expect(2);
+
+        Assert.Contains("is not an http(s) URL", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_and_mcp_say_they_are_not_available_yet()
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync("agent", "--agent-id", "a", "--", "sleep", "1")).Expect(1);
+
+        Assert.Contains("not yet available", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_flags_map_onto_serve_settings()
+    {
+        var parse = CliApp.Parse(
+            ["serve", "--listen", "http://127.0.0.1:0", "--store", "sqlite:./x.db", "--data-dir", "/tmp/d", "--log-format", "json", "--sandbox", "--faults", "5xx=0.1", "--Server:RootKey=abc"],
+            new CliHarnessConsole().Console);
+
+        var settings = ServeCommand.ToSettings(parse);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal("http://127.0.0.1:0", settings.Listen);
+        Assert.Equal("sqlite:./x.db", settings.Store);
+        Assert.Equal("/tmp/d", settings.DataDir);
+        Assert.True(settings.JsonLogs);
+        Assert.True(settings.Sandbox);
+        Assert.Equal("5xx=0.1", settings.Faults);
+        Assert.Equal(["--Server:RootKey=abc"], settings.ConfigurationArgs);
+    }
+
+    [Fact]
+    public async Task Faults_without_sandbox_are_refused()
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync("serve", "--faults", "5xx=0.5")).Expect(2);
+
+        Assert.Contains("--faults needs --sandbox", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Completion_prints_a_script_using_the_suggest_directive()
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync("completion", "bash")).Expect(0);
+
+        Assert.Contains("complete -o default -F _session_mesh_complete session-mesh", run.Out, StringComparison.Ordinal);
+        Assert.Contains("[suggest:", run.Out, StringComparison.Ordinal);
+    }
+
+    private sealed class CliHarnessConsole
+    {
+        public CliConsole Console { get; } = new()
+        {
+            Out = TextWriter.Null,
+            Error = TextWriter.Null,
+            In = TextReader.Null,
+            GetEnvironmentVariable = _ => null,
+        };
+    }
+}

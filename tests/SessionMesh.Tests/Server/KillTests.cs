@@ -1,0 +1,146 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using SessionMesh.Tests.Infrastructure;
+
+namespace SessionMesh.Tests.Server;
+
+public sealed class KillTests
+{
+    private const string Api = "api/session-mesh";
+
+    private static async Task<string> JoinAsync(HttpClient client, string agentId, string? parent = null)
+    {
+        var body = parent is null ? $$"""{"agent_id": "{{agentId}}"}""" : $$"""{"agent_id": "{{agentId}}", "parent_id": "{{parent}}"}""";
+        return (await client.PostReplyAsync($"{Api}/sessions", body)).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
+    }
+
+    private static async Task<string> StatusAsync(HttpClient client, string sessionId) =>
+        (await client.GetReplyAsync($"{Api}/sessions/{sessionId}")).Json.GetProperty("status").GetString()!;
+
+    [Fact]
+    public async Task Graceful_kill_with_ack_ends_the_session_and_closes_the_stream()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        var session = await JoinAsync(client, "456");
+        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/456/commands");
+
+        var kill = (await client.DeleteReplyAsync($"{Api}/agents/456?reason=done")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal("killing", kill.GetProperty("status").GetString());
+        var frame = await stream.NextOfTypeAsync("command");
+        Assert.Equal("kill", frame.Json.GetProperty("kind").GetString());
+        Assert.Equal("done", frame.Json.GetProperty("reason").GetString());
+        Assert.Equal(10, frame.Json.GetProperty("grace_period").GetInt32());
+        (await client.PostReplyAsync($"{Api}/agents/456/commands/{frame.Json.GetProperty("command_id").GetString()}/ack", """{"status": "acked"}""")).Expect(HttpStatusCode.OK);
+        Assert.Equal("killed", (await stream.NextOfTypeAsync("end")).Json.GetProperty("status").GetString());
+        Assert.Equal("killed", await StatusAsync(client, session));
+        (await client.PostReplyAsync($"{Api}/sessions/{session}/heartbeat", "{}")).ExpectProblem(HttpStatusCode.Gone, "session_ended");
+        Assert.Equal(0, (await client.GetReplyAsync($"{Api}/alive")).Json.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_silent_agent_is_killed_when_the_grace_period_ends()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MeshTestServer.StartAsync(time: time);
+        using var client = server.CreateClient();
+        var session = await JoinAsync(client, "silent");
+
+        (await client.DeleteReplyAsync($"{Api}/agents/silent?grace_period=5")).Expect(HttpStatusCode.OK);
+        time.Advance(TimeSpan.FromSeconds(4));
+        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("active", await StatusAsync(client, session));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("killed", await StatusAsync(client, session));
+    }
+
+    [Fact]
+    public async Task Seed_force_kill_is_immediate()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        var session = await JoinAsync(client, "789");
+        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/789/commands");
+
+        var kill = (await client.DeleteReplyAsync($"{Api}/agents/789?force=true")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal("killed", kill.GetProperty("status").GetString());
+        Assert.Equal("killed", await StatusAsync(client, session));
+        Assert.Equal("killed", (await stream.NextOfTypeAsync("end")).Json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Cascade_kills_a_three_level_tree_and_lists_every_agent()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        await JoinAsync(client, "root");
+        await JoinAsync(client, "mid-a", "root");
+        await JoinAsync(client, "mid-b", "root");
+        await JoinAsync(client, "leaf", "mid-a");
+        await JoinAsync(client, "bystander");
+
+        var kill = (await client.DeleteReplyAsync($"{Api}/agents/root?force=true")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal(["leaf", "mid-a", "mid-b", "root"], kill.GetProperty("killed").EnumerateArray().Select(k => k.GetProperty("agent_id").GetString()).Order());
+        var alive = (await client.GetReplyAsync($"{Api}/alive")).Json.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("agent_id").GetString());
+        Assert.Equal(["bystander"], alive);
+    }
+
+    [Fact]
+    public async Task Without_cascade_children_live_on_as_orphans()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        await JoinAsync(client, "parent");
+        await JoinAsync(client, "kid-1", "parent");
+        await JoinAsync(client, "kid-2", "parent");
+
+        var kill = (await client.DeleteReplyAsync($"{Api}/agents/parent?force=true&cascade=false")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal(["parent"], kill.GetProperty("killed").EnumerateArray().Select(k => k.GetProperty("agent_id").GetString()));
+        Assert.Equal(["kid-1", "kid-2"], kill.GetProperty("orphaned").EnumerateArray().Select(k => k.GetString()));
+        var orphans = (await client.GetReplyAsync($"{Api}/alive?filter=orphaned")).Json.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("agent_id").GetString()).Order();
+        Assert.Equal(["kid-1", "kid-2"], orphans);
+    }
+
+    [Fact]
+    public async Task Killing_twice_is_already_ended_and_unknown_is_404()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        await JoinAsync(client, "once");
+        (await client.DeleteReplyAsync($"{Api}/agents/once?force=true")).Expect(HttpStatusCode.OK);
+
+        var again = (await client.DeleteReplyAsync($"{Api}/agents/once?force=true")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal("already_ended", again.GetProperty("status").GetString());
+        Assert.Empty(again.GetProperty("killed").EnumerateArray());
+        (await client.DeleteReplyAsync($"{Api}/agents/456")).ExpectProblem(HttpStatusCode.NotFound, "agent_not_found");
+        (await client.DeleteReplyAsync($"{Api}/agents/once?grace_period=-1")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+    }
+
+    [Fact]
+    public async Task Max_runtime_kills_the_agent_gracefully()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MeshTestServer.StartAsync(time: time);
+        using var client = server.CreateClient();
+        var budgeted = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "budget", "max_runtime": 60, "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
+
+        time.Advance(TimeSpan.FromSeconds(60));
+        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        var pending = (await client.GetReplyAsync($"{Api}/agents/budget/commands")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
+        Assert.Equal("max_runtime_exceeded", pending[0].GetProperty("reason").GetString());
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        var ended = (await client.GetReplyAsync($"{Api}/sessions/{budgeted}")).Json;
+        Assert.Equal("killed", ended.GetProperty("status").GetString());
+        Assert.StartsWith("max_runtime_exceeded", ended.GetProperty("end_reason").GetString(), StringComparison.Ordinal);
+    }
+}
