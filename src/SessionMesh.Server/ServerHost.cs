@@ -57,6 +57,8 @@ public static class ServerHost
         builder.AddSessionMesh(settings);
         configure?.Invoke(builder);
         var app = builder.Build();
+        // Open the store now, so a bad --store fails here with its message rather than mid-start.
+        _ = app.Services.GetRequiredService<Store.IMeshStore>();
         app.UseSessionMesh();
         return app;
     }

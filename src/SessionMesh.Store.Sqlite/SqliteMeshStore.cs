@@ -63,6 +63,9 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// <summary>The full path of the database file.</summary>
     public string FilePath { get; }
 
+    /// <summary>Names the store for logs: <c>sqlite:/path/to/session-mesh.db</c>.</summary>
+    public override string ToString() => "sqlite:" + FilePath;
+
     /// <inheritdoc />
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {

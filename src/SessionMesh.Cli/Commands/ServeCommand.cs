@@ -9,8 +9,8 @@ internal static class ServeCommand
     public static Command Create(CliApp app)
     {
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
-        var store = new Option<string?>("--store") { Description = "sqlite:PATH (default sqlite:./session-mesh.db) or a PostgreSQL connection string", HelpName = "STORE" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key", HelpName = "DIR" };
+        var store = new Option<string?>("--store") { Description = "sqlite:PATH (default: session-mesh.db in the data directory)", HelpName = "STORE" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key (default ./session-mesh-data)", HelpName = "DIR" };
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text or json", HelpName = "text|json" };
         logFormat.AcceptOnlyFromAmong("text", "json");
         var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode: in-memory store, printed root key, fault injection" };

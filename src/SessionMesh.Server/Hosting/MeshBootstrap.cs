@@ -21,6 +21,7 @@ internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration con
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await mesh.Store.MigrateAsync(cancellationToken);
+        LogStoreReady(logger, mesh.Store);
         var extended = await mesh.ExtendOpenLeasesAsync(cancellationToken);
         if (extended > 0)
         {
@@ -50,6 +51,9 @@ internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration con
             File.SetUnixFileMode(RootKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store ready: {Store}")]
+    private static partial void LogStoreReady(ILogger logger, Store.IMeshStore store);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Extended {Count} open leases by their TTL after start-up")]
     private static partial void LogExtended(ILogger logger, int count);

@@ -149,7 +149,7 @@ internal static class MeshServiceRegistration
         var store = options.Store?.Trim();
         if (string.IsNullOrEmpty(store))
         {
-            return new SqliteMeshStore(Path.Combine(options.DataDir, "session-mesh.db"));
+            return new SqliteMeshStore(Path.Combine(options.DataDir, SqliteMeshStore.DefaultFileName));
         }
         if (store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
