@@ -81,6 +81,18 @@ public sealed partial class SessionMeshClient : IDisposable
     public Task<AgentView> GetAgentAsync(string agentId, CancellationToken cancellationToken = default) =>
         GetAsync($"agents/{MeshQuery.Segment(agentId)}", MeshJsonContext.Default.AgentView, cancellationToken);
 
+    /// <summary>
+    /// <c>PUT /agents/{agent_id}</c>: declares an agent before it joins, or sets its parent and labels.
+    /// Created is true when the agent is new. Safe to retry: the same declaration twice changes nothing.
+    /// </summary>
+    public async Task<(AgentView Agent, bool Created)> DeclareAgentAsync(string agentId, DeclareAgentRequest request, CancellationToken cancellationToken = default)
+    {
+        var (agent, status) = await _transport.SendWithStatusAsync(
+            HttpMethod.Put, $"agents/{MeshQuery.Segment(agentId)}", request, MeshJsonContext.Default.DeclareAgentRequest, MeshJsonContext.Default.AgentView,
+            new MeshCallOptions { Retryable = true }, cancellationToken);
+        return (agent, status == HttpStatusCode.Created);
+    }
+
     /// <summary><c>GET /agents/{agent_id}/tree</c>: the agent and its sub-agents, recursively.</summary>
     public Task<AgentTreeNode> GetAgentTreeAsync(string agentId, CancellationToken cancellationToken = default) =>
         GetAsync($"agents/{MeshQuery.Segment(agentId)}/tree", MeshJsonContext.Default.AgentTreeNode, cancellationToken);

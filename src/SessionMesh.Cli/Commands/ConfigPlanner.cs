@@ -8,9 +8,9 @@ namespace SessionMesh.Cli.Commands;
 
 /// <summary>
 /// Compares a config file with the mesh and the CLI settings, and applies the difference. What "apply an
-/// agent" means against this API: its specializations go to <c>POST /registry</c>, which creates an agent that
-/// never joined (declared, not alive). Parent, labels and TTL belong to a join (<c>POST /sessions</c>); the API
-/// has no call to set them on a declared agent, so they are compared and reported as <c>deferred</c>,
+/// agent" means against this API: the agent with its parent and labels goes to <c>PUT /agents/{id}</c>
+/// (declared, not alive until it joins; parents first), its specializations to <c>POST /registry</c>. TTL and
+/// max_runtime belong to a session, so they are compared with the running agent and reported as <c>deferred</c>,
 /// taking effect when the agent joins with them. Keys are minted once, recognised by name afterwards.
 /// </summary>
 internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore settings)
@@ -24,10 +24,20 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
 
     public async Task PlanAsync(MeshConfig config, CancellationToken cancellationToken)
     {
-        var declared = config.Agents.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var agent in config.Agents)
+        // Parents are declared before their children (the server needs a parent to exist); the loader has ruled out cycles.
+        var byId = config.Agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
+        int Depth(AgentDeclaration agent)
         {
-            await PlanAgentAsync(config, agent, declared, cancellationToken);
+            var depth = 0;
+            for (var parent = agent.ParentId; parent is not null && depth < byId.Count && byId.TryGetValue(parent, out var up); parent = up.ParentId)
+            {
+                depth++;
+            }
+            return depth;
+        }
+        foreach (var agent in config.Agents.OrderBy(Depth))
+        {
+            await PlanAgentAsync(config, agent, cancellationToken);
         }
         if (config.Keys.Count > 0)
         {
@@ -63,20 +73,40 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
         }
     }
 
-    private async Task PlanAgentAsync(MeshConfig config, AgentDeclaration agent, HashSet<string> declared, CancellationToken cancellationToken)
+    private async Task PlanAgentAsync(MeshConfig config, AgentDeclaration agent, CancellationToken cancellationToken)
     {
         var existing = await TryGetAgentAsync(agent.Id, cancellationToken);
-        if (existing is not null)
+        var declaration = new DeclareAgentRequest { ParentId = agent.ParentId, Labels = agent.Labels, Cluster = config.Cluster };
+        Task Declare(CancellationToken ct) => client.DeclareAgentAsync(agent.Id, declaration, ct);
+        var placement = string.Join("; ", new[]
         {
-            Add("agent", agent.Id, PlanChanges.Unchanged, existing.Alive ? $"exists, {existing.Status?.ToWire() ?? "alive"}" : "exists, not alive", null);
-        }
-        else if (agent.Specializations.Count > 0)
+            agent.ParentId is { } p ? $"parent {p}" : null,
+            agent.Labels is { Count: > 0 } l ? "labels " + string.Join(",", l.Select(x => $"{x.Key}={x.Value}")) : null,
+        }.OfType<string>());
+        if (existing is null)
         {
-            Add("agent", agent.Id, PlanChanges.Create, "declared through its specializations (not alive until it joins)", null);
+            Add("agent", agent.Id, PlanChanges.Create, $"declare{(placement.Length > 0 ? $" ({placement})" : "")}; not alive until it joins", Declare);
         }
         else
         {
-            Add("agent", agent.Id, PlanChanges.Deferred, "appears when it first joins (no specializations to register it with)", null);
+            var moved = new List<string>();
+            if (agent.ParentId is { } parent && existing.ParentId != parent)
+            {
+                moved.Add($"parent {existing.ParentId ?? "none"} -> {parent}");
+            }
+            if (agent.Labels is { } labels && !SameLabels(existing.Labels, labels))
+            {
+                moved.Add("labels");
+            }
+            var state = existing.Alive ? $"exists, {existing.Status?.ToWire() ?? "alive"}" : "exists, not alive";
+            if (moved.Count == 0)
+            {
+                Add("agent", agent.Id, PlanChanges.Unchanged, state, null);
+            }
+            else
+            {
+                Add("agent", agent.Id, PlanChanges.Update, $"{state}; change {string.Join(", ", moved)}", Declare);
+            }
         }
 
         foreach (var spec in agent.Specializations)
@@ -109,26 +139,6 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
 
         var joinSettings = new List<string>();
         var drift = new List<string>();
-        if (agent.ParentId is { } parent)
-        {
-            joinSettings.Add($"parent {parent}");
-            if (existing?.ParentId != parent)
-            {
-                drift.Add("parent");
-            }
-            if (!declared.Contains(parent) && await TryGetAgentAsync(parent, cancellationToken) is null)
-            {
-                joinSettings.Add($"(parent {parent} is not known to the mesh yet)");
-            }
-        }
-        if (agent.Labels is { Count: > 0 } labels)
-        {
-            joinSettings.Add("labels " + string.Join(",", labels.Select(l => $"{l.Key}={l.Value}")));
-            if (existing is null || !SameLabels(existing.Labels, labels))
-            {
-                drift.Add("labels");
-            }
-        }
         if (agent.Ttl is { } ttl)
         {
             joinSettings.Add($"ttl {ttl.ToString(CultureInfo.InvariantCulture)}s");
@@ -150,7 +160,7 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
             var detail = string.Join("; ", joinSettings);
             Add("join_settings", agent.Id,
                 drift.Count == 0 ? PlanChanges.Unchanged : PlanChanges.Deferred,
-                drift.Count == 0 ? $"{detail} (as the agent runs now)" : $"{detail}: set by the agent's join (session-mesh agent / SDK); the API cannot set them on a declared agent",
+                drift.Count == 0 ? $"{detail} (as the agent runs now)" : $"{detail}: a session's settings, applied by the agent's join (session-mesh agent / SDK)",
                 null);
         }
     }

@@ -29,3 +29,13 @@ public sealed record AgentTreeNode
     public string? SessionId { get; init; }
     public List<AgentTreeNode> Children { get; init; } = [];
 }
+
+/// <summary>Body of <c>PUT /agents/{agent_id}</c>: declares an agent before it joins, or updates its place in the fleet.</summary>
+public sealed record DeclareAgentRequest
+{
+    /// <summary>The agent that spawns (or will spawn) this one; it must be known. Absent: unchanged.</summary>
+    public string? ParentId { get; init; }
+    /// <summary>Labels replacing the agent's labels. Absent: unchanged.</summary>
+    public Dictionary<string, string>? Labels { get; init; }
+    public string? Cluster { get; init; }
+}

@@ -19,6 +19,7 @@ namespace SessionMesh.Contracts;
 [JsonSerializable(typeof(HeartbeatResponse))]
 [JsonSerializable(typeof(AgentView))]
 [JsonSerializable(typeof(AgentTreeNode))]
+[JsonSerializable(typeof(DeclareAgentRequest))]
 [JsonSerializable(typeof(SpecializationInputBody))]
 [JsonSerializable(typeof(RegisterRequest))]
 [JsonSerializable(typeof(RegistryEntry))]

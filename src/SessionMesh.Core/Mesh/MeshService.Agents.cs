@@ -15,6 +15,48 @@ public sealed partial class MeshService
         return (await ToAgentViewsAsync([agent], Now(), cancellationToken))[0];
     }
 
+    /// <summary>
+    /// Declares an agent before it joins, or changes its parent or labels: what a fleet definition needs.
+    /// Created is false when the agent existed. Fields left out stay as they are.
+    /// </summary>
+    public async Task<(AgentView Agent, bool Created)> DeclareAgentAsync(MeshCaller caller, string agentId, DeclareAgentRequest request, CancellationToken cancellationToken)
+    {
+        Validate.AgentId(agentId);
+        var parentId = request.ParentId is null ? null : Validate.AgentId(request.ParentId, "parent_id");
+        if (parentId == agentId)
+        {
+            throw MeshException.Invalid("parent_id", "An agent cannot be its own parent.");
+        }
+        var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
+        var cluster = caller.ResolveCluster(request.Cluster);
+        caller.RequireActingFor(agentId, MeshScopes.Register);
+
+        var now = Now();
+        await using var tx = await Store.BeginWriteAsync(cancellationToken);
+        var existing = await tx.GetAgentAsync(cluster, agentId, cancellationToken);
+        if (parentId is not null && parentId != existing?.ParentId)
+        {
+            await CheckParentChainAsync(tx, cluster, agentId, parentId, cancellationToken);
+        }
+        var agent = existing is null
+            ? new AgentRecord(cluster, agentId, parentId, labels ?? [], now, now)
+            : existing with { ParentId = parentId ?? existing.ParentId, Labels = labels ?? existing.Labels, UpdatedAt = now };
+        var changed = existing is null || agent.ParentId != existing.ParentId || !SameLabels(agent.Labels, existing.Labels);
+        long revision = 0;
+        if (changed)
+        {
+            await tx.UpsertAgentAsync(agent, cancellationToken);
+            revision = await AppendAsync(tx, "agent.declared", cluster, now, agentId, null,
+                new AgentView { AgentId = agentId, Cluster = cluster, ParentId = agent.ParentId, Labels = new(agent.Labels), CreatedAt = agent.CreatedAt },
+                MeshJsonContext.Default.AgentView, cancellationToken);
+        }
+        await CommitAsync(tx, revision, cancellationToken);
+        return ((await ToAgentViewsAsync([agent], now, cancellationToken))[0], existing is null);
+    }
+
+    private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(l => b.TryGetValue(l.Key, out var v) && v == l.Value);
+
     /// <summary>Agents of a cluster ordered by id, optionally the children of one parent.</summary>
     public async Task<Page<AgentView>> ListAgentsAsync(MeshCaller caller, string? cluster, string? parentId, int? limit, string? cursor, CancellationToken cancellationToken)
     {

@@ -228,7 +228,23 @@ public sealed partial class MeshService
         return MeshException.Gone("session_ended", $"Session '{session.SessionId}' has ended ({status}); stop, or join again for a new session.");
     }
 
+    /// <summary>A join under <paramref name="parentId"/>: the chain must hold and the parent have room for one more live child.</summary>
     private async Task CheckSpawnLimitsAsync(IMeshWriteTransaction tx, string cluster, string agentId, string parentId, AgentRecord? current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await CheckParentChainAsync(tx, cluster, agentId, parentId, cancellationToken);
+        var children = await tx.CountLiveChildrenAsync(cluster, parentId, now, cancellationToken);
+        // A rejoin of a child that is already counted under this parent does not add one.
+        var alreadyCounted = current?.ParentId == parentId
+            && await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken) is { } open
+            && open.StatusAt(now) != SessionStatus.Expired;
+        if (children - (alreadyCounted ? 1 : 0) >= options.MaxChildren)
+        {
+            throw MeshException.Conflict("spawn_limit_exceeded", $"Agent '{parentId}' already has {children} live children, the max_children limit ({options.MaxChildren}).");
+        }
+    }
+
+    /// <summary>The parent must exist, the chain above it must not loop back to the agent, and must not be deeper than max_depth.</summary>
+    private async Task CheckParentChainAsync(IMeshWriteTransaction tx, string cluster, string agentId, string parentId, CancellationToken cancellationToken)
     {
         var depth = 0;
         for (var ancestorId = parentId; ancestorId is not null;)
@@ -241,7 +257,7 @@ public sealed partial class MeshService
             if (ancestor is null)
             {
                 throw depth == 0
-                    ? MeshException.NotFound("parent_not_found", $"No parent agent '{parentId}' in this cluster: it must join or be registered first.")
+                    ? MeshException.NotFound("parent_not_found", $"No parent agent '{parentId}' in this cluster: it must join or be declared first.")
                     : MeshException.Conflict("parent_cycle", $"The parent chain of '{parentId}' is broken at '{ancestorId}'.");
             }
             depth++;
@@ -250,16 +266,6 @@ public sealed partial class MeshService
                 throw MeshException.Conflict("spawn_limit_exceeded", $"The parent chain of '{agentId}' would be deeper than max_depth {options.MaxDepth}.");
             }
             ancestorId = ancestor.ParentId;
-        }
-
-        var children = await tx.CountLiveChildrenAsync(cluster, parentId, now, cancellationToken);
-        // A rejoin of a child that is already counted under this parent does not add one.
-        var alreadyCounted = current?.ParentId == parentId
-            && await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken) is { } open
-            && open.StatusAt(now) != SessionStatus.Expired;
-        if (children - (alreadyCounted ? 1 : 0) >= options.MaxChildren)
-        {
-            throw MeshException.Conflict("spawn_limit_exceeded", $"Agent '{parentId}' already has {children} live children, the max_children limit ({options.MaxChildren}).");
         }
     }
 

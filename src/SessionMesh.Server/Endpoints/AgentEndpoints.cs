@@ -19,6 +19,7 @@ internal static class AgentEndpoints
         agents.MapGet("/", List).WithSummary("Agents ordered by id.");
         agents.MapGet("/{agent_id}", Get).WithSummary("An agent with its open session, specializations and children.");
         agents.MapGet("/{agent_id}/tree", Tree).WithSummary("The agent and its descendants.");
+        agents.MapPut("/{agent_id}", Declare).WithSummary("Declare an agent before it joins, or set its parent and labels (201 created, 200 when it existed).");
         return api;
     }
 
@@ -29,6 +30,12 @@ internal static class AgentEndpoints
 
     private static async Task<Ok<AgentView>> Get([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.GetAgentAsync(user.Caller(), agentId, cluster, cancellationToken));
+
+    private static async Task<Results<Created<AgentView>, Ok<AgentView>>> Declare([FromRoute(Name = "agent_id")] string agentId, DeclareAgentRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    {
+        var (agent, created) = await mesh.DeclareAgentAsync(user.Caller(), agentId, request, cancellationToken);
+        return created ? TypedResults.Created($"/api/session-mesh/agents/{agent.AgentId}", agent) : TypedResults.Ok(agent);
+    }
 
     private static async Task<Ok<AgentTreeNode>> Tree([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.GetTreeAsync(user.Caller(), agentId, cluster, cancellationToken));

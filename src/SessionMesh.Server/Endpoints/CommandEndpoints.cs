@@ -74,7 +74,7 @@ internal static class CommandEndpoints
     private static async Task<Ok<CommandView>> Ack([FromRoute(Name = "agent_id")] string agentId, [FromRoute(Name = "command_id")] string commandId, AckRequest request, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.AckAsync(user.Caller(), agentId, commandId, request, cluster, cancellationToken));
 
-    internal sealed record StreamQuery(string? Cluster, int? Wait, long? After, int? Limit);
+    internal sealed record StreamQuery(string? Cluster, int? Wait, long? After, string? Cursor, int? Limit);
 
     private static async Task<IResult> Stream(
         [FromRoute(Name = "agent_id")] string agentId,
@@ -87,7 +87,7 @@ internal static class CommandEndpoints
         CancellationToken cancellationToken)
     {
         var session = await mesh.OpenCommandStreamAsync(user.Caller(), agentId, query.Cluster, cancellationToken);
-        var after = ParseLastEventId(lastEventId) ?? query.After ?? 0;
+        var after = ParseLastEventId(lastEventId) ?? Cursor.DecodeLong(query.Cursor) ?? query.After ?? 0;
         var limit = Validate.Limit(query.Limit);
         var wantsStream = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         if (wantsStream)
@@ -108,7 +108,9 @@ internal static class CommandEndpoints
             var remaining = deadline - mesh.Time.GetUtcNow();
             if (delivered.Count > 0 || remaining <= TimeSpan.Zero)
             {
-                return TypedResults.Ok(new Page<CommandView> { Items = delivered.Select(MeshService.ViewOf).ToList() });
+                // The cursor moves past what was handed out; with nothing new it stays where it was.
+                var next = delivered.Count > 0 ? Cursor.Encode(delivered[^1].Sequence) : query.Cursor ?? Cursor.Encode(after);
+                return TypedResults.Ok(new Page<CommandView> { Items = delivered.Select(MeshService.ViewOf).ToList(), NextCursor = next });
             }
             await mesh.WaitAsync(signal, remaining, cancellationToken);
         }

@@ -140,7 +140,8 @@ public sealed class SeedCommandTests
 
         var changes = JsonDocument.Parse(second.Out).RootElement.GetProperty("actions").EnumerateArray()
             .ToDictionary(a => a.GetProperty("kind").GetString()!, a => a.GetProperty("change").GetString());
-        Assert.Equal("deferred", changes["agent"]);
+        Assert.Equal("unchanged", changes["agent"]);
+        Assert.Contains("\"create\"", first.Out, StringComparison.Ordinal);
         Assert.Equal("unchanged", changes["list_filter"]);
         Assert.Contains("\"update\"", first.Out, StringComparison.Ordinal);
     }
@@ -178,6 +179,8 @@ public sealed class SeedCommandTests
         using var sdk = Sdk(server);
         var worker = await sdk.GetAgentAsync("worker-1", Ct);
         Assert.Equal(["gpu"], Assert.Single(worker.Specializations).Tags);
+        Assert.Equal("planner", worker.ParentId);
+        Assert.Equal("eu", worker.Labels["zone"]);
     }
 
     [Fact]

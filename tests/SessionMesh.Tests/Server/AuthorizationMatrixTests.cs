@@ -67,6 +67,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
         { "GET", "agents", null, "read" },
         { "GET", "agents/target", null, "read" },
         { "GET", "agents/target/tree", null, "read" },
+        { "PUT", "agents/target", """{"labels": {"team": "blue"}}""", "register" },
         { "GET", "audit", null, "keys" },
     };
 
@@ -138,6 +139,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
     [InlineData("DELETE", "sessions/{session}", null)]
     [InlineData("POST", "registry", """{"specialization": "s2", "agent_id": "target"}""")]
     [InlineData("DELETE", "registry/target/s", null)]
+    [InlineData("PUT", "agents/target", """{"labels": {}}""")]
     public async Task An_agent_bound_key_cannot_act_for_another_agent(string method, string path, string? body)
     {
         (await CallAsync(method, path, body, fixture.Keys["bound"])).ExpectProblem(HttpStatusCode.Forbidden, "agent_mismatch");

@@ -181,9 +181,17 @@ public sealed class CommandStreamTests
         var poll = client.GetReplyAsync($"{Api}/agents/poller/commands?wait=30");
         (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "poller", "direction": "south"}""")).Expect(HttpStatusCode.OK);
 
-        var items = (await poll).Expect(HttpStatusCode.OK).Json.GetProperty("items");
+        var page = (await poll).Expect(HttpStatusCode.OK).Json;
+        var items = page.GetProperty("items");
         Assert.Equal("south", items[0].GetProperty("direction").GetString());
         Assert.Equal("delivered", items[0].GetProperty("status").GetString());
+
+        // The next poll from the returned cursor waits for what comes after.
+        var cursor = page.GetProperty("next_cursor").GetString();
+        var next = client.GetReplyAsync($"{Api}/agents/poller/commands?wait=30&cursor={cursor}");
+        (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "poller", "direction": "west"}""")).Expect(HttpStatusCode.OK);
+        var later = (await next).Expect(HttpStatusCode.OK).Json.GetProperty("items");
+        Assert.Equal(["west"], later.EnumerateArray().Select(c => c.GetProperty("direction").GetString()));
     }
 
     [Fact]

@@ -155,4 +155,27 @@ public sealed class RegistryApiTests
         (await client.GetReplyAsync($"{Api}/agents/ghost")).ExpectProblem(HttpStatusCode.NotFound, "agent_not_found");
         (await client.GetReplyAsync($"{Api}/agents/ghost/tree")).ExpectProblem(HttpStatusCode.NotFound, "agent_not_found");
     }
+
+    [Fact]
+    public async Task A_fleet_is_declared_with_parents_and_labels_before_it_starts()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/lead", """{"labels": {"tier": "lead"}}""")).Expect(HttpStatusCode.Created);
+        var worker = (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/worker", """{"parent_id": "lead", "labels": {"tier": "worker"}}""")).Expect(HttpStatusCode.Created).Json;
+        var again = (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/worker", """{"parent_id": "lead"}""")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal("lead", worker.GetProperty("parent_id").GetString());
+        Assert.False(worker.GetProperty("alive").GetBoolean());
+        Assert.Equal("worker", again.GetProperty("labels").GetProperty("tier").GetString());
+        Assert.Equal("worker", (await client.GetReplyAsync($"{Api}/agents/lead")).Json.GetProperty("children")[0].GetString());
+        // The declared place holds when the agent joins without repeating it.
+        var session = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "worker"}""")).Expect(HttpStatusCode.Created).Json;
+        Assert.Equal("lead", session.GetProperty("parent_id").GetString());
+        Assert.Equal("worker", session.GetProperty("labels").GetProperty("tier").GetString());
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/x", """{"parent_id": "nobody"}""")).ExpectProblem(HttpStatusCode.NotFound, "parent_not_found");
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/lead", """{"parent_id": "worker"}""")).ExpectProblem(HttpStatusCode.Conflict, "parent_cycle");
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/lead", """{"parent": "worker"}""")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+    }
 }
