@@ -50,6 +50,7 @@ public sealed partial class MeshService
         var deadline = time.GetUtcNow() + wait;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var signal = Signals.Next(MeshSignals.CommandKey(commandId));
             var command = await store.GetCommandAsync(commandId, cancellationToken);
             if (command is null || !caller.CanSee(command.Cluster))
@@ -173,10 +174,13 @@ public sealed partial class MeshService
         return session;
     }
 
-    /// <summary>Waits for <paramref name="signal"/> or until <paramref name="timeout"/> passes on the mesh's clock.</summary>
+    /// <summary>
+    /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, or until
+    /// <paramref name="cancellationToken"/> fires — without throwing, so a stream can end cleanly; callers check the token.
+    /// </summary>
     public async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (timeout <= TimeSpan.Zero)
+        if (timeout <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
         {
             return;
         }
@@ -184,7 +188,6 @@ public sealed partial class MeshService
         var delay = Task.Delay(timeout, time, timeoutCts.Token);
         await Task.WhenAny(signal, delay);
         await timeoutCts.CancelAsync();
-        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private sealed record CommandDraft(CommandKind Kind, string? Direction, string? Mode, string? Text, string? From, string? Reason, int? GracePeriod, JsonElement? Payload, int Ttl);

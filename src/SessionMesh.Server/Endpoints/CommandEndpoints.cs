@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Net.Http.Headers;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
@@ -84,6 +85,7 @@ internal static class CommandEndpoints
         ClaimsPrincipal user,
         MeshService mesh,
         MeshMetrics metrics,
+        IHostApplicationLifetime lifetime,
         CancellationToken cancellationToken)
     {
         var session = await mesh.OpenCommandStreamAsync(user.Caller(), agentId, query.Cluster, cancellationToken);
@@ -93,7 +95,7 @@ internal static class CommandEndpoints
         if (wantsStream)
         {
             context.Response.Headers["X-Accel-Buffering"] = "no";
-            return TypedResults.ServerSentEvents(CommandFrames(mesh, metrics, session, after, context.RequestAborted));
+            return TypedResults.ServerSentEvents(CommandFrames(mesh, metrics, session, after, lifetime.ApplicationStopping));
         }
 
         // Long poll: what is pending now, else wait for the next command (up to `wait` seconds).
@@ -101,6 +103,7 @@ internal static class CommandEndpoints
         var deadline = mesh.Time.GetUtcNow() + waitFor;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var signal = mesh.Signals.Next(MeshSignals.AgentKey(session.Cluster, session.AgentId));
             await mesh.KeepAliveAsync(session.SessionId, cancellationToken);
             var delivered = await mesh.DeliverAsync(session.Cluster, session.AgentId, after, limit, cancellationToken);
@@ -120,6 +123,7 @@ internal static class CommandEndpoints
     /// The SSE frames of a command stream: pending commands first (<c>event: command</c>, <c>id:</c> the sequence),
     /// then each new one as it is queued; a <c>lease</c> frame whenever the stream renews the session; and a final
     /// <c>end</c> frame when the session ends (killed, superseded, left, expired), after which the stream closes.
+    /// The token is the server's shutdown (the result adds the request's abort), so shutdown never waits on a stream.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<string>> CommandFrames(MeshService mesh, MeshMetrics metrics, SessionRecord session, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

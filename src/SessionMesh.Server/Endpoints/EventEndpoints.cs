@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Security;
@@ -26,7 +27,7 @@ internal static class EventEndpoints
 
     internal sealed record EventsQuery(long? Since, string? Cluster, int? Limit);
 
-    private static async Task<IResult> Events([AsParameters] EventsQuery query, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<IResult> Events([AsParameters] EventsQuery query, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context, ClaimsPrincipal user, MeshService mesh, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var caller = user.Caller();
         var since = string.IsNullOrWhiteSpace(lastEventId) ? query.Since
@@ -42,10 +43,13 @@ internal static class EventEndpoints
             return TypedResults.Ok(new Page<EventView> { Items = page.ToList() });
         }
         context.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(EventFrames(mesh, caller, query.Cluster, after, context.RequestAborted));
+        return TypedResults.ServerSentEvents(EventFrames(mesh, caller, query.Cluster, after, lifetime.ApplicationStopping));
     }
 
-    /// <summary>One frame per event (<c>id:</c> the revision, <c>event:</c> its type), in revision order, then live.</summary>
+    /// <summary>
+    /// One frame per event (<c>id:</c> the revision, <c>event:</c> its type), in revision order, then live. The token
+    /// is the server's shutdown (the result adds the request's abort), so shutdown never waits on a watcher.
+    /// </summary>
     private static async IAsyncEnumerable<SseItem<string>> EventFrames(MeshService mesh, MeshCaller caller, string? cluster, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var idle = TimeSpan.FromSeconds(15);
@@ -65,7 +69,7 @@ internal static class EventEndpoints
             {
                 continue;
             }
-            await Task.WhenAny(signal, Task.Delay(idle, cancellationToken));
+            await mesh.WaitAsync(signal, idle, cancellationToken);
             if (!signal.IsCompleted && !cancellationToken.IsCancellationRequested)
             {
                 // Nothing happened for a while: a frame keeps proxies from closing the connection.

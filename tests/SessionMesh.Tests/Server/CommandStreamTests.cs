@@ -243,4 +243,21 @@ public sealed class CommandStreamTests
         Assert.Equal("superseded", end.Json.GetProperty("status").GetString());
         Assert.Null(await stream.NextAsync());
     }
+
+    [Fact]
+    public async Task Shutdown_closes_open_streams_instead_of_waiting_for_them()
+    {
+        // A shutdown timeout far longer than the test's patience: only closing the streams lets StopAsync finish in time.
+        var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string> { ["Server:ShutdownTimeout"] = "00:05:00" });
+        using var client = server.CreateClient();
+        await JoinAsync(client, "streamer");
+        var commands = await SseReader.OpenAsync(client, $"{Api}/agents/streamer/commands");
+        var events = await SseReader.OpenAsync(client, $"{Api}/events");
+
+        await server.App.StopAsync(TestContext.Current.CancellationToken).WaitAsync(TestTimeouts.Event, TestContext.Current.CancellationToken);
+
+        await commands.DisposeAsync();
+        await events.DisposeAsync();
+        await server.DisposeAsync();
+    }
 }
