@@ -21,6 +21,13 @@ public static class Http
     public static Task<Reply> PostReplyAsync(this HttpClient client, string path, string json) => client.SendReplyAsync(HttpMethod.Post, path, json);
 
     public static Task<Reply> DeleteReplyAsync(this HttpClient client, string path) => client.SendReplyAsync(HttpMethod.Delete, path);
+
+    /// <summary>Joins <paramref name="agentId"/> (under <paramref name="parentId"/>, if given) and returns the new session id.</summary>
+    public static async Task<string> JoinAsync(this HttpClient client, string agentId, string? parentId = null)
+    {
+        var body = parentId is null ? $$"""{"agent_id": "{{agentId}}"}""" : $$"""{"agent_id": "{{agentId}}", "parent_id": "{{parentId}}"}""";
+        return (await client.PostReplyAsync("api/session-mesh/sessions", body)).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
+    }
 }
 
 /// <summary>A response read whole: status, headers, and the body as JSON when it is JSON.</summary>

@@ -8,18 +8,12 @@ public sealed class CommandStreamTests
 {
     private const string Api = "api/session-mesh";
 
-    private static async Task<string> JoinAsync(HttpClient client, string agentId, string extra = "")
-    {
-        var body = $$"""{"agent_id": "{{agentId}}"{{extra}}}""";
-        return (await client.PostReplyAsync($"{Api}/sessions", body)).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
-    }
-
     [Fact]
     public async Task Seed_curl_steer_without_content_type_reaches_the_open_stream()
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "123");
+        await client.JoinAsync("123");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/123/commands");
 
         // The seed's command, verbatim but for the host.
@@ -44,7 +38,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "wire");
+        await client.JoinAsync("wire");
         var command = (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "wire", "direction": "west"}""")).Expect(HttpStatusCode.OK).Json;
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/wire/commands");
 
@@ -60,7 +54,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "ordered");
+        await client.JoinAsync("ordered");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/ordered/commands");
 
         for (var i = 1; i <= 50; i++)
@@ -83,7 +77,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "idem");
+        await client.JoinAsync("idem");
 
         var ids = new List<string?>();
         for (var i = 0; i < 3; i++)
@@ -104,7 +98,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "resumer");
+        await client.JoinAsync("resumer");
         for (var i = 1; i <= 3; i++)
         {
             (await client.PostReplyAsync($"{Api}/steer", $$"""{"agent_id": "resumer", "direction": "d{{i}}"}""")).Expect(HttpStatusCode.OK);
@@ -129,7 +123,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "acker");
+        await client.JoinAsync("acker");
         var id = (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "acker", "direction": "go"}""")).Json.GetProperty("command_id").GetString();
         await using (var first = await SseReader.OpenAsync(client, $"{Api}/agents/acker/commands"))
         {
@@ -154,8 +148,8 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "gone");
-        await JoinAsync(client, "busy");
+        await client.JoinAsync("gone");
+        await client.JoinAsync("busy");
         // "gone" opens its stream and never reads it; its socket buffers fill with directives.
         var stuck = await SseReader.OpenAsync(client, $"{Api}/agents/gone/commands");
         await using var busy = await SseReader.OpenAsync(client, $"{Api}/agents/busy/commands");
@@ -176,7 +170,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "poller");
+        await client.JoinAsync("poller");
 
         var poll = client.GetReplyAsync($"{Api}/agents/poller/commands?wait=30");
         (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "poller", "direction": "south"}""")).Expect(HttpStatusCode.OK);
@@ -218,7 +212,7 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "reader");
+        await client.JoinAsync("reader");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/reader/commands");
 
         (await client.PostReplyAsync($"{Api}/agents/reader/messages", """{"text": "hello", "from": "planner"}""")).Expect(HttpStatusCode.OK);
@@ -234,10 +228,10 @@ public sealed class CommandStreamTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "twice");
+        await client.JoinAsync("twice");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/twice/commands");
 
-        await JoinAsync(client, "twice");
+        await client.JoinAsync("twice");
 
         var end = await stream.NextOfTypeAsync("end");
         Assert.Equal("superseded", end.Json.GetProperty("status").GetString());
@@ -250,7 +244,7 @@ public sealed class CommandStreamTests
         // A shutdown timeout far longer than the test's patience: only closing the streams lets StopAsync finish in time.
         var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string> { ["Server:ShutdownTimeout"] = "00:05:00" });
         using var client = server.CreateClient();
-        await JoinAsync(client, "streamer");
+        await client.JoinAsync("streamer");
         var commands = await SseReader.OpenAsync(client, $"{Api}/agents/streamer/commands");
         var events = await SseReader.OpenAsync(client, $"{Api}/events");
 

@@ -8,12 +8,6 @@ public sealed class KillTests
 {
     private const string Api = "api/session-mesh";
 
-    private static async Task<string> JoinAsync(HttpClient client, string agentId, string? parent = null)
-    {
-        var body = parent is null ? $$"""{"agent_id": "{{agentId}}"}""" : $$"""{"agent_id": "{{agentId}}", "parent_id": "{{parent}}"}""";
-        return (await client.PostReplyAsync($"{Api}/sessions", body)).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
-    }
-
     private static async Task<string> StatusAsync(HttpClient client, string sessionId) =>
         (await client.GetReplyAsync($"{Api}/sessions/{sessionId}")).Json.GetProperty("status").GetString()!;
 
@@ -22,7 +16,7 @@ public sealed class KillTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        var session = await JoinAsync(client, "456");
+        var session = await client.JoinAsync("456");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/456/commands");
 
         var kill = (await client.DeleteReplyAsync($"{Api}/agents/456?reason=done")).Expect(HttpStatusCode.OK).Json;
@@ -45,7 +39,7 @@ public sealed class KillTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = await MeshTestServer.StartAsync(time: time);
         using var client = server.CreateClient();
-        var session = await JoinAsync(client, "silent");
+        var session = await client.JoinAsync("silent");
 
         (await client.DeleteReplyAsync($"{Api}/agents/silent?grace_period=5")).Expect(HttpStatusCode.OK);
         time.Advance(TimeSpan.FromSeconds(4));
@@ -63,7 +57,7 @@ public sealed class KillTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        var session = await JoinAsync(client, "789");
+        var session = await client.JoinAsync("789");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/789/commands");
 
         var kill = (await client.DeleteReplyAsync($"{Api}/agents/789?force=true")).Expect(HttpStatusCode.OK).Json;
@@ -78,11 +72,11 @@ public sealed class KillTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "root");
-        await JoinAsync(client, "mid-a", "root");
-        await JoinAsync(client, "mid-b", "root");
-        await JoinAsync(client, "leaf", "mid-a");
-        await JoinAsync(client, "bystander");
+        await client.JoinAsync("root");
+        await client.JoinAsync("mid-a", "root");
+        await client.JoinAsync("mid-b", "root");
+        await client.JoinAsync("leaf", "mid-a");
+        await client.JoinAsync("bystander");
 
         var kill = (await client.DeleteReplyAsync($"{Api}/agents/root?force=true")).Expect(HttpStatusCode.OK).Json;
 
@@ -96,9 +90,9 @@ public sealed class KillTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "parent");
-        await JoinAsync(client, "kid-1", "parent");
-        await JoinAsync(client, "kid-2", "parent");
+        await client.JoinAsync("parent");
+        await client.JoinAsync("kid-1", "parent");
+        await client.JoinAsync("kid-2", "parent");
 
         var kill = (await client.DeleteReplyAsync($"{Api}/agents/parent?force=true&cascade=false")).Expect(HttpStatusCode.OK).Json;
 
@@ -113,7 +107,7 @@ public sealed class KillTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        await JoinAsync(client, "once");
+        await client.JoinAsync("once");
         (await client.DeleteReplyAsync($"{Api}/agents/once?force=true")).Expect(HttpStatusCode.OK);
 
         var again = (await client.DeleteReplyAsync($"{Api}/agents/once?force=true")).Expect(HttpStatusCode.OK).Json;
