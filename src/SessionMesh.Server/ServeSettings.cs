@@ -11,7 +11,7 @@ public sealed record ServeSettings
     public string? DataDir { get; init; }
     /// <summary>Console logs as JSON lines.</summary>
     public bool JsonLogs { get; init; }
-    /// <summary>Sandbox mode: in-memory store, printed root key, fault injection.</summary>
+    /// <summary>Sandbox mode: a throwaway store (deleted at exit), a printed root key, a free port, fault injection.</summary>
     public bool Sandbox { get; init; }
     /// <summary>Fault injection rates for sandbox mode, e.g. <c>5xx=0.1,latency=20ms-200ms</c>.</summary>
     public string? Faults { get; init; }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionMesh.Server.Hosting;
+using SessionMesh.Server.Sandbox;
 
 namespace SessionMesh.Server;
 
@@ -35,6 +36,11 @@ public static class ServerHost
         {
             var started = await StartAsync(app, cancellationToken);
             await Console.Out.WriteLineAsync($"session-mesh listening on {string.Join(", ", started.Addresses)}");
+            if (app.Services.GetService<SandboxEnvironment>() is { } sandbox)
+            {
+                await Console.Out.WriteLineAsync($"Sandbox store (a throwaway store, deleted at exit): {sandbox.Directory}");
+                await Console.Out.WriteLineAsync($"Sandbox faults: {app.Services.GetRequiredService<FaultInjector>().Current} (read or change them at {SandboxEndpoints.Prefix}/faults)");
+            }
             if (started.GeneratedRootKey is not null)
             {
                 await Console.Out.WriteLineAsync($"Root key (shown once; also written to {started.RootKeyPath}):");
@@ -47,20 +53,35 @@ public static class ServerHost
         return 0;
     }
 
-    /// <summary>Builds the application without starting it; <paramref name="configure"/> lets tests replace services.</summary>
+    /// <summary>
+    /// Builds the application without starting it; <paramref name="configure"/> lets tests replace services.
+    /// In sandbox mode the app owns a throwaway data directory, deleted when the app is disposed.
+    /// </summary>
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. settings.ConfigurationArgs] });
-        builder.Configuration.AddEnvironmentVariables("SESSION_MESH_");
-        builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, builder.Configuration));
-        builder.AddSessionMesh(settings);
-        configure?.Invoke(builder);
-        var app = builder.Build();
-        // Open the store now, so a bad --store fails here with its message rather than mid-start.
-        _ = app.Services.GetRequiredService<Store.IMeshStore>();
-        app.UseSessionMesh();
-        return app;
+        // Checks --sandbox and --faults first, so a bad spec leaves nothing behind.
+        var sandbox = SandboxEnvironment.Create(settings);
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. settings.ConfigurationArgs] });
+            builder.Configuration.AddEnvironmentVariables("SESSION_MESH_");
+            builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, builder.Configuration, sandbox));
+            builder.AddSessionMesh(settings, sandbox);
+            configure?.Invoke(builder);
+            var app = builder.Build();
+            // Resolved before the store, so the container disposes (deletes) it after the store is closed.
+            _ = app.Services.GetService<SandboxEnvironment>();
+            // Open the store now, so a bad --store fails here with its message rather than mid-start.
+            _ = app.Services.GetRequiredService<Store.IMeshStore>();
+            app.UseSessionMesh();
+            return app;
+        }
+        catch
+        {
+            sandbox?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs the start-up work (migrations, lease extension, root key), then starts listening.</summary>
@@ -74,7 +95,7 @@ public static class ServerHost
         return new StartedServer(addresses, bootstrap.GeneratedRootKey, bootstrap.RootKeyPath);
     }
 
-    private static Dictionary<string, string?> CommandLineOverrides(ServeSettings settings, IConfiguration configuration)
+    private static Dictionary<string, string?> CommandLineOverrides(ServeSettings settings, IConfiguration configuration, SandboxEnvironment? sandbox)
     {
         var overrides = new Dictionary<string, string?>();
         void Set(string key, string? flag, string envKey)
@@ -87,9 +108,9 @@ public static class ServerHost
         Set(nameof(MeshServerOptions.Listen), settings.Listen, "LISTEN");
         Set(nameof(MeshServerOptions.Store), settings.Store, "STORE");
         Set(nameof(MeshServerOptions.DataDir), settings.DataDir, "DATA_DIR");
-        if (settings.Sandbox)
+        if (sandbox is not null)
         {
-            overrides[$"{MeshServerOptions.Section}:DataDir"] = Path.Combine(Path.GetTempPath(), "session-mesh-sandbox-" + Guid.NewGuid().ToString("N"));
+            overrides[$"{MeshServerOptions.Section}:DataDir"] = sandbox.Directory;
             overrides[$"{MeshServerOptions.Section}:Store"] = null;
             if (settings.Listen is null)
             {

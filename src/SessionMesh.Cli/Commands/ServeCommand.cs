@@ -13,8 +13,8 @@ internal static class ServeCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key (default ./session-mesh-data)", HelpName = "DIR" };
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text or json", HelpName = "text|json" };
         logFormat.AcceptOnlyFromAmong("text", "json");
-        var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode: in-memory store, printed root key, fault injection" };
-        var faults = new Option<string?>("--faults") { Description = "Sandbox fault rates, e.g. \"5xx=0.1,latency=20ms-200ms,drop-stream=0.05\"", HelpName = "SPEC" };
+        var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode for your integration tests: a throwaway store (deleted at exit), a printed root key, a free port, fault injection" };
+        var faults = new Option<string?>("--faults") { Description = "Sandbox fault rates (kinds 5xx, 401, 429, latency, drop-stream), e.g. \"5xx=0.1,latency=20ms-200ms,drop-stream=0.05\"", HelpName = "SPEC" };
 
         var command = new Command("serve", "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
         {

@@ -17,6 +17,7 @@ using SessionMesh.Security;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Endpoints;
 using SessionMesh.Server.Observability;
+using SessionMesh.Server.Sandbox;
 using SessionMesh.Store;
 using SessionMesh.Store.Sqlite;
 
@@ -25,7 +26,7 @@ namespace SessionMesh.Server.Hosting;
 /// <summary>The server's services and pipeline, in one place.</summary>
 internal static class MeshServiceRegistration
 {
-    public static void AddSessionMesh(this WebApplicationBuilder builder, ServeSettings settings)
+    public static void AddSessionMesh(this WebApplicationBuilder builder, ServeSettings settings, SandboxEnvironment? sandbox = null)
     {
         var services = builder.Services;
         services.AddOptions<MeshServerOptions>().BindConfiguration(MeshServerOptions.Section).ValidateOnStart();
@@ -98,6 +99,11 @@ internal static class MeshServiceRegistration
             .AddMeter(MeshMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
+
+        if (settings.Sandbox && sandbox is not null)
+        {
+            builder.AddSandbox(sandbox);
+        }
     }
 
     public static void UseSessionMesh(this WebApplication app)
@@ -126,6 +132,8 @@ internal static class MeshServiceRegistration
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        // Sandbox mode only: after authorization (a bad key is refused as usual), before the audit and the endpoints.
+        app.UseSandboxFaults();
         app.UseMiddleware<AuditMiddleware>();
 
         var operationsHost = options.OperationsListen is { Length: > 0 } ops ? "*:" + new Uri(ops).Port : null;
@@ -142,6 +150,10 @@ internal static class MeshServiceRegistration
 
         var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents();
+        if (app.Services.IsSandbox())
+        {
+            api.MapSandbox();
+        }
     }
 
     private static IMeshStore OpenStore(MeshServerOptions options)

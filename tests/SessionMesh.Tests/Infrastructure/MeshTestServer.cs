@@ -41,15 +41,24 @@ public sealed class MeshTestServer : IAsyncDisposable
     /// <summary>A fresh temp directory for a server's data; deleted by the server that owns it.</summary>
     public static string NewDataDir() => Directory.CreateTempSubdirectory("session-mesh-test-").FullName;
 
-    /// <summary>Starts a server. Pass <paramref name="dataDir"/> to reuse a store (a restart); pass <paramref name="rootKey"/> = "" to let the server generate one.</summary>
+    /// <summary>
+    /// Starts a server. Pass <paramref name="dataDir"/> to reuse a store (a restart); pass <paramref name="rootKey"/> = "" to let the server generate one.
+    /// With <paramref name="sandbox"/>, it is a <c>serve --sandbox</c> server with <paramref name="faults"/>: its own throwaway store, which it deletes when stopped.
+    /// </summary>
     public static async Task<MeshTestServer> StartAsync(
         string? dataDir = null,
         TimeProvider? time = null,
         string? rootKey = null,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null,
+        bool sandbox = false,
+        string? faults = null)
     {
-        var ownsDataDir = dataDir is null;
-        dataDir ??= NewDataDir();
+        if (sandbox && dataDir is not null)
+        {
+            throw new ArgumentException("A sandbox server makes its own throwaway store.", nameof(dataDir));
+        }
+        var ownsDataDir = dataDir is null && !sandbox;
+        dataDir ??= sandbox ? null : NewDataDir();
         rootKey ??= "test-root-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var args = new List<string> { $"--Server:RootKey={rootKey}" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
@@ -57,7 +66,7 @@ public sealed class MeshTestServer : IAsyncDisposable
             args.Add($"--{key}={value}");
         }
         var app = ServerHost.Build(
-            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, ConfigurationArgs = args },
+            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, Sandbox = sandbox, Faults = faults, ConfigurationArgs = args },
             builder =>
             {
                 if (time is not null)
@@ -65,8 +74,18 @@ public sealed class MeshTestServer : IAsyncDisposable
                     builder.Services.Replace(ServiceDescriptor.Singleton(time));
                 }
             });
-        var started = await ServerHost.StartAsync(app, TestContext.Current.CancellationToken);
+        StartedServer started;
+        try
+        {
+            started = await ServerHost.StartAsync(app, TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         var address = new Uri(started.Addresses[0].Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        dataDir ??= app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SessionMesh.Server.Hosting.MeshServerOptions>>().Value.DataDir;
         return new MeshTestServer(app, address, rootKey.Length == 0 ? started.GeneratedRootKey! : rootKey, dataDir, ownsDataDir);
     }
 
