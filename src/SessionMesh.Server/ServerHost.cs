@@ -34,7 +34,17 @@ public static class ServerHost
         }
         await using (app)
         {
-            var started = await StartAsync(app, cancellationToken);
+            StartedServer started;
+            try
+            {
+                started = await StartAsync(app, cancellationToken);
+            }
+            catch (Exception ex) when (ex is OptionsValidationException or IOException or InvalidOperationException or UriFormatException or StoreLockedException)
+            {
+                // A port in use, a setting out of range, a data directory in use: one line, not a stack trace.
+                await Console.Error.WriteLineAsync($"session-mesh: {ex.Message}");
+                return 1;
+            }
             await Console.Out.WriteLineAsync($"session-mesh listening on {string.Join(", ", started.Addresses)}");
             if (app.Services.GetService<SandboxEnvironment>() is { } sandbox)
             {
@@ -66,7 +76,9 @@ public static class ServerHost
         {
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. settings.ConfigurationArgs] });
             builder.Configuration.AddEnvironmentVariables("SESSION_MESH_");
-            builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, builder.Configuration, sandbox));
+            // The command line wins over the environment, as it does for every other setting.
+            builder.Configuration.AddCommandLine([.. settings.ConfigurationArgs]);
+            builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, sandbox));
             builder.AddSessionMesh(settings, sandbox);
             configure?.Invoke(builder);
             var app = builder.Build();
@@ -95,12 +107,17 @@ public static class ServerHost
         return new StartedServer(addresses, bootstrap.GeneratedRootKey, bootstrap.RootKeyPath);
     }
 
-    private static Dictionary<string, string?> CommandLineOverrides(ServeSettings settings, IConfiguration configuration, SandboxEnvironment? sandbox)
+    /// <summary>
+    /// The flags of <c>serve</c>, else the documented <c>SESSION_MESH_LISTEN</c>, <c>_STORE</c>, <c>_DATA_DIR</c> variables.
+    /// Read from the process environment by their full names: the host's own environment source also holds
+    /// every variable without a prefix, and a stray <c>LISTEN</c> or <c>STORE</c> must not configure the mesh.
+    /// </summary>
+    private static Dictionary<string, string?> CommandLineOverrides(ServeSettings settings, SandboxEnvironment? sandbox)
     {
         var overrides = new Dictionary<string, string?>();
-        void Set(string key, string? flag, string envKey)
+        void Set(string key, string? flag, string variable)
         {
-            if ((flag ?? configuration[envKey]) is { Length: > 0 } value)
+            if ((flag ?? Environment.GetEnvironmentVariable("SESSION_MESH_" + variable)) is { Length: > 0 } value)
             {
                 overrides[$"{MeshServerOptions.Section}:{key}"] = value;
             }

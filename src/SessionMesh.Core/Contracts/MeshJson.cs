@@ -14,5 +14,7 @@ public static class MeshJson
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Converters.Add(new UtcTimestampConverter());
+        // The web defaults read "30" as 30; the API names a wrong type instead.
+        options.NumberHandling = JsonNumberHandling.Strict;
     }
 }

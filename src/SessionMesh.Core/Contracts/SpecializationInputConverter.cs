@@ -16,8 +16,17 @@ public sealed class SpecializationInputConverter : JsonConverter<SpecializationI
         {
             throw new JsonException("A specialization is a name or an object with a \"name\".");
         }
-        var body = JsonSerializer.Deserialize(ref reader, MeshJsonContext.Default.SpecializationInputBody)
-            ?? throw new JsonException("A specialization object cannot be null.");
+        SpecializationInputBody body;
+        try
+        {
+            body = JsonSerializer.Deserialize(ref reader, MeshJsonContext.Default.SpecializationInputBody)
+                ?? throw new JsonException("A specialization object cannot be null.");
+        }
+        catch (JsonException inner) when (inner.Path is not null)
+        {
+            // Rethrown without a path, so the outer serializer puts the full one (specializations[0]...) on it.
+            throw new JsonException(inner.Message.Split(" Path:")[0], inner);
+        }
         return new SpecializationInput { Name = body.Name, Description = body.Description, Tags = body.Tags, Version = body.Version };
     }
 

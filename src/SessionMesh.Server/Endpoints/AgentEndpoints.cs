@@ -23,7 +23,11 @@ internal static class AgentEndpoints
         return api;
     }
 
-    internal sealed record ListQuery([property: FromQuery(Name = "parent_id")] string? ParentId, string? Cluster, int? Limit, string? Cursor);
+    internal sealed record ListQuery(
+        [property: FromQuery(Name = "parent_id")] string? ParentId,
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "limit")] int? Limit,
+        [property: FromQuery(Name = "cursor")] string? Cursor);
 
     private static async Task<Ok<Page<AgentView>>> List([AsParameters] ListQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.ListAgentsAsync(user.Caller(), query.Cluster, query.ParentId, query.Limit, query.Cursor, cancellationToken));

@@ -64,7 +64,12 @@ internal static class CommandEndpoints
         return current is null ? command : MeshService.ViewOf(current);
     }
 
-    internal sealed record KillQuery(bool? Force, bool? Cascade, [property: FromQuery(Name = "grace_period")] int? GracePeriod, string? Reason, string? Cluster);
+    internal sealed record KillQuery(
+        [property: FromQuery(Name = "force")] bool? Force,
+        [property: FromQuery(Name = "cascade")] bool? Cascade,
+        [property: FromQuery(Name = "grace_period")] int? GracePeriod,
+        [property: FromQuery(Name = "reason")] string? Reason,
+        [property: FromQuery(Name = "cluster")] string? Cluster);
 
     private static async Task<Ok<KillResponse>> Kill([FromRoute(Name = "agent_id")] string agentId, [AsParameters] KillQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.KillAsync(user.Caller(), agentId, new KillRequest(query.Force ?? false, query.Cascade ?? true, query.GracePeriod, query.Reason, query.Cluster), cancellationToken));
@@ -75,7 +80,12 @@ internal static class CommandEndpoints
     private static async Task<Ok<CommandView>> Ack([FromRoute(Name = "agent_id")] string agentId, [FromRoute(Name = "command_id")] string commandId, AckRequest request, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.AckAsync(user.Caller(), agentId, commandId, request, cluster, cancellationToken));
 
-    internal sealed record StreamQuery(string? Cluster, int? Wait, long? After, string? Cursor, int? Limit);
+    internal sealed record StreamQuery(
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "wait")] int? Wait,
+        [property: FromQuery(Name = "after")] long? After,
+        [property: FromQuery(Name = "cursor")] string? Cursor,
+        [property: FromQuery(Name = "limit")] int? Limit);
 
     private static async Task<IResult> Stream(
         [FromRoute(Name = "agent_id")] string agentId,

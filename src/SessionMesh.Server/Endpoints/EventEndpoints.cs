@@ -25,7 +25,10 @@ internal static class EventEndpoints
         return api;
     }
 
-    internal sealed record EventsQuery(long? Since, string? Cluster, int? Limit);
+    internal sealed record EventsQuery(
+        [property: FromQuery(Name = "since")] long? Since,
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "limit")] int? Limit);
 
     private static async Task<IResult> Events([AsParameters] EventsQuery query, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context, ClaimsPrincipal user, MeshService mesh, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {

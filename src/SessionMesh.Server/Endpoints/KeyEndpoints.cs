@@ -24,7 +24,10 @@ internal static class KeyEndpoints
         return api;
     }
 
-    internal sealed record PageQuery(string? Cluster, int? Limit, string? Cursor);
+    internal sealed record PageQuery(
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "limit")] int? Limit,
+        [property: FromQuery(Name = "cursor")] string? Cursor);
 
     private static async Task<Created<CreatedKeyView>> Create(CreateKeyRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
     {

@@ -23,7 +23,12 @@ internal static class RegistryEndpoints
         return api;
     }
 
-    internal sealed record FindQuery(string? Specialization, bool? Alive, string? Cluster, int? Limit, string? Cursor);
+    internal sealed record FindQuery(
+        [property: FromQuery(Name = "specialization")] string? Specialization,
+        [property: FromQuery(Name = "alive")] bool? Alive,
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "limit")] int? Limit,
+        [property: FromQuery(Name = "cursor")] string? Cursor);
 
     private static async Task<Results<Created<RegistryEntry>, Ok<RegistryEntry>>> Register(RegisterRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
     {

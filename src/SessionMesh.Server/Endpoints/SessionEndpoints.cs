@@ -26,14 +26,14 @@ internal static class SessionEndpoints
     }
 
     internal sealed record AliveQuery(
-        string? Filter,
-        string? Specialization,
+        [property: FromQuery(Name = "filter")] string? Filter,
+        [property: FromQuery(Name = "specialization")] string? Specialization,
         [property: FromQuery(Name = "label")] string[]? Label,
         [property: FromQuery(Name = "parent_id")] string? ParentId,
         [property: FromQuery(Name = "agent_id")] string? AgentId,
-        string? Cluster,
-        int? Limit,
-        string? Cursor);
+        [property: FromQuery(Name = "cluster")] string? Cluster,
+        [property: FromQuery(Name = "limit")] int? Limit,
+        [property: FromQuery(Name = "cursor")] string? Cursor);
 
     private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
         TypedResults.Ok(await mesh.ListSessionsAsync(user.Caller(), new SessionListRequest(query.Filter, query.Specialization, query.Label, query.ParentId, query.AgentId, query.Cluster, query.Limit, query.Cursor), cancellationToken));

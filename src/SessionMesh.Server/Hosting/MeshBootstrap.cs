@@ -27,7 +27,8 @@ internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration con
         {
             LogExtended(logger, extended);
         }
-        var configured = configuration["ROOT_KEY"] ?? configuration["Server:RootKey"];
+        // Server:RootKey (configuration, tests) first, then the documented variable, read by its full name.
+        var configured = configuration["Server:RootKey"] ?? Environment.GetEnvironmentVariable("SESSION_MESH_ROOT_KEY");
         GeneratedRootKey = await mesh.EnsureRootKeyAsync(configured, cancellationToken);
         if (GeneratedRootKey is not null)
         {

@@ -56,44 +56,63 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
         }
         if (bad.InnerException is JsonException json)
         {
-            var field = FieldOf(json.Path);
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", Describe(json, field), field);
+            var (field, detail) = Describe(json);
+            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", detail, field);
         }
         if (BindFailure().Match(bad.Message) is { Success: true } bind)
         {
             var parameter = JsonNamingPolicy.SnakeCaseLower.ConvertName(bind.Groups["name"].Value);
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", $"Parameter '{parameter}' has the wrong type: '{bind.Groups["value"].Value}' is not a {bind.Groups["type"].Value.TrimEnd('?')}.", parameter);
+            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request",
+                $"Parameter '{parameter}' must be {KindOf(bind.Groups["type"].Value)}, not '{bind.Groups["value"].Value}'.", parameter);
         }
         if (IsMissingBody(context, bad))
         {
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", "A JSON request body is required.");
+            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", "A JSON object is required as the request body.");
         }
         return Problems.WriteAsync(context, bad.StatusCode, "bad_request", "Bad request", bad.Message);
     }
 
+    /// <summary>No body, or a body of <c>null</c>: the framework says "no body was provided" either way.</summary>
     private static bool IsMissingBody(HttpContext context, BadHttpRequestException bad) =>
-        context.Request.ContentLength is null or 0 && bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase);
+        bad.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase)
+        || (context.Request.ContentLength is null or 0 && bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase));
 
     [System.Text.RegularExpressions.GeneratedRegex("""Failed to bind parameter "(?<type>\S+) (?<name>\w+)" from "(?<value>.*)"\.?""")]
     private static partial System.Text.RegularExpressions.Regex BindFailure();
 
-    /// <summary><c>$.labels.team</c> → <c>labels.team</c>; null for the root.</summary>
-    private static string? FieldOf(string? path) =>
-        string.IsNullOrEmpty(path) || path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+    [System.Text.RegularExpressions.GeneratedRegex("""'(?<name>[^']+)' could not be mapped""")]
+    private static partial System.Text.RegularExpressions.Regex UnmappedMember();
 
-    private static string Describe(JsonException json, string? field)
+    /// <summary>A CLR parameter type in words a client understands.</summary>
+    private static string KindOf(string type) => type.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>', '?') switch
     {
-        var message = json.Message;
-        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        "int" or "Int32" or "long" or "Int64" => "a whole number",
+        "double" or "Double" or "decimal" => "a number",
+        "bool" or "Boolean" => "true or false",
+        _ => "a " + type,
+    };
+
+    /// <summary>The field a JSON error is about (<c>$.labels.team</c> → <c>labels.team</c>), and what is wrong with it.</summary>
+    private static (string? Field, string Detail) Describe(JsonException json)
+    {
+        var path = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? null
+            : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
+        if (UnmappedMember().Match(json.Message) is { Success: true } unmapped)
         {
-            var name = message.Split('\'') is { Length: > 2 } parts ? parts[1] : field;
-            return $"Unknown field '{name}'.";
+            var name = unmapped.Groups["name"].Value;
+            // The path of an unknown member is the object holding it; name the member itself.
+            var field = path is null || path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path ?? name : $"{path}.{name}";
+            return (field, $"Unknown field '{field}'.");
         }
-        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        if (path is null)
         {
-            return $"Field '{field}' has the wrong type.";
+            return (null, json.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? "The request body must be a JSON object."
+                : "The request body is not valid JSON.");
         }
-        return field is null ? "The request body is not valid JSON." : $"Field '{field}' is not valid JSON.";
+        return json.Message.Contains("could not be converted", StringComparison.Ordinal)
+            ? (path, $"Field '{path}' has the wrong type.")
+            : (path, $"Field '{path}' is not valid JSON.");
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]

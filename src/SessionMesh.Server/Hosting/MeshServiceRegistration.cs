@@ -38,26 +38,36 @@ internal static class MeshServiceRegistration
         // Per-request framework logs drown the mesh's own; configuration (Logging:LogLevel) can raise them again.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Every probe and scrape without a key would log "not authenticated"; refusals are answered, not news.
+        builder.Logging.AddFilter(typeof(MeshKeyAuthentication).FullName, LogLevel.Warning);
         if (settings.JsonLogs || builder.Configuration["Logging:Format"] == "json")
         {
-            builder.Logging.AddJsonConsole();
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'"; o.UseUtcTimestamp = true; });
         }
         else
         {
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         }
 
-        var urls = serverOptions.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var urls = serverOptions.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => ListenUrl(url, "Server:Listen (--listen)")).ToList();
         if (serverOptions.OperationsListen is { Length: > 0 } operations)
         {
-            urls.Add(operations);
+            urls.Add(ListenUrl(operations, "Server:OperationsListen"));
         }
         builder.WebHost.UseUrls([.. urls]);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IMeshStore>(sp => OpenStore(sp.GetRequiredService<IOptions<MeshServerOptions>>().Value));
+        services.TryAddSingleton(sp => OpenStore(sp.GetRequiredService<IOptions<MeshServerOptions>>().Value));
+        services.TryAddSingleton(sp => StoreLock.Acquire(sp.GetRequiredService<SqliteMeshStore>().FilePath));
+        services.TryAddSingleton<IMeshStore>(sp =>
+        {
+            // Held for the server's lifetime, disposed (released) with the container.
+            _ = sp.GetRequiredService<StoreLock>();
+            return sp.GetRequiredService<SqliteMeshStore>();
+        });
         services.TryAddSingleton(sp => new MeshService(sp.GetRequiredService<IMeshStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value));
         services.TryAddSingleton<KeyAuthenticator>();
         services.TryAddSingleton<MeshBootstrap>();
@@ -79,6 +89,11 @@ internal static class MeshServiceRegistration
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
+                // Probes and scrapes are not API calls: they never spend a key's (or an address's) budget.
+                if (!context.Request.Path.StartsWithSegments(ServerHost.ApiPrefix))
+                {
+                    return RateLimitPartition.GetNoLimiter("operations");
+                }
                 var partition = context.User.Identity is MeshIdentity identity ? identity.Caller.KeyId : "anonymous:" + context.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {
@@ -126,6 +141,15 @@ internal static class MeshServiceRegistration
                 await Problems.WriteAsync(http, status, code, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail);
             }
         });
+        if (options.OperationsListen is { Length: > 0 } operationsUrl)
+        {
+            // The operations port serves the operations endpoints and nothing else.
+            var operationsPort = new Uri(operationsUrl).Port;
+            app.Use((context, next) =>
+                context.Connection.LocalPort == operationsPort && !IsOperationsPath(context.Request.Path)
+                    ? Problems.WriteAsync(context, 404, "route_not_found", "Not Found", "This is the operations port: it serves /healthz, /readyz and /metrics only.")
+                    : next(context));
+        }
         // Before routing: endpoint selection already filters on Content-Type.
         app.UseMiddleware<JsonBodyMiddleware>();
         app.UseRouting();
@@ -156,21 +180,34 @@ internal static class MeshServiceRegistration
         }
     }
 
-    private static IMeshStore OpenStore(MeshServerOptions options)
+    private static bool IsOperationsPath(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+
+    /// <summary>A listen address must be an absolute http(s) URL; Kestrel would read a malformed one as "every interface, port 80".</summary>
+    private static string ListenUrl(string url, string setting)
+    {
+        var wildcard = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+        if (!Uri.TryCreate(wildcard, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/" || uri.Query.Length > 0
+            || !url.Contains(":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{setting}: '{url}' is not an address to listen on; write it like http://127.0.0.1:7780 (port 0 picks a free one).");
+        }
+        return url;
+    }
+
+    /// <summary>
+    /// The store named by --store: <c>sqlite:PATH</c>, a SQLite connection string (<c>Data Source=...</c>) or a
+    /// file path; default <c>session-mesh.db</c> in the data directory. Any other connection string is taken
+    /// for PostgreSQL, which this build does not have, and refused rather than used as a file name.
+    /// </summary>
+    private static SqliteMeshStore OpenStore(MeshServerOptions options)
     {
         var store = options.Store?.Trim();
-        if (string.IsNullOrEmpty(store))
-        {
-            return new SqliteMeshStore(Path.Combine(options.DataDir, SqliteMeshStore.DefaultFileName));
-        }
-        if (store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
-        {
-            return new SqliteMeshStore(store["sqlite:".Length..]);
-        }
-        if (store.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || store.Contains("Host=", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException("The PostgreSQL store is not available in this build yet; use --store sqlite:PATH.");
-        }
-        return new SqliteMeshStore(store);
+        var path = string.IsNullOrEmpty(store) ? Path.Combine(options.DataDir, SqliteMeshStore.DefaultFileName)
+            : store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ? store["sqlite:".Length..]
+            : store.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || (store.Contains('=', StringComparison.Ordinal) && !store.Contains("Data Source", StringComparison.OrdinalIgnoreCase))
+                ? throw new InvalidOperationException("The PostgreSQL store is not available in this build yet; use --store sqlite:PATH.")
+            : store;
+        return new SqliteMeshStore(path);
     }
 }

@@ -20,6 +20,8 @@ public sealed class BadInputTests
     [InlineData("""{"agent_id": "ok", "labels": {"bad key!": "v"}}""", "labels.bad key!")]
     [InlineData("""{"agent_id": "ok", "specializations": [{"name": "x", "extra": true}]}""", "specializations[0].extra")]
     [InlineData("""{"agent_id": "ok", "parent_id": "ok"}""", "parent_id")]
+    [InlineData("""{"agent_id": "ok", "ttl": "30"}""", "ttl")]
+    [InlineData("""{"agent_id": "ok", "labels": {"team": 7}}""", "labels.team")]
     public async Task Join_with_bad_input_is_400_naming_the_field(string body, string field)
     {
         await using var server = await MeshTestServer.StartAsync();
@@ -29,6 +31,31 @@ public sealed class BadInputTests
 
         Assert.Contains(field.Split('.', '[')[^1].TrimEnd(']'), reply.Json.GetProperty("detail").GetString() + reply.Json.GetProperty("field").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, (await client.GetReplyAsync($"{Api}/alive?filter=all")).Json.GetProperty("items").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("\"agent\"")]
+    public async Task A_body_that_is_not_an_object_is_400_saying_so(string body)
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+
+        var reply = (await client.PostReplyAsync($"{Api}/sessions", body)).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+
+        Assert.Contains("JSON object", reply.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_field_inside_a_nested_object_is_named_by_its_full_path()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+
+        var reply = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "ok", "specializations": [{"name": "x", "colour": "red"}]}""")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+
+        Assert.Equal("specializations[0].colour", reply.Json.GetProperty("field").GetString());
     }
 
     [Fact]
@@ -79,6 +106,8 @@ public sealed class BadInputTests
     [InlineData("alive?limit=0", "limit")]
     [InlineData("alive?limit=1001", "limit")]
     [InlineData("alive?limit=ten", "limit")]
+    [InlineData("audit?limit=abc", "whole number")]
+    [InlineData("registry?specialization=s&alive=maybe", "true or false")]
     [InlineData("alive?label=novalue", "label")]
     [InlineData("alive?cursor=%%%", "cursor")]
     [InlineData("registry", "specialization")]

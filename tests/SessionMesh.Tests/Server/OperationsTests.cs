@@ -48,6 +48,14 @@ public sealed class OperationsTests
         Assert.Contains("/api/session-mesh/alive", paths);
         Assert.Contains("/api/session-mesh/sessions/{session_id}/heartbeat", paths);
         Assert.Contains("/api/session-mesh/keys", paths);
+        var parameters = doc.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject())
+            .Where(o => o.Value.TryGetProperty("parameters", out _))
+            .SelectMany(o => o.Value.GetProperty("parameters").EnumerateArray())
+            .Where(p => p.GetProperty("in").GetString() == "query")
+            .Select(p => p.GetProperty("name").GetString()!).Distinct().ToList();
+        Assert.Contains("parent_id", parameters);
+        Assert.Contains("grace_period", parameters);
+        Assert.All(parameters, name => Assert.Equal(name.ToLowerInvariant(), name));
     }
 
     [Fact]
@@ -89,5 +97,11 @@ public sealed class OperationsTests
         var limited = replies.First(r => r.Status == HttpStatusCode.TooManyRequests);
         limited.ExpectProblem(HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.True(int.Parse(limited.Headers["Retry-After"], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        // Probes and scrapes never spend the budget.
+        using var anonymous = server.CreateClient("");
+        for (var i = 0; i < 5; i++)
+        {
+            (await anonymous.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK);
+        }
     }
 }

@@ -105,4 +105,127 @@ public sealed class ServeProcessTests
             MeshTestServer.DeleteDataDir(dir);
         }
     }
+
+    [Theory]
+    [InlineData("--listen", "http://127.0.0.1:7780x", "--listen")]
+    [InlineData("--store", "Server=db.internal;Database=mesh;Password=x", "PostgreSQL")]
+    [InlineData("--Mesh:DefaultSessionTtl=0", null, "DefaultSessionTtl")]
+    [InlineData("--Server:OperationsListen=notaurl", null, "OperationsListen")]
+    public async Task Bad_settings_stop_the_start_with_one_line(string flag, string? value, string named)
+    {
+        var dir = MeshTestServer.NewDataDir();
+        try
+        {
+            var args = value is null ? new[] { "--listen", "http://127.0.0.1:0", flag } : ["--listen", "http://127.0.0.1:0", flag, value];
+            if (flag == "--listen")
+            {
+                args = [flag, value!];
+            }
+            await using var serve = ServeProcess.Start(dir, args);
+
+            Assert.Equal(1, await serve.WaitForExitAsync());
+            Assert.Contains(named, serve.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(dir, "Server=*"));
+        }
+        finally
+        {
+            MeshTestServer.DeleteDataDir(dir);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_server_on_the_same_store_is_refused()
+    {
+        var dir = MeshTestServer.NewDataDir();
+        try
+        {
+            await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
+            await first.AddressAsync();
+
+            await using var second = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
+
+            Assert.Equal(1, await second.WaitForExitAsync());
+            Assert.Contains("Another session-mesh server is using", second.Error, StringComparison.Ordinal);
+            Assert.Equal(0, await first.StopAsync());
+        }
+        finally
+        {
+            MeshTestServer.DeleteDataDir(dir);
+        }
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_line()
+    {
+        var dir = MeshTestServer.NewDataDir();
+        try
+        {
+            await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "one"]);
+            var address = await first.AddressAsync();
+
+            await using var second = ServeProcess.Start(dir, ["--listen", address, "--data-dir", "two"]);
+
+            Assert.Equal(1, await second.WaitForExitAsync());
+            Assert.Contains("address already in use", second.Error, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("   at ", second.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            MeshTestServer.DeleteDataDir(dir);
+        }
+    }
+
+    [Fact]
+    public async Task Unprefixed_variables_do_not_configure_the_mesh()
+    {
+        var dir = MeshTestServer.NewDataDir();
+        try
+        {
+            var environment = new Dictionary<string, string> { ["ROOT_KEY"] = "plain-root-key", ["DATA_DIR"] = Path.Combine(dir, "plain") };
+            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"], environment);
+            using var client = ClientFor(await serve.AddressAsync(), "plain-root-key");
+
+            (await client.GetReplyAsync("api/session-mesh/keys/self")).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
+            Assert.False(Directory.Exists(Path.Combine(dir, "plain")));
+        }
+        finally
+        {
+            MeshTestServer.DeleteDataDir(dir);
+        }
+    }
+
+    [Fact]
+    public async Task The_operations_port_serves_probes_and_metrics_only()
+    {
+        var dir = MeshTestServer.NewDataDir();
+        try
+        {
+            var port = FreePort();
+            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", $"--Server:OperationsListen=http://127.0.0.1:{port}"]);
+            var address = (await serve.AddressAsync()).Split(',')[0];
+            var key = await serve.RootKeyAsync();
+            var apiAddress = serve.Output.Split(' ', ',', '\n').First(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.EndsWith($":{port}", StringComparison.Ordinal));
+            using var operations = ClientFor($"http://127.0.0.1:{port}", key);
+            using var api = ClientFor(apiAddress.Trim(), key);
+
+            (await operations.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK);
+            (await operations.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK);
+            (await operations.GetReplyAsync("api/session-mesh/alive")).ExpectProblem(HttpStatusCode.NotFound, "route_not_found");
+            (await api.GetReplyAsync("api/session-mesh/alive")).Expect(HttpStatusCode.OK);
+            Assert.Equal(HttpStatusCode.NotFound, (await api.GetReplyAsync("metrics")).Status);
+            _ = address;
+        }
+        finally
+        {
+            MeshTestServer.DeleteDataDir(dir);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

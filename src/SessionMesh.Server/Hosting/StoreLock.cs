@@ -1,0 +1,31 @@
+namespace SessionMesh.Server.Hosting;
+
+/// <summary>Another server already uses this store.</summary>
+public sealed class StoreLockedException(string message) : Exception(message);
+
+/// <summary>
+/// Keeps a second <c>serve</c> off a SQLite store that one already uses: it would run migrations and extend
+/// leases under the first one's feet. An exclusive lock on <c>&lt;database&gt;.lock</c>, held for the server's lifetime
+/// and released by the OS if the process dies.
+/// </summary>
+internal sealed class StoreLock : IDisposable
+{
+    private readonly FileStream _file;
+
+    private StoreLock(FileStream file) => _file = file;
+
+    public static StoreLock Acquire(string databasePath)
+    {
+        var path = databasePath + ".lock";
+        try
+        {
+            return new StoreLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            throw new StoreLockedException($"Another session-mesh server is using {databasePath} (locked by {path}); stop it, or give this one its own --data-dir or --store.");
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
