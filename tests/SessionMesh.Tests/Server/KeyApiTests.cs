@@ -38,23 +38,17 @@ public sealed class KeyApiTests
     [Fact]
     public async Task Secrets_are_stored_only_as_hashes()
     {
-        var dataDir = MeshTestServer.NewDataDir();
-        try
+        using var temp = new TempDirectory();
+        var dataDir = temp.Path;
+        string secret;
+        await using (var server = await MeshTestServer.StartAsync(dataDir))
         {
-            string secret;
-            await using (var server = await MeshTestServer.StartAsync(dataDir))
-            {
-                using var root = server.CreateClient();
-                secret = (await root.PostReplyAsync($"{Api}/keys", """{"scopes": ["read"]}""")).Json.GetProperty("session_key").GetString()!;
-            }
-            var bytes = Directory.GetFiles(dataDir, "session-mesh.db*").SelectMany(File.ReadAllBytes).ToArray();
-            var needle = System.Text.Encoding.UTF8.GetBytes(secret.Split('.')[1]);
-            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, "the secret must not be in the database files");
+            using var root = server.CreateClient();
+            secret = (await root.PostReplyAsync($"{Api}/keys", """{"scopes": ["read"]}""")).Json.GetProperty("session_key").GetString()!;
         }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dataDir);
-        }
+        var bytes = Directory.GetFiles(dataDir, "session-mesh.db*").SelectMany(File.ReadAllBytes).ToArray();
+        var needle = System.Text.Encoding.UTF8.GetBytes(secret.Split('.')[1]);
+        Assert.True(bytes.AsSpan().IndexOf(needle) < 0, "the secret must not be in the database files");
     }
 
     [Fact]
@@ -167,32 +161,26 @@ public sealed class KeyApiTests
     [Fact]
     public async Task Root_key_is_generated_once_printed_and_written_0600()
     {
-        var dataDir = MeshTestServer.NewDataDir();
-        try
+        using var temp = new TempDirectory();
+        var dataDir = temp.Path;
+        string generated;
+        await using (var server = await MeshTestServer.StartAsync(dataDir, rootKey: ""))
         {
-            string generated;
-            await using (var server = await MeshTestServer.StartAsync(dataDir, rootKey: ""))
-            {
-                generated = server.RootKey;
-                Assert.StartsWith("sm_root.", generated, StringComparison.Ordinal);
-                using var client = server.CreateClient();
-                (await client.GetReplyAsync($"{Api}/keys/self")).Expect(HttpStatusCode.OK);
-            }
-            var file = Path.Combine(dataDir, "root.key");
-            Assert.Equal(generated, (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
-            if (!OperatingSystem.IsWindows())
-            {
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-            }
+            generated = server.RootKey;
+            Assert.StartsWith("sm_root.", generated, StringComparison.Ordinal);
+            using var client = server.CreateClient();
+            (await client.GetReplyAsync($"{Api}/keys/self")).Expect(HttpStatusCode.OK);
+        }
+        var file = Path.Combine(dataDir, "root.key");
+        Assert.Equal(generated, (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
 
-            await using var restarted = await MeshTestServer.StartAsync(dataDir, rootKey: "");
-            Assert.Equal(generated, (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
-            using var again = restarted.CreateClient(generated);
-            (await again.GetReplyAsync($"{Api}/keys/self")).Expect(HttpStatusCode.OK);
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dataDir);
-        }
+        await using var restarted = await MeshTestServer.StartAsync(dataDir, rootKey: "");
+        Assert.Equal(generated, (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
+        using var again = restarted.CreateClient(generated);
+        (await again.GetReplyAsync($"{Api}/keys/self")).Expect(HttpStatusCode.OK);
     }
 }

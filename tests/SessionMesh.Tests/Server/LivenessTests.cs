@@ -71,33 +71,27 @@ public sealed class LivenessTests
     [Fact]
     public async Task Restart_extends_every_open_lease_by_its_ttl()
     {
-        var dataDir = MeshTestServer.NewDataDir();
+        using var temp = new TempDirectory();
+        var dataDir = temp.Path;
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        try
+        string id;
+        string rootKey;
+        await using (var server = await MeshTestServer.StartAsync(dataDir, time))
         {
-            string id;
-            string rootKey;
-            await using (var server = await MeshTestServer.StartAsync(dataDir, time))
-            {
-                rootKey = server.RootKey;
-                using var client = server.CreateClient();
-                id = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "survivor", "ttl": 30}""")).Json.GetProperty("session_id").GetString()!;
-            }
-
-            // The server was down for an hour: far past TTL and grace.
-            time.Advance(TimeSpan.FromHours(1));
-            await using var restarted = await MeshTestServer.StartAsync(dataDir, time, rootKey);
-            using var again = restarted.CreateClient();
-
-            var session = (await again.GetReplyAsync($"{Api}/sessions/{id}")).Expect(HttpStatusCode.OK).Json;
-            Assert.Equal("active", session.GetProperty("status").GetString());
-            Assert.Equal(time.GetUtcNow().AddSeconds(30), session.GetProperty("expires_at").GetDateTimeOffset(), TimeSpan.FromMilliseconds(1));
-            (await again.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+            rootKey = server.RootKey;
+            using var client = server.CreateClient();
+            id = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "survivor", "ttl": 30}""")).Json.GetProperty("session_id").GetString()!;
         }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dataDir);
-        }
+
+        // The server was down for an hour: far past TTL and grace.
+        time.Advance(TimeSpan.FromHours(1));
+        await using var restarted = await MeshTestServer.StartAsync(dataDir, time, rootKey);
+        using var again = restarted.CreateClient();
+
+        var session = (await again.GetReplyAsync($"{Api}/sessions/{id}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("active", session.GetProperty("status").GetString());
+        Assert.Equal(time.GetUtcNow().AddSeconds(30), session.GetProperty("expires_at").GetDateTimeOffset(), TimeSpan.FromMilliseconds(1));
+        (await again.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -17,93 +17,69 @@ public sealed class ServeProcessTests
     [Fact]
     public async Task First_start_prints_address_and_root_key_and_sigterm_stops_it_cleanly()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "data"]);
-            var address = await serve.AddressAsync();
-            var rootKey = await serve.RootKeyAsync();
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "data"]);
+        var address = await serve.AddressAsync();
+        var rootKey = await serve.RootKeyAsync();
 
-            using var client = ClientFor(address, rootKey);
-            (await client.GetReplyAsync("api/session-mesh/keys/self")).Expect(HttpStatusCode.OK);
-            Assert.Equal(rootKey, (await File.ReadAllTextAsync(Path.Combine(dir, "data", "root.key"), TestContext.Current.CancellationToken)).Trim());
-            Assert.True(File.Exists(Path.Combine(dir, "data", "session-mesh.db")));
-            Assert.Equal(0, await serve.StopAsync());
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        using var client = ClientFor(address, rootKey);
+        (await client.GetReplyAsync("api/session-mesh/keys/self")).Expect(HttpStatusCode.OK);
+        Assert.Equal(rootKey, (await File.ReadAllTextAsync(Path.Combine(dir, "data", "root.key"), TestContext.Current.CancellationToken)).Trim());
+        Assert.True(File.Exists(Path.Combine(dir, "data", "session-mesh.db")));
+        Assert.Equal(0, await serve.StopAsync());
     }
 
     [Fact]
     public async Task Settings_come_from_environment_variables()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        var environment = new Dictionary<string, string>
         {
-            var environment = new Dictionary<string, string>
-            {
-                ["SESSION_MESH_LISTEN"] = "http://127.0.0.1:0",
-                ["SESSION_MESH_STORE"] = "sqlite:" + Path.Combine(dir, "env.db"),
-                ["SESSION_MESH_DATA_DIR"] = Path.Combine(dir, "env-data"),
-                ["SESSION_MESH_ROOT_KEY"] = "env-root-key-0123456789",
-            };
-            await using var serve = ServeProcess.Start(dir, [], environment);
-            using var client = ClientFor(await serve.AddressAsync(), "env-root-key-0123456789");
+            ["SESSION_MESH_LISTEN"] = "http://127.0.0.1:0",
+            ["SESSION_MESH_STORE"] = "sqlite:" + Path.Combine(dir, "env.db"),
+            ["SESSION_MESH_DATA_DIR"] = Path.Combine(dir, "env-data"),
+            ["SESSION_MESH_ROOT_KEY"] = "env-root-key-0123456789",
+        };
+        await using var serve = ServeProcess.Start(dir, [], environment);
+        using var client = ClientFor(await serve.AddressAsync(), "env-root-key-0123456789");
 
-            (await client.GetReplyAsync("api/session-mesh/keys/self")).Expect(HttpStatusCode.OK);
-            Assert.True(File.Exists(Path.Combine(dir, "env.db")));
-            Assert.DoesNotContain("env-root-key-0123456789", serve.Output + serve.Error, StringComparison.Ordinal);
-            Assert.False(File.Exists(Path.Combine(dir, "env-data", "root.key")));
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        (await client.GetReplyAsync("api/session-mesh/keys/self")).Expect(HttpStatusCode.OK);
+        Assert.True(File.Exists(Path.Combine(dir, "env.db")));
+        Assert.DoesNotContain("env-root-key-0123456789", serve.Output + serve.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir, "env-data", "root.key")));
     }
 
     [Fact]
     public async Task Settings_come_from_appsettings_json_and_logs_can_be_json()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            await File.WriteAllTextAsync(Path.Combine(dir, "appsettings.json"), """
-                { "Server": { "Listen": "http://127.0.0.1:0", "DataDir": "from-appsettings" }, "Mesh": { "DefaultSessionTtl": 45 } }
-                """, TestContext.Current.CancellationToken);
-            await using var serve = ServeProcess.Start(dir, ["--log-format", "json"]);
-            using var client = ClientFor(await serve.AddressAsync(), await serve.RootKeyAsync());
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        await File.WriteAllTextAsync(Path.Combine(dir, "appsettings.json"), """
+            { "Server": { "Listen": "http://127.0.0.1:0", "DataDir": "from-appsettings" }, "Mesh": { "DefaultSessionTtl": 45 } }
+            """, TestContext.Current.CancellationToken);
+        await using var serve = ServeProcess.Start(dir, ["--log-format", "json"]);
+        using var client = ClientFor(await serve.AddressAsync(), await serve.RootKeyAsync());
 
-            var session = (await client.PostReplyAsync("api/session-mesh/sessions", """{"agent_id": "a"}""")).Expect(HttpStatusCode.Created).Json;
-            Assert.Equal(45, session.GetProperty("ttl").GetInt32());
-            Assert.True(File.Exists(Path.Combine(dir, "from-appsettings", "root.key")));
-            Assert.Equal(0, await serve.StopAsync());
-            var logLines = serve.Output.Split('\n').Where(l => l.StartsWith('{')).ToList();
-            Assert.NotEmpty(logLines);
-            Assert.All(logLines, l => Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(l).RootElement.ValueKind));
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        var session = (await client.PostReplyAsync("api/session-mesh/sessions", """{"agent_id": "a"}""")).Expect(HttpStatusCode.Created).Json;
+        Assert.Equal(45, session.GetProperty("ttl").GetInt32());
+        Assert.True(File.Exists(Path.Combine(dir, "from-appsettings", "root.key")));
+        Assert.Equal(0, await serve.StopAsync());
+        var logLines = serve.Output.Split('\n').Where(l => l.StartsWith('{')).ToList();
+        Assert.NotEmpty(logLines);
+        Assert.All(logLines, l => Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(l).RootElement.ValueKind));
     }
 
     [Fact]
     public async Task A_postgres_store_string_is_refused_with_a_clear_message()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--store", "Host=localhost;Database=mesh"]);
-            Assert.Equal(1, await serve.WaitForExitAsync());
-            Assert.Contains("PostgreSQL", serve.Error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--store", "Host=localhost;Database=mesh"]);
+        Assert.Equal(1, await serve.WaitForExitAsync());
+        Assert.Contains("PostgreSQL", serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -113,113 +89,83 @@ public sealed class ServeProcessTests
     [InlineData("--Server:OperationsListen=notaurl", null, "OperationsListen")]
     public async Task Bad_settings_stop_the_start_with_one_line(string flag, string? value, string named)
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        var args = value is null ? new[] { "--listen", "http://127.0.0.1:0", flag } : ["--listen", "http://127.0.0.1:0", flag, value];
+        if (flag == "--listen")
         {
-            var args = value is null ? new[] { "--listen", "http://127.0.0.1:0", flag } : ["--listen", "http://127.0.0.1:0", flag, value];
-            if (flag == "--listen")
-            {
-                args = [flag, value!];
-            }
-            await using var serve = ServeProcess.Start(dir, args);
+            args = [flag, value!];
+        }
+        await using var serve = ServeProcess.Start(dir, args);
 
-            Assert.Equal(1, await serve.WaitForExitAsync());
-            Assert.Contains(named, serve.Error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
-            Assert.Empty(Directory.GetFiles(dir, "Server=*"));
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        Assert.Equal(1, await serve.WaitForExitAsync());
+        Assert.Contains(named, serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(dir, "Server=*"));
     }
 
     [Fact]
     public async Task A_second_server_on_the_same_store_is_refused()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
-            await first.AddressAsync();
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
+        await first.AddressAsync();
 
-            await using var second = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
+        await using var second = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"]);
 
-            Assert.Equal(1, await second.WaitForExitAsync());
-            Assert.Contains("Another session-mesh server is using", second.Error, StringComparison.Ordinal);
-            Assert.Equal(0, await first.StopAsync());
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        Assert.Equal(1, await second.WaitForExitAsync());
+        Assert.Contains("Another session-mesh server is using", second.Error, StringComparison.Ordinal);
+        Assert.Equal(0, await first.StopAsync());
     }
 
     [Fact]
     public async Task A_port_in_use_is_one_line()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "one"]);
-            var address = await first.AddressAsync();
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        await using var first = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "one"]);
+        var address = await first.AddressAsync();
 
-            await using var second = ServeProcess.Start(dir, ["--listen", address, "--data-dir", "two"]);
+        await using var second = ServeProcess.Start(dir, ["--listen", address, "--data-dir", "two"]);
 
-            Assert.Equal(1, await second.WaitForExitAsync());
-            Assert.Contains("address already in use", second.Error, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("   at ", second.Error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        Assert.Equal(1, await second.WaitForExitAsync());
+        Assert.Contains("address already in use", second.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", second.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Unprefixed_variables_do_not_configure_the_mesh()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            var environment = new Dictionary<string, string> { ["ROOT_KEY"] = "plain-root-key", ["DATA_DIR"] = Path.Combine(dir, "plain") };
-            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"], environment);
-            using var client = ClientFor(await serve.AddressAsync(), "plain-root-key");
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        var environment = new Dictionary<string, string> { ["ROOT_KEY"] = "plain-root-key", ["DATA_DIR"] = Path.Combine(dir, "plain") };
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0"], environment);
+        using var client = ClientFor(await serve.AddressAsync(), "plain-root-key");
 
-            (await client.GetReplyAsync("api/session-mesh/keys/self")).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
-            Assert.False(Directory.Exists(Path.Combine(dir, "plain")));
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        (await client.GetReplyAsync("api/session-mesh/keys/self")).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
+        Assert.False(Directory.Exists(Path.Combine(dir, "plain")));
     }
 
     [Fact]
     public async Task The_operations_port_serves_probes_and_metrics_only()
     {
-        var dir = MeshTestServer.NewDataDir();
-        try
-        {
-            var port = FreePort();
-            await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", $"--Server:OperationsListen=http://127.0.0.1:{port}"]);
-            var address = (await serve.AddressAsync()).Split(',')[0];
-            var key = await serve.RootKeyAsync();
-            var apiAddress = serve.Output.Split(' ', ',', '\n').First(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.EndsWith($":{port}", StringComparison.Ordinal));
-            using var operations = ClientFor($"http://127.0.0.1:{port}", key);
-            using var api = ClientFor(apiAddress.Trim(), key);
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        var port = FreePort();
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", $"--Server:OperationsListen=http://127.0.0.1:{port}"]);
+        var address = (await serve.AddressAsync()).Split(',')[0];
+        var key = await serve.RootKeyAsync();
+        var apiAddress = serve.Output.Split(' ', ',', '\n').First(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.EndsWith($":{port}", StringComparison.Ordinal));
+        using var operations = ClientFor($"http://127.0.0.1:{port}", key);
+        using var api = ClientFor(apiAddress.Trim(), key);
 
-            (await operations.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK);
-            (await operations.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK);
-            (await operations.GetReplyAsync("api/session-mesh/alive")).ExpectProblem(HttpStatusCode.NotFound, "route_not_found");
-            (await api.GetReplyAsync("api/session-mesh/alive")).Expect(HttpStatusCode.OK);
-            Assert.Equal(HttpStatusCode.NotFound, (await api.GetReplyAsync("metrics")).Status);
-            _ = address;
-        }
-        finally
-        {
-            MeshTestServer.DeleteDataDir(dir);
-        }
+        (await operations.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK);
+        (await operations.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK);
+        (await operations.GetReplyAsync("api/session-mesh/alive")).ExpectProblem(HttpStatusCode.NotFound, "route_not_found");
+        (await api.GetReplyAsync("api/session-mesh/alive")).Expect(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetReplyAsync("metrics")).Status);
+        _ = address;
     }
 
     private static int FreePort()
