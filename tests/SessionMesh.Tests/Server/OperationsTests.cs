@@ -25,6 +25,10 @@ public sealed class OperationsTests
         using var client = server.CreateClient();
         var id = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "m"}""")).Json.GetProperty("session_id").GetString();
         (await client.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+        (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "m", "direction": "up"}""")).Expect(HttpStatusCode.OK);
+        (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "m", "direction": "down"}""")).Expect(HttpStatusCode.OK);
+        Assert.Equal(2, (await client.GetReplyAsync($"{Api}/agents/m/commands?limit=2")).Json.GetProperty("items").GetArrayLength());
+        (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "m", "direction": "left"}""")).Expect(HttpStatusCode.OK);
         await server.App.Services.GetRequiredService<SessionMesh.Server.Observability.MeshMetrics>().RefreshAsync(TestContext.Current.CancellationToken);
 
         using var anonymous = server.CreateClient("");
@@ -34,6 +38,9 @@ public sealed class OperationsTests
         Assert.Contains("session_mesh_sessions{", metrics, StringComparison.Ordinal);
         Assert.Matches("""session_mesh_sessions\{[^}]*status="active"[^}]*\} 1\b""", metrics);
         Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
+        Assert.Matches("""session_mesh_commands\{[^}]*state="delivered"[^}]*\} 2\b""", metrics);
+        Assert.Matches("""session_mesh_commands\{[^}]*state="queued"[^}]*\} 1\b""", metrics);
+        Assert.Matches("""session_mesh_command_delivery_latency_seconds_count\{[^}]*kind="steer"[^}]*\} 2\b""", metrics);
     }
 
     [Fact]
