@@ -27,7 +27,7 @@ public static class ServerHost
         {
             app = Build(settings);
         }
-        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or ArgumentException or StoreLockedException)
         {
             await Console.Error.WriteLineAsync($"session-mesh: {ex.Message}");
             return 1;
@@ -75,6 +75,13 @@ public static class ServerHost
         try
         {
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. settings.ConfigurationArgs] });
+            // The host reads every environment variable unprefixed (so Mesh__X would set Mesh:X); the mesh is
+            // configured only by SESSION_MESH_* variables, so a stray variable in a container changes nothing.
+            foreach (var unprefixed in builder.Configuration.Sources.OfType<Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource>()
+                .Where(source => string.IsNullOrEmpty(source.Prefix)).ToList())
+            {
+                builder.Configuration.Sources.Remove(unprefixed);
+            }
             builder.Configuration.AddEnvironmentVariables("SESSION_MESH_");
             // The command line wins over the environment, as it does for every other setting.
             builder.Configuration.AddCommandLine([.. settings.ConfigurationArgs]);

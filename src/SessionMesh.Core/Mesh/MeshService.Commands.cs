@@ -38,7 +38,7 @@ public sealed partial class MeshService
         if (!caller.Scopes.Covers(MeshScopes.Steer))
         {
             // An agent writes to another agent as itself.
-            caller.RequireActingFor(from ?? throw MeshException.Invalid("from", "'from' is required when an agent key sends a message."));
+            caller.RequireActingFor(from ?? throw MeshException.Invalid("from", "'from' is required when an agent key sends a message."), field: "from");
         }
         var draft = new CommandDraft(CommandKind.Message, null, null, text, from, null, null, request.Payload, ttl);
         return await EnqueueAsync(caller, resolved, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);

@@ -39,7 +39,7 @@ public sealed record MeshCaller(string KeyId, string Cluster, MeshScopes Scopes,
     /// Allows acting for <paramref name="agentId"/> with the <c>agent</c> scope (a bound key only as its own
     /// agent), or with <paramref name="operatorScope"/>, which acts for any agent.
     /// </summary>
-    public void RequireActingFor(string agentId, MeshScopes operatorScope = MeshScopes.None)
+    public void RequireActingFor(string agentId, MeshScopes operatorScope = MeshScopes.None, string field = "agent_id")
     {
         if (operatorScope != MeshScopes.None && Scopes.Covers(operatorScope))
         {
@@ -48,7 +48,7 @@ public sealed record MeshCaller(string KeyId, string Cluster, MeshScopes Scopes,
         Require(MeshScopes.Agent);
         if (AgentId is not null && AgentId != agentId && !IsAdmin)
         {
-            throw MeshException.Forbidden("agent_mismatch", $"This key is bound to agent '{AgentId}' and cannot act as '{agentId}'.", "agent_id");
+            throw MeshException.Forbidden("agent_mismatch", $"This key is bound to agent '{AgentId}' and cannot act as '{agentId}'.", field);
         }
     }
 }

@@ -221,6 +221,12 @@ public sealed class CommandStreamTests
         Assert.Equal("message", frame.Json.GetProperty("kind").GetString());
         Assert.Equal("hello", frame.Json.GetProperty("text").GetString());
         Assert.Equal("planner", frame.Json.GetProperty("from").GetString());
+
+        var bound = (await client.PostReplyAsync($"{Api}/keys", """{"scopes": ["agent"], "agent_id": "planner"}""")).Json.GetProperty("session_key").GetString();
+        using var planner = server.CreateClient(bound);
+        var forged = (await planner.PostReplyAsync($"{Api}/agents/reader/messages", """{"text": "hi", "from": "someone-else"}""")).ExpectProblem(HttpStatusCode.Forbidden, "agent_mismatch");
+        Assert.Equal("from", forged.Json.GetProperty("field").GetString());
+        (await planner.PostReplyAsync($"{Api}/agents/reader/messages", """{"text": "hi"}""")).Expect(HttpStatusCode.OK);
     }
 
     [Fact]
