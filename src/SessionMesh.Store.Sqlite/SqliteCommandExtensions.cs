@@ -41,7 +41,13 @@ internal static class SqliteCommandExtensions
         where T : class
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+        var first = await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+        // Step the statement to its end: SQLite runs the WAL auto-checkpoint only when a statement
+        // finishes, so an UPDATE ... RETURNING read one row short (the heartbeat) grew the WAL forever.
+        while (await reader.ReadAsync(cancellationToken))
+        {
+        }
+        return first;
     }
 
     public static async Task<long> ScalarInt64Async(this SqliteCommand command, CancellationToken cancellationToken) =>
