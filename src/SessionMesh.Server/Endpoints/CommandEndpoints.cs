@@ -58,7 +58,10 @@ internal static class CommandEndpoints
         var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
         if (current?.Status == CommandStatus.Queued)
         {
-            await Task.WhenAny(signal, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
+            // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(signal, Task.Delay(TimeSpan.FromSeconds(1), timer.Token));
+            await timer.CancelAsync();
             current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
         }
         return current is null ? command : MeshService.ViewOf(current);
