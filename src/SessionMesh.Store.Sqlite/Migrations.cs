@@ -18,6 +18,7 @@ internal static class Migrations
     [
         new(1, "initial", V1Initial),
         new(2, "commands", V2Commands),
+        new(3, "key lifetime limit", V3KeyLimit),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -167,5 +168,13 @@ internal static class Migrations
         -- The max_runtime sweep, over the same expression as its query.
         CREATE INDEX ix_sessions_open_runtime ON sessions (started_at + max_runtime * 1000, session_id)
             WHERE end_status IS NULL AND max_runtime IS NOT NULL;
+        """;
+
+    /// <summary>
+    /// The latest time any key of a rotation chain may live: a successor never outlives the key that minted the
+    /// chain. Keys from before this version have none (they are bounded by their own expiry at each rotation).
+    /// </summary>
+    private const string V3KeyLimit = """
+        ALTER TABLE api_keys ADD COLUMN limit_at INTEGER;
         """;
 }

@@ -67,12 +67,14 @@ public sealed partial class SqliteMeshStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AgentRecord>> GetChildrenAsync(string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken) =>
-        parentIds.Count == 0 ? [] : await ReadAsync(async db =>
-        {
-            await using var command = db.Command(SelectChildrenOfParents)
-                .Bind("@cluster", cluster).Bind("@parent_ids", SqliteJson.WriteStrings(parentIds));
-            return await command.ListAsync(ReadAgent, cancellationToken);
-        }, cancellationToken);
+        parentIds.Count == 0 ? [] : await ReadAsync(db => SelectChildrenAsync(db, cluster, parentIds, cancellationToken), cancellationToken);
+
+    internal static async Task<IReadOnlyList<AgentRecord>> SelectChildrenAsync(SqliteDb db, string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectChildrenOfParents)
+            .Bind("@cluster", cluster).Bind("@parent_ids", SqliteJson.WriteStrings(parentIds));
+        return await command.ListAsync(ReadAgent, cancellationToken);
+    }
 
     internal static async Task<AgentRecord?> SelectAgentAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
     {

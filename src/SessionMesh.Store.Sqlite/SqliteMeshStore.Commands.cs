@@ -30,10 +30,11 @@ public sealed partial class SqliteMeshStore
         LIMIT @limit
         """;
 
-    private const string SelectHasPendingKill = $"""
-        SELECT EXISTS (
-            SELECT 1 FROM commands
-            WHERE commands.cluster = @cluster AND commands.agent_id = @agent_id AND commands.kind = 'kill' AND {Pending})
+    private const string SelectPendingKill = $"""
+        SELECT {CommandColumns} FROM commands
+        WHERE commands.cluster = @cluster AND commands.agent_id = @agent_id AND commands.kind = 'kill' AND {Pending}
+        ORDER BY commands.sequence
+        LIMIT 1
         """;
 
     private const string CountCommandsByStatus = "SELECT commands.status, COUNT(*) FROM commands GROUP BY commands.status";
@@ -136,10 +137,10 @@ public sealed partial class SqliteMeshStore
         return await command.ListAsync(ReadCommand, cancellationToken);
     }
 
-    internal static async Task<bool> HasPendingKillAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
+    internal static async Task<CommandRecord?> SelectPendingKillAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
     {
-        await using var command = db.Command(SelectHasPendingKill).Bind("@cluster", cluster).Bind("@agent_id", agentId);
-        return await command.ScalarInt64Async(cancellationToken) != 0;
+        await using var command = db.Command(SelectPendingKill).Bind("@cluster", cluster).Bind("@agent_id", agentId);
+        return await command.FirstOrDefaultAsync(ReadCommand, cancellationToken);
     }
 
     /// <summary>Binds the mutable fields, shared by insert and update.</summary>

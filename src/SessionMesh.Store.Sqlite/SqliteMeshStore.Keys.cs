@@ -23,14 +23,14 @@ public sealed partial class SqliteMeshStore
 
     private const string UpsertKeySql = """
         INSERT INTO api_keys (key_id, secret_hash, cluster, scopes, agent_id, name, created_at, expires_at, revoked_at,
-                              created_by, rotated_from)
+                              created_by, rotated_from, limit_at)
         VALUES (@key_id, @secret_hash, @cluster, @scopes, @agent_id, @name, @created_at, @expires_at, @revoked_at,
-                @created_by, @rotated_from)
+                @created_by, @rotated_from, @limit_at)
         ON CONFLICT (key_id) DO UPDATE
         SET secret_hash = excluded.secret_hash, cluster = excluded.cluster, scopes = excluded.scopes,
             agent_id = excluded.agent_id, name = excluded.name, created_at = excluded.created_at,
             expires_at = excluded.expires_at, revoked_at = excluded.revoked_at, created_by = excluded.created_by,
-            rotated_from = excluded.rotated_from
+            rotated_from = excluded.rotated_from, limit_at = excluded.limit_at
         """;
 
     /// <inheritdoc />
@@ -58,7 +58,7 @@ public sealed partial class SqliteMeshStore
             .Bind("@key_id", key.KeyId).Bind("@secret_hash", key.SecretHash).Bind("@cluster", key.Cluster)
             .Bind("@scopes", (long)key.Scopes).Bind("@agent_id", key.AgentId).Bind("@name", key.Name)
             .Bind("@created_at", key.CreatedAt).Bind("@expires_at", key.ExpiresAt).Bind("@revoked_at", key.RevokedAt)
-            .Bind("@created_by", key.CreatedBy).Bind("@rotated_from", key.RotatedFrom);
+            .Bind("@created_by", key.CreatedBy).Bind("@rotated_from", key.RotatedFrom).Bind("@limit_at", key.LimitAt);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

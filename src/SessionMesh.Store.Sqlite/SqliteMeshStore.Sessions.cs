@@ -79,6 +79,8 @@ public sealed partial class SqliteMeshStore
     private const string SelectLapsedSessions = $"""
         SELECT {SessionColumns} FROM sessions
         WHERE sessions.end_status IS NULL AND sessions.expires_at < @now
+          AND (sessions.expires_at > @after_expires_at
+               OR (sessions.expires_at = @after_expires_at AND sessions.session_id > @after_session_id))
         ORDER BY sessions.expires_at, sessions.session_id
         LIMIT @limit
         """;
@@ -153,12 +155,14 @@ public sealed partial class SqliteMeshStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<SessionRecord>> GetLatestSessionsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken) =>
-        agentIds.Count == 0 ? [] : await ReadAsync(async db =>
-        {
-            await using var command = db.Command(SelectLatestSessionsOfAgents)
-                .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
-            return await command.ListAsync(ReadSession, cancellationToken);
-        }, cancellationToken);
+        agentIds.Count == 0 ? [] : await ReadAsync(db => SelectLatestSessionsAsync(db, cluster, agentIds, cancellationToken), cancellationToken);
+
+    internal static async Task<IReadOnlyList<SessionRecord>> SelectLatestSessionsAsync(SqliteDb db, string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectLatestSessionsOfAgents)
+            .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
+        return await command.ListAsync(ReadSession, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyDictionary<SessionStatus, long>> CountSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -207,9 +211,12 @@ public sealed partial class SqliteMeshStore
         return (int)await command.ScalarInt64Async(cancellationToken);
     }
 
-    internal static async Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(SqliteDb db, DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken)
     {
-        await using var command = db.Command(SelectLapsedSessions).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
+        // With no cursor, start before every row: the smallest time and the empty id.
+        await using var command = db.Command(SelectLapsedSessions).Bind("@now", now)
+            .Bind("@after_expires_at", after?.ExpiresAt ?? DateTimeOffset.UnixEpoch).Bind("@after_session_id", after?.SessionId ?? "")
+            .Bind("@limit", Math.Max(0, limit));
         return await command.ListAsync(ReadSession, cancellationToken);
     }
 

@@ -27,7 +27,7 @@ internal static class SqliteRows
 
     public const string KeyColumns =
         "api_keys.key_id, api_keys.secret_hash, api_keys.cluster, api_keys.scopes, api_keys.agent_id, api_keys.name, " +
-        "api_keys.created_at, api_keys.expires_at, api_keys.revoked_at, api_keys.created_by, api_keys.rotated_from";
+        "api_keys.created_at, api_keys.expires_at, api_keys.revoked_at, api_keys.created_by, api_keys.rotated_from, api_keys.limit_at";
 
     public const string EventColumns =
         "events.revision, events.cluster, events.type, events.at, events.agent_id, events.session_id, events.data";
@@ -101,7 +101,8 @@ internal static class SqliteRows
         ExpiresAt: NullableTime(r, 7),
         RevokedAt: NullableTime(r, 8),
         CreatedBy: NullableString(r, 9),
-        RotatedFrom: NullableString(r, 10));
+        RotatedFrom: NullableString(r, 10),
+        LimitAt: NullableTime(r, 11));
 
     public static MeshEventRecord ReadEvent(SqliteDataReader r) => new(
         Revision: r.GetInt64(0),

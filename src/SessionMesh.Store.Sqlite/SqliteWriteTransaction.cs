@@ -71,8 +71,14 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
     public Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken) =>
         SqliteMeshStore.CountLiveChildrenAsync(Db, cluster, parentId, now, cancellationToken);
 
-    public Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        SqliteMeshStore.ListLapsedSessionsAsync(Db, now, limit, cancellationToken);
+    public Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken) =>
+        SqliteMeshStore.ListLapsedSessionsAsync(Db, now, after, limit, cancellationToken);
+
+    public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        await SqliteMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;
+
+    public Task<IReadOnlyList<AgentRecord>> GetChildrenAsync(string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectChildrenAsync(Db, cluster, parentIds, cancellationToken);
 
     public Task<int> ExtendOpenLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         SqliteMeshStore.ExtendOpenLeasesAsync(Db, now, cancellationToken);
@@ -113,8 +119,8 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
     public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         SqliteMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
 
-    public Task<bool> HasPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
-        SqliteMeshStore.HasPendingKillAsync(Db, cluster, agentId, cancellationToken);
+    public Task<CommandRecord?> GetPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectPendingKillAsync(Db, cluster, agentId, cancellationToken);
 
     public Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         SqliteMeshStore.ListRuntimeExceededSessionsAsync(Db, now, limit, cancellationToken);

@@ -128,10 +128,26 @@ public sealed record TopologyEdge
     public required string To { get; init; }
 }
 
-/// <summary>The last frame of a command stream (<c>event: end</c>): the session ended and the stream closes.</summary>
+/// <summary>
+/// The last frame of a command stream (<c>event: end</c>), after which the stream closes: the session ended
+/// (<c>code</c> <c>session_ended</c>), or the key the stream was opened with was revoked or expired
+/// (<c>key_revoked</c>, <c>key_expired</c>; the session stays open until its lease runs out).
+/// </summary>
 public sealed record StreamEnd
 {
     public required string SessionId { get; init; }
+    /// <summary>The session's status when the stream ended.</summary>
     public required Model.SessionStatus Status { get; init; }
+    /// <summary>Why, for people and logs.</summary>
+    public string? Reason { get; init; }
+    /// <summary>Why, as a stable code: <c>session_ended</c>, <c>key_revoked</c> or <c>key_expired</c>.</summary>
+    public string? Code { get; init; }
+}
+
+/// <summary>The last frame of an event watch (<c>event: end</c>): the key it was opened with was revoked or expired.</summary>
+public sealed record WatchEnd
+{
+    /// <summary><c>key_revoked</c> or <c>key_expired</c>.</summary>
+    public required string Code { get; init; }
     public string? Reason { get; init; }
 }

@@ -45,6 +45,7 @@ namespace SessionMesh.Contracts;
 [JsonSerializable(typeof(EventView))]
 [JsonSerializable(typeof(TopologyView))]
 [JsonSerializable(typeof(StreamEnd))]
+[JsonSerializable(typeof(WatchEnd))]
 [JsonSerializable(typeof(Page<CommandView>))]
 [JsonSerializable(typeof(Page<EventView>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

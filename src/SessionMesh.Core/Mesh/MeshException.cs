@@ -15,6 +15,9 @@ public sealed class MeshException(int status, string code, string title, string 
     public static MeshException Invalid(string field, string detail) =>
         new(400, "validation_failed", "Invalid request", detail, field);
 
+    /// <summary>The key stopped being valid during a long request (revoked, expired).</summary>
+    public static MeshException Unauthorized(string code, string detail) => new(401, code, "Unauthorized", detail);
+
     public static MeshException NotFound(string code, string detail) => new(404, code, "Not found", detail);
 
     public static MeshException Forbidden(string code, string detail, string? field = null) =>

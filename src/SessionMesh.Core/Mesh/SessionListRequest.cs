@@ -1,6 +1,6 @@
 namespace SessionMesh.Mesh;
 
-/// <summary>The query of <c>GET /alive</c>, as given; validated by <see cref="MeshService.ListSessionsAsync"/>.</summary>
+/// <summary>The query of <c>GET /alive</c>, as given; validated by <see cref="SessionService.ListAsync"/>.</summary>
 public sealed record SessionListRequest(
     string? Filter = null,
     string? Specialization = null,

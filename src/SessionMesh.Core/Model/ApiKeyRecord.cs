@@ -1,6 +1,10 @@
 namespace SessionMesh.Model;
 
 /// <summary>A bearer credential as stored: the secret only as its hash.</summary>
+/// <param name="LimitAt">
+/// The latest time any key of this rotation chain may live (the expiry of the key that minted the chain); null
+/// when nothing above bounds it.
+/// </param>
 public sealed record ApiKeyRecord(
     string KeyId,
     byte[] SecretHash,
@@ -12,7 +16,8 @@ public sealed record ApiKeyRecord(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     string? CreatedBy,
-    string? RotatedFrom)
+    string? RotatedFrom,
+    DateTimeOffset? LimitAt = null)
 {
     /// <summary>The id of the server's root key.</summary>
     public const string RootKeyId = "root";

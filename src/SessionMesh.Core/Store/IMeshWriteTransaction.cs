@@ -33,8 +33,18 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>How many children of <paramref name="parentId"/> have an open session alive or stale at <paramref name="now"/>.</summary>
     Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Open sessions that are past their TTL at <paramref name="now"/> (stale or due to expire).</summary>
-    Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Open sessions that are past their TTL at <paramref name="now"/> (stale or due to expire), ordered by
+    /// <c>expires_at</c> then session id, after <paramref name="after"/> in that order when given, so a sweep
+    /// makes progress past sessions it leaves as they are.
+    /// </summary>
+    Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The latest session of an agent, open or ended; null when it never joined.</summary>
+    Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>The direct children of the given parents.</summary>
+    Task<IReadOnlyList<AgentRecord>> GetChildrenAsync(string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken);
 
     /// <summary>Extends every open lease to at least <paramref name="now"/> + its TTL; returns how many.</summary>
     Task<int> ExtendOpenLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken);
@@ -75,8 +85,8 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>Pending (queued or delivered) commands whose deadline is at or before <paramref name="now"/>, oldest deadline first.</summary>
     Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
-    /// <summary>True when the agent has a pending kill command.</summary>
-    Task<bool> HasPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken);
+    /// <summary>The agent's pending (queued or delivered) kill command, if any.</summary>
+    Task<CommandRecord?> GetPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken);
 
     /// <summary>Open sessions with a max_runtime that has passed at <paramref name="now"/> (started_at + max_runtime &lt;= now).</summary>
     Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
@@ -87,3 +97,6 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>Appends an audit entry.</summary>
     Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken);
 }
+
+/// <summary>Where a sweep over lapsed sessions stopped: the last row's <c>expires_at</c> and session id.</summary>
+public readonly record struct LapsedCursor(DateTimeOffset ExpiresAt, string SessionId);

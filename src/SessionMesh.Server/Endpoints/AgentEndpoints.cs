@@ -29,18 +29,18 @@ internal static class AgentEndpoints
         [property: FromQuery(Name = "limit")] int? Limit,
         [property: FromQuery(Name = "cursor")] string? Cursor);
 
-    private static async Task<Ok<Page<AgentView>>> List([AsParameters] ListQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.ListAgentsAsync(user.Caller(), query.Cluster, query.ParentId, query.Limit, query.Cursor, cancellationToken));
+    private static async Task<Ok<Page<AgentView>>> List([AsParameters] ListQuery query, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await agents.ListAsync(user.Caller(), query.Cluster, query.ParentId, query.Limit, query.Cursor, cancellationToken));
 
-    private static async Task<Ok<AgentView>> Get([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.GetAgentAsync(user.Caller(), agentId, cluster, cancellationToken));
+    private static async Task<Ok<AgentView>> Get([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await agents.GetAsync(user.Caller(), agentId, cluster, cancellationToken));
 
-    private static async Task<Results<Created<AgentView>, Ok<AgentView>>> Declare([FromRoute(Name = "agent_id")] string agentId, DeclareAgentRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<Results<Created<AgentView>, Ok<AgentView>>> Declare([FromRoute(Name = "agent_id")] string agentId, DeclareAgentRequest request, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
     {
-        var (agent, created) = await mesh.DeclareAgentAsync(user.Caller(), agentId, request, cancellationToken);
+        var (agent, created) = await agents.DeclareAsync(user.Caller(), agentId, request, cancellationToken);
         return created ? TypedResults.Created($"/api/session-mesh/agents/{agent.AgentId}", agent) : TypedResults.Ok(agent);
     }
 
-    private static async Task<Ok<AgentTreeNode>> Tree([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.GetTreeAsync(user.Caller(), agentId, cluster, cancellationToken));
+    private static async Task<Ok<AgentTreeNode>> Tree([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await agents.GetTreeAsync(user.Caller(), agentId, cluster, cancellationToken));
 }

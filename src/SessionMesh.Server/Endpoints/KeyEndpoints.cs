@@ -29,21 +29,21 @@ internal static class KeyEndpoints
         [property: FromQuery(Name = "limit")] int? Limit,
         [property: FromQuery(Name = "cursor")] string? Cursor);
 
-    private static async Task<Created<CreatedKeyView>> Create(CreateKeyRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<Created<CreatedKeyView>> Create(CreateKeyRequest request, ClaimsPrincipal user, KeyService keys, CancellationToken cancellationToken)
     {
-        var key = await mesh.CreateKeyAsync(user.Caller(), request, cancellationToken);
+        var key = await keys.CreateAsync(user.Caller(), request, cancellationToken);
         return TypedResults.Created($"/api/session-mesh/keys/{key.KeyId}", key);
     }
 
-    private static async Task<Ok<Page<KeyView>>> List([AsParameters] PageQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.ListKeysAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
+    private static async Task<Ok<Page<KeyView>>> List([AsParameters] PageQuery query, ClaimsPrincipal user, KeyService keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await keys.ListAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
 
-    private static async Task<Ok<KeyView>> Self(ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.GetSelfAsync(user.Caller(), cancellationToken));
+    private static async Task<Ok<KeyView>> Self(ClaimsPrincipal user, KeyService keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await keys.GetSelfAsync(user.Caller(), cancellationToken));
 
-    private static async Task<Ok<KeyView>> Revoke([FromRoute(Name = "key_id")] string keyId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.RevokeKeyAsync(user.Caller(), keyId, cancellationToken));
+    private static async Task<Ok<KeyView>> Revoke([FromRoute(Name = "key_id")] string keyId, ClaimsPrincipal user, KeyService keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await keys.RevokeAsync(user.Caller(), keyId, cancellationToken));
 
-    private static async Task<Ok<Page<AuditView>>> Audit([AsParameters] PageQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.ListAuditAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
+    private static async Task<Ok<Page<AuditView>>> Audit([AsParameters] PageQuery query, ClaimsPrincipal user, AuditService audit, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await audit.ListAsync(user.Caller(), query.Cluster, query.Limit, query.Cursor, cancellationToken));
 }

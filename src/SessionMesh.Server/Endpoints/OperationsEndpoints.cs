@@ -21,12 +21,12 @@ internal static class OperationsEndpoints
         }
     }
 
-    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(Store.IMeshStore store, CancellationToken cancellationToken)
     {
         bool reachable;
         try
         {
-            reachable = await mesh.Store.PingAsync(cancellationToken);
+            reachable = await store.PingAsync(cancellationToken);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {

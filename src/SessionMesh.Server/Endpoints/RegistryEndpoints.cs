@@ -30,20 +30,20 @@ internal static class RegistryEndpoints
         [property: FromQuery(Name = "limit")] int? Limit,
         [property: FromQuery(Name = "cursor")] string? Cursor);
 
-    private static async Task<Results<Created<RegistryEntry>, Ok<RegistryEntry>>> Register(RegisterRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<Results<Created<RegistryEntry>, Ok<RegistryEntry>>> Register(RegisterRequest request, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken)
     {
-        var (entry, created) = await mesh.RegisterAsync(user.Caller(), request, cancellationToken);
+        var (entry, created) = await registry.RegisterAsync(user.Caller(), request, cancellationToken);
         return created
             ? TypedResults.Created($"/api/session-mesh/agents/{entry.AgentId}", entry)
             : TypedResults.Ok(entry);
     }
 
-    private static async Task<Ok<Page<RegistryEntry>>> Find([AsParameters] FindQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken));
+    private static async Task<Ok<Page<RegistryEntry>>> Find([AsParameters] FindQuery query, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken));
 
-    private static async Task<Ok<Page<SpecializationSummary>>> Summarize(string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.SummarizeAsync(user.Caller(), cluster, cancellationToken));
+    private static async Task<Ok<Page<SpecializationSummary>>> Summarize(string? cluster, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.SummarizeAsync(user.Caller(), cluster, cancellationToken));
 
-    private static async Task<Ok<UnregisterResponse>> Unregister([FromRoute(Name = "agent_id")] string agentId, string specialization, string? cluster, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.UnregisterAsync(user.Caller(), agentId, specialization, cluster, cancellationToken));
+    private static async Task<Ok<UnregisterResponse>> Unregister([FromRoute(Name = "agent_id")] string agentId, string specialization, string? cluster, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.UnregisterAsync(user.Caller(), agentId, specialization, cluster, cancellationToken));
 }

@@ -35,24 +35,24 @@ internal static class SessionEndpoints
         [property: FromQuery(Name = "limit")] int? Limit,
         [property: FromQuery(Name = "cursor")] string? Cursor);
 
-    private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQuery query, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.ListSessionsAsync(user.Caller(), new SessionListRequest(query.Filter, query.Specialization, query.Label, query.ParentId, query.AgentId, query.Cluster, query.Limit, query.Cursor), cancellationToken));
+    private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQuery query, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.ListAsync(user.Caller(), new SessionListRequest(query.Filter, query.Specialization, query.Label, query.ParentId, query.AgentId, query.Cluster, query.Limit, query.Cursor), cancellationToken));
 
-    private static async Task<Created<SessionView>> Join(JoinRequest request, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken)
+    private static async Task<Created<SessionView>> Join(JoinRequest request, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken)
     {
-        var session = await mesh.JoinAsync(user.Caller(), request, cancellationToken);
+        var session = await sessions.JoinAsync(user.Caller(), request, cancellationToken);
         return TypedResults.Created($"/api/session-mesh/sessions/{session.SessionId}", session);
     }
 
-    private static async Task<Ok<SessionView>> Get([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.GetSessionAsync(user.Caller(), sessionId, cancellationToken));
+    private static async Task<Ok<SessionView>> Get([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.GetAsync(user.Caller(), sessionId, cancellationToken));
 
-    private static async Task<Ok<HeartbeatResponse>> Heartbeat([FromRoute(Name = "session_id")] string sessionId, HeartbeatRequest? request, ClaimsPrincipal user, MeshService mesh, MeshMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<Ok<HeartbeatResponse>> Heartbeat([FromRoute(Name = "session_id")] string sessionId, HeartbeatRequest? request, ClaimsPrincipal user, SessionService sessions, MeshMetrics metrics, CancellationToken cancellationToken)
     {
         metrics.Heartbeat();
-        return TypedResults.Ok(await mesh.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
+        return TypedResults.Ok(await sessions.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
     }
 
-    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, MeshService mesh, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await mesh.LeaveAsync(user.Caller(), sessionId, cancellationToken));
+    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, cancellationToken));
 }

@@ -10,7 +10,7 @@ namespace SessionMesh.Server.Hosting;
 /// Writes audit entries off the request path, many per transaction (group commit): a mutating call
 /// pays no second fsync, and a burst of calls costs one. Drains what is queued at shutdown.
 /// </summary>
-internal sealed partial class AuditWriter(MeshService mesh, ILogger<AuditWriter> logger) : BackgroundService
+internal sealed partial class AuditWriter(AuditService audit, ILogger<AuditWriter> logger) : BackgroundService
 {
     private readonly Channel<AuditRecord> _queue = Channel.CreateBounded<AuditRecord>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -69,7 +69,7 @@ internal sealed partial class AuditWriter(MeshService mesh, ILogger<AuditWriter>
         }
         try
         {
-            await mesh.RecordAuditAsync(batch, CancellationToken.None);
+            await audit.RecordAsync(batch, CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -5,18 +5,17 @@ using SessionMesh.Server.Observability;
 
 namespace SessionMesh.Server.Hosting;
 
-/// <summary>Turns lapsed leases stale, then expired, on a timer driven by the injected <see cref="TimeProvider"/>.</summary>
-internal sealed partial class LeaseSweeper(MeshService mesh, MeshMetrics metrics, ILogger<LeaseSweeper> logger) : BackgroundService
+/// <summary>Runs the mesh's maintenance on a timer driven by the injected <see cref="TimeProvider"/>, and refreshes the gauges.</summary>
+internal sealed partial class LeaseSweeper(MeshMaintenance maintenance, MeshMetrics metrics, TimeProvider time, ILogger<LeaseSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(mesh.Options.SweepInterval, mesh.Time);
+        using var timer = new PeriodicTimer(maintenance.Interval, time);
         do
         {
             try
             {
-                var changed = await mesh.SweepAsync(stoppingToken) + await mesh.SweepCommandsAsync(stoppingToken);
-                await mesh.CompactEventsAsync(stoppingToken);
+                var changed = await maintenance.RunOnceAsync(stoppingToken);
                 if (changed > 0)
                 {
                     LogSwept(logger, changed);

@@ -6,10 +6,10 @@ using SessionMesh.Mesh;
 namespace SessionMesh.Server.Hosting;
 
 /// <summary>
-/// What happens before the server takes its first request: schema migrations, the lease extension
-/// (downtime never mass-expires a fleet), and the root key.
+/// What happens before the server takes its first request: schema migrations, taking the lead with its lease
+/// extension (downtime never mass-expires a fleet), and the root key.
 /// </summary>
-internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration configuration, IOptions<MeshServerOptions> options, ILogger<MeshBootstrap> logger)
+internal sealed partial class MeshBootstrap(Store.IMeshStore store, MeshMaintenance maintenance, KeyService keys, IConfiguration configuration, IOptions<MeshServerOptions> options, ILogger<MeshBootstrap> logger)
 {
     public const string RootKeyFileName = "root.key";
 
@@ -20,16 +20,13 @@ internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration con
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await mesh.Store.MigrateAsync(cancellationToken);
-        LogStoreReady(logger, mesh.Store);
-        var extended = await mesh.ExtendOpenLeasesAsync(cancellationToken);
-        if (extended > 0)
-        {
-            LogExtended(logger, extended);
-        }
+        await store.MigrateAsync(cancellationToken);
+        LogStoreReady(logger, store);
+        // Takes the lead (one server alone always does), extending every open lease first.
+        await maintenance.LeadAsync(cancellationToken);
         // Server:RootKey (configuration, tests) first, then the documented variable, read by its full name.
         var configured = configuration["Server:RootKey"] ?? Environment.GetEnvironmentVariable("SESSION_MESH_ROOT_KEY");
-        GeneratedRootKey = await mesh.EnsureRootKeyAsync(configured, cancellationToken);
+        GeneratedRootKey = await keys.EnsureRootKeyAsync(configured, cancellationToken);
         if (GeneratedRootKey is not null)
         {
             await WriteRootKeyFileAsync(GeneratedRootKey, cancellationToken);
@@ -56,6 +53,4 @@ internal sealed partial class MeshBootstrap(MeshService mesh, IConfiguration con
     [LoggerMessage(Level = LogLevel.Information, Message = "Store ready: {Store}")]
     private static partial void LogStoreReady(ILogger logger, Store.IMeshStore store);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Extended {Count} open leases by their TTL after start-up")]
-    private static partial void LogExtended(ILogger logger, int count);
 }

@@ -68,8 +68,7 @@ internal static class MeshServiceRegistration
             _ = sp.GetRequiredService<StoreLock>();
             return sp.GetRequiredService<SqliteMeshStore>();
         });
-        services.TryAddSingleton(sp => new MeshService(sp.GetRequiredService<IMeshStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value));
-        services.TryAddSingleton<KeyAuthenticator>();
+        services.AddMeshCore();
         services.TryAddSingleton<MeshBootstrap>();
         services.TryAddSingleton<MeshMetrics>();
         services.TryAddSingleton<AuditWriter>();
@@ -178,6 +177,26 @@ internal static class MeshServiceRegistration
         {
             api.MapSandbox();
         }
+    }
+
+    /// <summary>The mesh's services: one per resource over a shared runtime, with in-process signals and a single-server leader.</summary>
+    private static void AddMeshCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IMeshSignals, InProcessMeshSignals>();
+        services.TryAddSingleton<ILeaseLeader, SingleServerLeader>();
+        services.TryAddSingleton(sp => new MeshRuntime(
+            sp.GetRequiredService<IMeshStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value,
+            sp.GetRequiredService<IMeshSignals>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<KeyAuthenticator>();
+        services.TryAddSingleton<SessionService>();
+        services.TryAddSingleton<AgentService>();
+        services.TryAddSingleton<RegistryService>();
+        services.TryAddSingleton<CommandService>();
+        services.TryAddSingleton<CommandStream>();
+        services.TryAddSingleton<KeyService>();
+        services.TryAddSingleton<EventService>();
+        services.TryAddSingleton<AuditService>();
+        services.TryAddSingleton<MeshMaintenance>();
     }
 
     private static bool IsOperationsPath(PathString path) =>

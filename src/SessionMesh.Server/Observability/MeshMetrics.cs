@@ -9,15 +9,18 @@ internal sealed class MeshMetrics
 {
     public const string MeterName = "SessionMesh";
 
-    private readonly MeshService _mesh;
+    private readonly Store.IMeshStore _store;
+    private readonly TimeProvider _time;
     private readonly Counter<long> _heartbeats;
     private readonly Histogram<double> _deliveryLatency;
     private volatile IReadOnlyDictionary<CommandStatus, long> _commands = new Dictionary<CommandStatus, long>();
     private volatile IReadOnlyDictionary<SessionStatus, long> _sessions = new Dictionary<SessionStatus, long>();
 
-    public MeshMetrics(IMeterFactory meterFactory, MeshService mesh)
+    public MeshMetrics(IMeterFactory meterFactory, Store.IMeshStore store, TimeProvider time, CommandStream commandStream)
     {
-        _mesh = mesh;
+        _store = store;
+        _time = time;
+        commandStream.Delivered += Delivered;
         var meter = meterFactory.Create(MeterName);
         _heartbeats = meter.CreateCounter<long>("session_mesh.heartbeats", "{heartbeat}", "Heartbeats received.");
         meter.CreateObservableGauge("session_mesh.sessions", ObserveSessions, "{session}", "Open sessions by status.");
@@ -40,8 +43,8 @@ internal sealed class MeshMetrics
     /// <summary>Re-reads the counts the gauges report (a gauge's callback cannot do I/O).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        _sessions = await _mesh.Store.CountSessionsAsync(_mesh.Time.GetUtcNow(), cancellationToken);
-        _commands = await _mesh.Store.CountCommandsAsync(cancellationToken);
+        _sessions = await _store.CountSessionsAsync(_time.GetUtcNow(), cancellationToken);
+        _commands = await _store.CountCommandsAsync(cancellationToken);
     }
 
     private IEnumerable<Measurement<long>> ObserveCommands()

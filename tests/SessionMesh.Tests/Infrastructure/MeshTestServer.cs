@@ -36,7 +36,20 @@ public sealed class MeshTestServer : IAsyncDisposable
 
     public string DataDir { get; }
 
-    public MeshService Mesh => App.Services.GetRequiredService<MeshService>();
+    /// <summary>The server's store, to look at what was written.</summary>
+    public SessionMesh.Store.IMeshStore Store => App.Services.GetRequiredService<SessionMesh.Store.IMeshStore>();
+
+    /// <summary>The housekeeping the sweeper runs each tick; tests run its parts at once with a fake clock.</summary>
+    public MeshMaintenance Maintenance => App.Services.GetRequiredService<MeshMaintenance>();
+
+    /// <summary>One session sweep (stale, then expired), as the sweeper's tick runs it.</summary>
+    public Task<int> SweepSessionsAsync() => Maintenance.SweepSessionsAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>One command sweep (deadlines, kill grace periods, max_runtime), as the sweeper's tick runs it.</summary>
+    public Task<int> SweepCommandsAsync() => App.Services.GetRequiredService<CommandService>().SweepAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>Drops events past retention, as the sweeper's tick does.</summary>
+    public Task<int> CompactEventsAsync() => App.Services.GetRequiredService<EventService>().CompactAsync(TestContext.Current.CancellationToken);
 
     /// <summary>A fresh temp directory for a server's data; deleted by the server that owns it.</summary>
     public static string NewDataDir() => Directory.CreateTempSubdirectory("session-mesh-test-").FullName;

@@ -24,7 +24,7 @@ public sealed class CommandDurabilityTests
             (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "present", "direction": "unacked"}""")).Expect(HttpStatusCode.OK);
             var delivered = (await client.GetReplyAsync($"{Api}/agents/present/commands")).Json.GetProperty("items");
             Assert.Equal("unacked", delivered[0].GetProperty("direction").GetString());
-            lastRevision = await server.Mesh.Store.GetLatestRevisionAsync(TestContext.Current.CancellationToken);
+            lastRevision = await server.Store.GetLatestRevisionAsync(TestContext.Current.CancellationToken);
         }
 
         await using var restarted = await MeshTestServer.StartAsync(dataDir, rootKey: rootKey);

@@ -61,10 +61,10 @@ public sealed class EventAndTopologyTests
         {
             (await client.PostReplyAsync($"{Api}/sessions", $$"""{"agent_id": "e{{i}}"}""")).Expect(HttpStatusCode.Created);
         }
-        await server.Mesh.CompactEventsAsync(TestContext.Current.CancellationToken);
+        await server.CompactEventsAsync();
 
         (await client.GetReplyAsync($"{Api}/events?since=1")).ExpectProblem(HttpStatusCode.Gone, "revision_compacted");
-        var latest = await server.Mesh.Store.GetLatestRevisionAsync(TestContext.Current.CancellationToken);
+        var latest = await server.Store.GetLatestRevisionAsync(TestContext.Current.CancellationToken);
         var recent = (await client.GetReplyAsync($"{Api}/events?since={latest - 2}")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
         Assert.Equal(2, recent.GetArrayLength());
     }

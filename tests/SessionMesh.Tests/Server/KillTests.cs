@@ -43,11 +43,11 @@ public sealed class KillTests
 
         (await client.DeleteReplyAsync($"{Api}/agents/silent?grace_period=5")).Expect(HttpStatusCode.OK);
         time.Advance(TimeSpan.FromSeconds(4));
-        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        await server.SweepCommandsAsync();
         Assert.Equal("active", await StatusAsync(client, session));
 
         time.Advance(TimeSpan.FromSeconds(1));
-        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        await server.SweepCommandsAsync();
 
         Assert.Equal("killed", await StatusAsync(client, session));
     }
@@ -127,12 +127,12 @@ public sealed class KillTests
         var budgeted = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "budget", "max_runtime": 60, "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
 
         time.Advance(TimeSpan.FromSeconds(60));
-        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        await server.SweepCommandsAsync();
         var pending = (await client.GetReplyAsync($"{Api}/agents/budget/commands")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
         Assert.Equal("max_runtime_exceeded", pending[0].GetProperty("reason").GetString());
 
         time.Advance(TimeSpan.FromSeconds(10));
-        await server.Mesh.SweepCommandsAsync(TestContext.Current.CancellationToken);
+        await server.SweepCommandsAsync();
         var ended = (await client.GetReplyAsync($"{Api}/sessions/{budgeted}")).Json;
         Assert.Equal("killed", ended.GetProperty("status").GetString());
         Assert.StartsWith("max_runtime_exceeded", ended.GetProperty("end_reason").GetString(), StringComparison.Ordinal);

@@ -58,13 +58,13 @@ public sealed class LivenessTests
         var id = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "w", "ttl": 5}""")).Json.GetProperty("session_id").GetString()!;
 
         time.Advance(TimeSpan.FromSeconds(6));
-        await server.Mesh.SweepAsync(TestContext.Current.CancellationToken);
+        await server.SweepSessionsAsync();
         time.Advance(TimeSpan.FromSeconds(5));
-        await server.Mesh.SweepAsync(TestContext.Current.CancellationToken);
+        await server.SweepSessionsAsync();
 
-        var session = await server.Mesh.Store.GetSessionAsync(id, TestContext.Current.CancellationToken);
+        var session = await server.Store.GetSessionAsync(id, TestContext.Current.CancellationToken);
         Assert.Equal(SessionMesh.Model.SessionStatus.Expired, session!.EndStatus);
-        var events = await server.Mesh.Store.ListEventsAsync("default", 0, 100, TestContext.Current.CancellationToken);
+        var events = await server.Store.ListEventsAsync("default", 0, 100, TestContext.Current.CancellationToken);
         Assert.Equal(["session.joined", "session.stale", "session.expired"], events.Where(e => e.SessionId == id).Select(e => e.Type));
     }
 

@@ -334,11 +334,14 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         await SeedStatusFixtureAsync();
         await WriteAsync(async tx =>
         {
-            var lapsed = await tx.ListLapsedSessionsAsync(Now, 100, Ct);
+            var lapsed = await tx.ListLapsedSessionsAsync(Now, null, 100, Ct);
             Assert.Equal(["s02-p-stale", "s04-p-overdue", "s07-edge-stale", "s14-c-stale-of-gone"], SessionIds(lapsed).Order());
-            var limited = await tx.ListLapsedSessionsAsync(Now, 2, Ct);
-            Assert.Equal(2, limited.Count);
-            Assert.Subset(SessionIds(lapsed).ToHashSet(), SessionIds(limited).ToHashSet());
+            Assert.Equal(lapsed.OrderBy(s => s.ExpiresAt).ThenBy(s => s.SessionId, StringComparer.Ordinal).Select(s => s.SessionId), SessionIds(lapsed));
+            var limited = await tx.ListLapsedSessionsAsync(Now, null, 2, Ct);
+            Assert.Equal(SessionIds(lapsed).Take(2), SessionIds(limited));
+            // A cursor after the second row gives the rest, in the same order.
+            var rest = await tx.ListLapsedSessionsAsync(Now, new LapsedCursor(limited[^1].ExpiresAt, limited[^1].SessionId), 100, Ct);
+            Assert.Equal(SessionIds(lapsed).Skip(2), SessionIds(rest));
         });
     }
 
@@ -862,14 +865,14 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commands_HasPendingKill_OnlyForQueuedOrDeliveredKills()
+    public async Task Commands_GetPendingKill_OnlyForQueuedOrDeliveredKills()
     {
         var queuedKill = Command("k-queued", "a1", 1, kind: CommandKind.Kill);
         await WriteAsync(async tx =>
         {
-            Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            Assert.Null(await tx.GetPendingKillAsync("c1", "a1", Ct));
             await tx.InsertCommandAsync(queuedKill, Ct);
-            Assert.True(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            Assert.NotNull(await tx.GetPendingKillAsync("c1", "a1", Ct));
             await tx.InsertCommandAsync(Command("k-acked", "a2", 1, kind: CommandKind.Kill, status: CommandStatus.Acked), Ct);
             await tx.InsertCommandAsync(Command("steer", "a2", 2), Ct);
             await tx.InsertCommandAsync(Command("message", "a2", 3, kind: CommandKind.Message, status: CommandStatus.Delivered), Ct);
@@ -879,16 +882,16 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
 
         await WriteAsync(async tx =>
         {
-            Assert.True(await tx.HasPendingKillAsync("c1", "a1", Ct));
-            Assert.False(await tx.HasPendingKillAsync("c1", "a2", Ct));
-            Assert.True(await tx.HasPendingKillAsync("c1", "a3", Ct));
-            Assert.False(await tx.HasPendingKillAsync("c1", "a4", Ct));
-            Assert.False(await tx.HasPendingKillAsync("c1", "missing", Ct));
-            Assert.False(await tx.HasPendingKillAsync("c2", "a1", Ct));
+            Assert.Equal("k-queued", (await tx.GetPendingKillAsync("c1", "a1", Ct))?.CommandId);
+            Assert.Null(await tx.GetPendingKillAsync("c1", "a2", Ct));
+            Assert.NotNull(await tx.GetPendingKillAsync("c1", "a3", Ct));
+            Assert.Null(await tx.GetPendingKillAsync("c1", "a4", Ct));
+            Assert.Null(await tx.GetPendingKillAsync("c1", "missing", Ct));
+            Assert.Null(await tx.GetPendingKillAsync("c2", "a1", Ct));
             await tx.UpdateCommandAsync(queuedKill with { Status = CommandStatus.Acked, CompletedAt = Now }, Ct);
-            Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct));
+            Assert.Null(await tx.GetPendingKillAsync("c1", "a1", Ct));
         });
-        await WriteAsync(async tx => Assert.False(await tx.HasPendingKillAsync("c1", "a1", Ct)));
+        await WriteAsync(async tx => Assert.Null(await tx.GetPendingKillAsync("c1", "a1", Ct)));
     }
 
     [Fact]

@@ -5,7 +5,8 @@ using SessionMesh.Store;
 
 namespace SessionMesh.Mesh;
 
-public sealed partial class MeshService
+/// <summary>The registry: which agent has which specialization, found alive first and least loaded first.</summary>
+public sealed class RegistryService(MeshRuntime mesh)
 {
     /// <summary>Registers a specialization; an agent that never joined is declared. Created is false when it existed.</summary>
     public async Task<(RegistryEntry Entry, bool Created)> RegisterAsync(MeshCaller caller, RegisterRequest request, CancellationToken cancellationToken)
@@ -18,18 +19,18 @@ public sealed partial class MeshService
         var cluster = caller.ResolveCluster(request.Cluster);
         caller.RequireActingFor(agentId, MeshScopes.Register);
 
-        var now = Now();
-        await using var tx = await store.BeginWriteAsync(cancellationToken);
+        var now = mesh.Now();
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         if (await tx.GetAgentAsync(cluster, agentId, cancellationToken) is null)
         {
             await tx.UpsertAgentAsync(new AgentRecord(cluster, agentId, null, new Dictionary<string, string>(), now, now), cancellationToken);
         }
         var existing = await tx.GetSpecializationAsync(cluster, agentId, name, cancellationToken);
         var record = new SpecializationRecord(cluster, agentId, name, description, tags, version, existing?.RegisteredAt ?? now);
-        var revision = await UpsertSpecializationAsync(tx, record, now, cancellationToken);
+        var revision = await UpsertAsync(tx, record, now, cancellationToken);
         var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
-        await CommitAsync(tx, revision ?? 0, cancellationToken);
-        return (ToEntry(revision is null ? existing! : record, session, now), existing is null);
+        await mesh.CommitAsync(tx, revision ?? 0, cancellationToken);
+        return (MeshViews.RegistryEntry(revision is null ? existing! : record, session, now), existing is null);
     }
 
     /// <summary>Removes a registration.</summary>
@@ -37,8 +38,8 @@ public sealed partial class MeshService
     {
         var resolved = caller.ResolveCluster(cluster);
         caller.RequireActingFor(agentId, MeshScopes.Register);
-        var now = Now();
-        await using var tx = await store.BeginWriteAsync(cancellationToken);
+        var now = mesh.Now();
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         var existing = await tx.GetSpecializationAsync(resolved, agentId, specialization, cancellationToken);
         if (existing is null)
         {
@@ -47,8 +48,8 @@ public sealed partial class MeshService
                 : MeshException.NotFound("specialization_not_found", $"Agent '{agentId}' has no specialization '{specialization}'.");
         }
         await tx.DeleteSpecializationAsync(resolved, agentId, specialization, cancellationToken);
-        var revision = await AppendAsync(tx, "agent.unregistered", resolved, now, agentId, null, ToEntry(existing, null, now), MeshJsonContext.Default.RegistryEntry, cancellationToken);
-        await CommitAsync(tx, revision, cancellationToken);
+        var revision = await MeshRuntime.AppendEventAsync(tx, "agent.unregistered", resolved, now, agentId, null, MeshViews.RegistryEntry(existing, null, now), MeshJsonContext.Default.RegistryEntry, cancellationToken);
+        await mesh.CommitAsync(tx, revision, cancellationToken);
         return new UnregisterResponse { AgentId = agentId, Specialization = specialization, Removed = true };
     }
 
@@ -60,12 +61,12 @@ public sealed partial class MeshService
         var resolved = caller.ResolveCluster(cluster);
         var size = Validate.Limit(limit);
         var offset = (int)(Cursor.DecodeLong(cursor) ?? 0);
-        var now = Now();
-        var rows = await store.FindBySpecializationAsync(new RegistryQuery(resolved, name, aliveOnly, now, offset, size + 1), cancellationToken);
+        var now = mesh.Now();
+        var rows = await mesh.Store.FindBySpecializationAsync(new RegistryQuery(resolved, name, aliveOnly, now, offset, size + 1), cancellationToken);
         var more = rows.Count > size;
         return new Page<RegistryEntry>
         {
-            Items = rows.Take(size).Select(m => ToEntry(m.Specialization, m.Session, now)).ToList(),
+            Items = rows.Take(size).Select(m => MeshViews.RegistryEntry(m.Specialization, m.Session, now)).ToList(),
             NextCursor = more ? Cursor.Encode(offset + size) : null,
         };
     }
@@ -74,7 +75,7 @@ public sealed partial class MeshService
     public async Task<Page<SpecializationSummary>> SummarizeAsync(MeshCaller caller, string? cluster, CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
-        var counts = await store.CountSpecializationsAsync(caller.ResolveCluster(cluster), Now(), cancellationToken);
+        var counts = await mesh.Store.CountSpecializationsAsync(caller.ResolveCluster(cluster), mesh.Now(), cancellationToken);
         return new Page<SpecializationSummary>
         {
             Items = counts.Select(c => new SpecializationSummary { Specialization = c.Specialization, Agents = c.Agents, Alive = c.Alive }).ToList(),
@@ -82,7 +83,7 @@ public sealed partial class MeshService
     }
 
     /// <summary>Writes a specialization and its event unless nothing changed; returns the event's revision, or null.</summary>
-    private static async Task<long?> UpsertSpecializationAsync(IMeshWriteTransaction tx, SpecializationRecord record, DateTimeOffset now, CancellationToken cancellationToken)
+    internal static async Task<long?> UpsertAsync(IMeshWriteTransaction tx, SpecializationRecord record, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var existing = await tx.GetSpecializationAsync(record.Cluster, record.AgentId, record.Name, cancellationToken);
         if (existing is not null && existing.SameAs(record))
@@ -91,6 +92,28 @@ public sealed partial class MeshService
         }
         var stored = record with { RegisteredAt = existing?.RegisteredAt ?? record.RegisteredAt };
         await tx.UpsertSpecializationAsync(stored, cancellationToken);
-        return await AppendAsync(tx, "agent.registered", stored.Cluster, now, stored.AgentId, null, ToEntry(stored, null, now), MeshJsonContext.Default.RegistryEntry, cancellationToken);
+        return await MeshRuntime.AppendEventAsync(tx, "agent.registered", stored.Cluster, now, stored.AgentId, null, MeshViews.RegistryEntry(stored, null, now), MeshJsonContext.Default.RegistryEntry, cancellationToken);
+    }
+
+    /// <summary>The specializations given with a join, each checked and named by its index.</summary>
+    internal static List<SpecializationInput> ValidateInputs(List<SpecializationInput>? specializations)
+    {
+        if (specializations is null)
+        {
+            return [];
+        }
+        if (specializations.Count > MeshLimits.MaxSpecializationsPerJoin)
+        {
+            throw MeshException.Invalid("specializations", $"At most {MeshLimits.MaxSpecializationsPerJoin} specializations may be given.");
+        }
+        return specializations.Select((s, i) => s is null
+            ? throw MeshException.Invalid($"specializations[{i}]", "A specialization cannot be null.")
+            : s with
+            {
+                Name = Validate.Specialization(s.Name, $"specializations[{i}].name"),
+                Description = Validate.Text(s.Description, $"specializations[{i}].description", MeshLimits.MaxDescriptionLength),
+                Tags = Validate.Tags(s.Tags, $"specializations[{i}].tags"),
+                Version = Validate.Text(s.Version, $"specializations[{i}].version", MeshLimits.MaxVersionLength),
+            }).ToList();
     }
 }

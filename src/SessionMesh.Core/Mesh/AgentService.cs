@@ -1,0 +1,173 @@
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+using SessionMesh.Security;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>Agents: declared before they join, read with their session and children, as a tree, and as the topology.</summary>
+public sealed class AgentService(MeshRuntime mesh)
+{
+    /// <summary>An agent with its open session, specializations and children.</summary>
+    public async Task<AgentView> GetAsync(MeshCaller caller, string agentId, string? cluster, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = caller.ResolveCluster(cluster);
+        var agent = await mesh.Store.GetAgentAsync(resolved, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
+        return (await ToViewsAsync([agent], mesh.Now(), cancellationToken))[0];
+    }
+
+    /// <summary>
+    /// Declares an agent before it joins, or changes its parent or labels: what a fleet definition needs.
+    /// Created is false when the agent existed. Fields left out stay as they are. Moving an agent that has a
+    /// parent to another one needs the <c>register</c> scope.
+    /// </summary>
+    public async Task<(AgentView Agent, bool Created)> DeclareAsync(MeshCaller caller, string agentId, DeclareAgentRequest request, CancellationToken cancellationToken)
+    {
+        Validate.AgentId(agentId);
+        var parentId = request.ParentId is null ? null : Validate.AgentId(request.ParentId, "parent_id");
+        if (parentId == agentId)
+        {
+            throw MeshException.Invalid("parent_id", "An agent cannot be its own parent.");
+        }
+        var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
+        var cluster = caller.ResolveCluster(request.Cluster);
+        caller.RequireActingFor(agentId, MeshScopes.Register);
+
+        var now = mesh.Now();
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var existing = await tx.GetAgentAsync(cluster, agentId, cancellationToken);
+        AgentTree.CheckReparent(caller, existing, parentId);
+        if (parentId is not null && parentId != existing?.ParentId)
+        {
+            await AgentTree.CheckParentChainAsync(tx, mesh.Options, cluster, agentId, parentId, cancellationToken);
+        }
+        var agent = existing is null
+            ? new AgentRecord(cluster, agentId, parentId, labels ?? [], now, now)
+            : existing with { ParentId = parentId ?? existing.ParentId, Labels = labels ?? existing.Labels, UpdatedAt = now };
+        var changed = existing is null || agent.ParentId != existing.ParentId || !SameLabels(agent.Labels, existing.Labels);
+        long revision = 0;
+        if (changed)
+        {
+            await tx.UpsertAgentAsync(agent, cancellationToken);
+            revision = await MeshRuntime.AppendEventAsync(tx, "agent.declared", cluster, now, agentId, null,
+                new AgentView { AgentId = agentId, Cluster = cluster, ParentId = agent.ParentId, Labels = new(agent.Labels), CreatedAt = agent.CreatedAt },
+                MeshJsonContext.Default.AgentView, cancellationToken);
+        }
+        await mesh.CommitAsync(tx, revision, cancellationToken);
+        return ((await ToViewsAsync([agent], now, cancellationToken))[0], existing is null);
+    }
+
+    /// <summary>Agents of a cluster ordered by id, optionally the children of one parent.</summary>
+    public async Task<Page<AgentView>> ListAsync(MeshCaller caller, string? cluster, string? parentId, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = caller.ResolveCluster(cluster);
+        var size = Validate.Limit(limit);
+        var parent = parentId is null ? null : Validate.AgentId(parentId, "parent_id");
+        var rows = await mesh.Store.ListAgentsAsync(resolved, parent, Cursor.Decode(cursor), size + 1, cancellationToken);
+        var (page, next) = Cursor.Trim(rows, size, a => a.AgentId);
+        return new Page<AgentView> { Items = await ToViewsAsync(page, mesh.Now(), cancellationToken), NextCursor = next };
+    }
+
+    /// <summary>The agent and every descendant, as a tree.</summary>
+    public async Task<AgentTreeNode> GetTreeAsync(MeshCaller caller, string agentId, string? cluster, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = caller.ResolveCluster(cluster);
+        var root = await mesh.Store.GetAgentAsync(resolved, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
+        var all = await AgentTree.CollectSubtreeAsync(root, ids => mesh.Store.GetChildrenAsync(resolved, ids, cancellationToken));
+        var sessions = (await mesh.Store.GetLatestSessionsAsync(resolved, all.Select(a => a.AgentId).ToList(), cancellationToken)).ToDictionary(s => s.AgentId);
+        var children = all.Where(a => a.ParentId is not null).ToLookup(a => a.ParentId!);
+        var now = mesh.Now();
+
+        AgentTreeNode Build(AgentRecord agent)
+        {
+            var status = sessions.GetValueOrDefault(agent.AgentId)?.StatusAt(now);
+            return new AgentTreeNode
+            {
+                AgentId = agent.AgentId,
+                ParentId = agent.ParentId,
+                Status = status,
+                Alive = status?.IsAlive() ?? false,
+                SessionId = sessions.GetValueOrDefault(agent.AgentId) is { IsOpen: true } open ? open.SessionId : null,
+                Children = children[agent.AgentId].OrderBy(c => c.AgentId, StringComparer.Ordinal).Select(Build).ToList(),
+            };
+        }
+        return Build(root);
+    }
+
+    /// <summary>Every agent of a cluster with its status, and the parent→child edges between them.</summary>
+    public async Task<TopologyView> GetTopologyAsync(MeshCaller caller, string? cluster, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = caller.ResolveCluster(cluster);
+        var agents = new List<AgentRecord>();
+        for (string? after = null; ;)
+        {
+            var page = await mesh.Store.ListAgentsAsync(resolved, null, after, MeshLimits.MaxPageSize, cancellationToken);
+            agents.AddRange(page);
+            if (page.Count < MeshLimits.MaxPageSize)
+            {
+                break;
+            }
+            after = page[^1].AgentId;
+        }
+        var ids = agents.Select(a => a.AgentId).ToList();
+        var sessions = (await mesh.Store.GetLatestSessionsAsync(resolved, ids, cancellationToken)).ToDictionary(s => s.AgentId);
+        var specs = (await mesh.Store.GetSpecializationsAsync(resolved, ids, cancellationToken)).ToLookup(s => s.AgentId, s => s.Name);
+        var known = ids.ToHashSet(StringComparer.Ordinal);
+        var now = mesh.Now();
+        SessionStatus? StatusOf(string id) => sessions.GetValueOrDefault(id)?.StatusAt(now);
+        bool ParentGone(AgentRecord a) => a.ParentId is { } p && StatusOf(p) is not (SessionStatus.Active or SessionStatus.Idle or SessionStatus.Stale);
+
+        return new TopologyView
+        {
+            Cluster = resolved,
+            Nodes = agents.Select(a => new TopologyNode
+            {
+                AgentId = a.AgentId,
+                ParentId = a.ParentId,
+                Status = StatusOf(a.AgentId)?.ToWire(),
+                Alive = StatusOf(a.AgentId)?.IsAlive() ?? false,
+                Orphaned = (StatusOf(a.AgentId)?.IsAlive() ?? false) && ParentGone(a),
+                Specializations = specs[a.AgentId].ToList(),
+            }).ToList(),
+            Edges = agents.Where(a => a.ParentId is not null && known.Contains(a.ParentId))
+                .Select(a => new TopologyEdge { From = a.ParentId!, To = a.AgentId }).ToList(),
+        };
+    }
+
+    private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(l => b.TryGetValue(l.Key, out var v) && v == l.Value);
+
+    private async Task<List<AgentView>> ToViewsAsync(IReadOnlyList<AgentRecord> agents, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (agents.Count == 0)
+        {
+            return [];
+        }
+        var cluster = agents[0].Cluster;
+        var ids = agents.Select(a => a.AgentId).ToList();
+        var latest = (await mesh.Store.GetLatestSessionsAsync(cluster, ids, cancellationToken)).ToDictionary(s => s.AgentId);
+        var specs = (await mesh.Store.GetSpecializationsAsync(cluster, ids, cancellationToken)).ToLookup(s => s.AgentId);
+        var children = (await mesh.Store.GetChildrenAsync(cluster, ids, cancellationToken)).ToLookup(c => c.ParentId!);
+        return agents.Select(agent =>
+        {
+            var session = latest.GetValueOrDefault(agent.AgentId);
+            var status = session?.StatusAt(now);
+            return new AgentView
+            {
+                AgentId = agent.AgentId,
+                Cluster = agent.Cluster,
+                ParentId = agent.ParentId,
+                Status = status,
+                Alive = status?.IsAlive() ?? false,
+                Labels = new Dictionary<string, string>(agent.Labels),
+                Session = session is { IsOpen: true } ? MeshViews.Session(session, agent, specs[agent.AgentId].Select(s => s.Name), now) : null,
+                Specializations = specs[agent.AgentId].Select(MeshViews.Specialization).ToList(),
+                Children = children[agent.AgentId].Select(c => c.AgentId).Order(StringComparer.Ordinal).ToList(),
+                CreatedAt = agent.CreatedAt,
+            };
+        }).ToList();
+    }
+}

@@ -1,0 +1,354 @@
+using System.Text.Json;
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+using SessionMesh.Security;
+using SessionMesh.Store;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// Commands: steers, messages and kills queued for an agent, handed out on its stream (<see cref="CommandStream"/>),
+/// acked by the agent. Durable, at least once, in order per agent.
+/// </summary>
+public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
+{
+    private static readonly string[] s_modes = ["inject", "interrupt", "enqueue"];
+
+    /// <summary>How long a steer or message answer waits for a listening agent's stream to take the command.</summary>
+    private static readonly TimeSpan s_settleTime = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queues a steering directive for an agent. Created is false when an Idempotency-Key retry found the first one.</summary>
+    public async Task<(CommandView Command, bool Created)> SteerAsync(MeshCaller caller, SteerRequest request, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var agentId = Validate.AgentId(request.AgentId);
+        var direction = Validate.Directive(request.Direction, "direction");
+        var mode = request.Mode ?? "inject";
+        if (!s_modes.Contains(mode))
+        {
+            throw MeshException.Invalid("mode", $"'mode' must be one of: {string.Join(", ", s_modes)}.");
+        }
+        var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var cluster = caller.ResolveCluster(request.Cluster);
+        caller.Require(MeshScopes.Steer);
+        var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, request.Payload, ttl);
+        return await EnqueueAsync(caller, cluster, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
+    }
+
+    /// <summary>Queues a message for an agent, from an operator (<c>steer</c> scope) or from another agent (<c>agent</c> scope).</summary>
+    public async Task<(CommandView Command, bool Created)> MessageAsync(MeshCaller caller, string agentId, MessageRequest request, string? cluster, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        Validate.AgentId(agentId);
+        var text = Validate.Directive(request.Text, "text");
+        var from = request.From is null ? caller.AgentId : Validate.AgentId(request.From, "from");
+        var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var resolved = caller.ResolveCluster(cluster);
+        if (!caller.Scopes.Covers(MeshScopes.Steer))
+        {
+            // An agent writes to another agent as itself.
+            caller.RequireActingFor(from ?? throw MeshException.Invalid("from", "'from' is required when an agent key sends a message."), field: "from");
+        }
+        var draft = new CommandDraft(CommandKind.Message, null, null, text, from, request.Payload, ttl);
+        return await EnqueueAsync(caller, resolved, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
+    }
+
+    /// <summary>
+    /// A just-queued command as it stands a moment later: when the agent's stream is open on this server, the push
+    /// takes a moment, so this waits briefly for it and the answer can say "delivered". An agent that is away is not
+    /// waited for.
+    /// </summary>
+    public async Task<CommandView> SettleAsync(CommandView command, CancellationToken cancellationToken)
+    {
+        if (command.Status != "queued" || !mesh.Signals.HasListener(SignalKeys.Agent(command.Cluster, command.AgentId)))
+        {
+            return command;
+        }
+        var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
+        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+        if (current?.Status == CommandStatus.Queued)
+        {
+            // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(signal, Task.Delay(s_settleTime, timer.Token));
+            await timer.CancelAsync();
+            current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+        }
+        return current is null ? command : MeshViews.Command(current);
+    }
+
+    /// <summary>Where a command stands; with <paramref name="wait"/>, waits up to that long for it to complete.</summary>
+    public async Task<CommandView> GetAsync(MeshCaller caller, string commandId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = mesh.Time.GetUtcNow() + wait;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var signal = mesh.Signals.Next(SignalKeys.Command(commandId));
+            var command = await mesh.Store.GetCommandAsync(commandId, cancellationToken);
+            if (command is null || !caller.CanSee(command.Cluster))
+            {
+                throw MeshException.NotFound("command_not_found", $"No command '{commandId}'.");
+            }
+            if (!caller.Scopes.Covers(MeshScopes.Read))
+            {
+                caller.RequireActingFor(command.AgentId);
+            }
+            var remaining = deadline - mesh.Time.GetUtcNow();
+            if (!command.IsPending || remaining <= TimeSpan.Zero)
+            {
+                return MeshViews.Command(command);
+            }
+            await mesh.WaitAsync(signal, remaining, cancellationToken);
+        }
+    }
+
+    /// <summary>The agent reports the outcome of a command. Acking a kill ends the session at once.</summary>
+    public async Task<CommandView> AckAsync(MeshCaller caller, string agentId, string commandId, AckRequest request, string? cluster, CancellationToken cancellationToken)
+    {
+        var status = request.Status switch
+        {
+            "acked" => CommandStatus.Acked,
+            "rejected" => CommandStatus.Rejected,
+            "failed" => CommandStatus.Failed,
+            _ => throw MeshException.Invalid("status", "'status' must be 'acked', 'rejected' or 'failed'."),
+        };
+        var resolved = caller.ResolveCluster(cluster);
+        caller.RequireActingFor(agentId);
+        var now = mesh.Now();
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var command = await tx.GetCommandAsync(commandId, cancellationToken);
+        if (command is null || command.Cluster != resolved || command.AgentId != agentId)
+        {
+            throw MeshException.NotFound("command_not_found", $"Agent '{agentId}' has no command '{commandId}'.");
+        }
+        if (!command.IsPending)
+        {
+            return command.Status == status
+                ? MeshViews.Command(command)
+                : throw MeshException.Conflict("command_completed", $"Command '{commandId}' is already {command.Status.ToWire()}.");
+        }
+        command = command with { Status = status, Result = request.Result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
+        await tx.UpdateCommandAsync(command, cancellationToken);
+        var revision = await AppendEventAsync(tx, command, now, cancellationToken);
+        if (command.Kind == CommandKind.Kill && status == CommandStatus.Acked)
+        {
+            revision = await EndKilledSessionAsync(tx, resolved, agentId, command.Reason, now, cancellationToken) ?? revision;
+        }
+        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Command(commandId), SignalKeys.Agent(resolved, agentId));
+        return MeshViews.Command(command);
+    }
+
+    /// <summary>
+    /// Kills an agent and, with cascade, its whole sub-tree as committed when the kill commits: the tree is read
+    /// inside the kill's transaction, and a join under a killed parent is refused. Graceful: each agent gets a kill
+    /// command and the grace period to finish before the mesh ends its session. Force (or a grace period of 0):
+    /// sessions end now. Without cascade, live children are left running and reported as orphaned.
+    /// </summary>
+    public async Task<KillResponse> KillAsync(MeshCaller caller, string agentId, KillRequest request, CancellationToken cancellationToken)
+    {
+        Validate.AgentId(agentId);
+        var cluster = caller.ResolveCluster(request.Cluster);
+        caller.Require(MeshScopes.Kill);
+        var grace = request.GracePeriod ?? mesh.Options.DefaultGracePeriod;
+        if (grace is < 0 or > MeshLimits.MaxGracePeriod)
+        {
+            throw MeshException.Invalid("grace_period", $"'grace_period' must be between 0 and {MeshLimits.MaxGracePeriod} seconds.");
+        }
+        var reason = Validate.Text(request.Reason, "reason", MeshLimits.MaxReasonLength) ?? "killed by operator";
+        var force = request.Force || grace == 0;
+
+        var now = mesh.Now();
+        var killed = new List<KilledAgent>();
+        var notify = new List<string>();
+        var orphaned = new List<string>();
+        long revision = 0;
+        await using (var tx = await mesh.Store.BeginWriteAsync(cancellationToken))
+        {
+            var target = await tx.GetAgentAsync(cluster, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
+            var agents = request.Cascade ? await AgentTree.CollectSubtreeAsync(target, ids => tx.GetChildrenAsync(cluster, ids, cancellationToken)) : [target];
+            foreach (var agent in agents)
+            {
+                var session = await tx.GetOpenSessionAsync(cluster, agent.AgentId, cancellationToken);
+                if (session is null || session.StatusAt(now) == SessionStatus.Expired)
+                {
+                    continue;
+                }
+                notify.Add(SignalKeys.Agent(cluster, agent.AgentId));
+                if (force)
+                {
+                    (_, var ended) = await sessions.EndAsync(tx, session, SessionStatus.Killed, reason, now, cancellationToken);
+                    revision = ended;
+                    killed.Add(new KilledAgent { AgentId = agent.AgentId, SessionId = session.SessionId, Status = "killed" });
+                    continue;
+                }
+                var (command, commandRevision) = await QueueKillAsync(tx, caller.KeyId, cluster, agent.AgentId, reason, grace, now, cancellationToken);
+                revision = commandRevision ?? revision;
+                killed.Add(new KilledAgent { AgentId = agent.AgentId, SessionId = session.SessionId, CommandId = command.CommandId, Status = "killing" });
+            }
+            if (!request.Cascade)
+            {
+                var children = await tx.GetChildrenAsync(cluster, [agentId], cancellationToken);
+                foreach (var child in children.OrderBy(c => c.AgentId, StringComparer.Ordinal))
+                {
+                    if (await tx.GetOpenSessionAsync(cluster, child.AgentId, cancellationToken) is { } open && open.StatusAt(now).IsAlive())
+                    {
+                        orphaned.Add(child.AgentId);
+                    }
+                }
+            }
+            await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+        }
+        MeshLog.KillRequested(mesh.Logger, cluster, agentId, caller.KeyId, force, request.Cascade, killed.Count);
+
+        var targetOutcome = killed.FirstOrDefault(k => k.AgentId == agentId);
+        return new KillResponse
+        {
+            AgentId = agentId,
+            Status = targetOutcome?.Status ?? "already_ended",
+            Reason = reason,
+            Force = force,
+            Cascade = request.Cascade,
+            GracePeriod = force ? 0 : grace,
+            Killed = killed,
+            Orphaned = orphaned,
+        };
+    }
+
+    /// <summary>
+    /// Hands an agent its pending commands after <paramref name="afterSequence"/>, in order, marking queued ones
+    /// delivered. Commands delivered before and not yet acked are handed again: delivery is at least once.
+    /// </summary>
+    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        var pending = await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken);
+        if (pending.Count == 0)
+        {
+            return pending;
+        }
+        var now = mesh.Now();
+        var delivered = new List<CommandRecord>(pending.Count);
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        long revision = 0;
+        foreach (var listed in pending)
+        {
+            var command = await tx.GetCommandAsync(listed.CommandId, cancellationToken);
+            if (command is null || !command.IsPending)
+            {
+                continue;
+            }
+            var first = command.Status == CommandStatus.Queued;
+            command = command with
+            {
+                Status = CommandStatus.Delivered,
+                DeliveredAt = command.DeliveredAt ?? now,
+                DeliveryCount = command.DeliveryCount + 1,
+                // Steers and messages expire only while undelivered; a kill keeps its grace deadline.
+                DeadlineAt = command.Kind == CommandKind.Kill ? command.DeadlineAt : null,
+            };
+            await tx.UpdateCommandAsync(command, cancellationToken);
+            if (first)
+            {
+                revision = await AppendEventAsync(tx, command, now, cancellationToken);
+            }
+            delivered.Add(command);
+        }
+        await mesh.CommitAsync(tx, revision, cancellationToken, delivered.Select(c => SignalKeys.Command(c.CommandId)));
+        return delivered;
+    }
+
+    /// <summary>
+    /// The sweeper's command work: expires undelivered steers and messages past their deadline, ends the
+    /// sessions of agents whose kill grace period ran out, and starts a graceful kill for sessions past
+    /// their max_runtime. Returns how many commands or sessions changed.
+    /// </summary>
+    internal async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 500;
+        var now = mesh.Now();
+        var changed = 0;
+        var notify = new List<string>();
+        long revision = 0;
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        foreach (var command in await tx.ListDueCommandsAsync(now, Batch, cancellationToken))
+        {
+            var expired = command with { Status = CommandStatus.Expired, CompletedAt = now };
+            await tx.UpdateCommandAsync(expired, cancellationToken);
+            revision = await AppendEventAsync(tx, expired, now, cancellationToken);
+            if (command.Kind == CommandKind.Kill)
+            {
+                revision = await EndKilledSessionAsync(tx, command.Cluster, command.AgentId, $"{command.Reason} (grace period elapsed)", now, cancellationToken) ?? revision;
+            }
+            notify.Add(SignalKeys.Command(command.CommandId));
+            notify.Add(SignalKeys.Agent(command.Cluster, command.AgentId));
+            changed++;
+        }
+        foreach (var session in await tx.ListRuntimeExceededSessionsAsync(now, Batch, cancellationToken))
+        {
+            if (await tx.GetPendingKillAsync(session.Cluster, session.AgentId, cancellationToken) is not null)
+            {
+                continue;
+            }
+            var (_, killRevision) = await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "max_runtime_exceeded", mesh.Options.DefaultGracePeriod, now, cancellationToken);
+            revision = killRevision ?? revision;
+            notify.Add(SignalKeys.Agent(session.Cluster, session.AgentId));
+            changed++;
+        }
+        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+        return changed;
+    }
+
+    private sealed record CommandDraft(CommandKind Kind, string? Direction, string? Mode, string? Text, string? From, JsonElement? Payload, int Ttl);
+
+    private async Task<(CommandView Command, bool Created)> EnqueueAsync(MeshCaller caller, string cluster, string agentId, CommandDraft draft, bool queueIfOffline, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var now = mesh.Now();
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        if (idempotencyKey is not null && await tx.FindCommandByIdempotencyKeyAsync(caller.KeyId, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return (MeshViews.Command(earlier), false);
+        }
+        if (await tx.GetAgentAsync(cluster, agentId, cancellationToken) is null)
+        {
+            throw MeshException.AgentNotFound(agentId);
+        }
+        var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
+        var status = session?.StatusAt(now);
+        if (!(status?.IsAlive() ?? false) && !queueIfOffline)
+        {
+            throw MeshException.Conflict("agent_not_alive", $"Agent '{agentId}' is not alive ({status?.ToWire() ?? "never joined"}); send \"queue_if_offline\": true to queue the command until it is.");
+        }
+        var command = new CommandRecord(
+            Ids.NewCommandId(now), cluster, agentId, draft.Kind, CommandStatus.Queued,
+            await tx.NextCommandSequenceAsync(cluster, agentId, cancellationToken),
+            draft.Direction, draft.Mode, draft.Text, draft.From, null, null, draft.Payload, null,
+            now, null, null, now.AddSeconds(draft.Ttl), caller.KeyId, idempotencyKey);
+        await tx.InsertCommandAsync(command, cancellationToken);
+        var revision = await AppendEventAsync(tx, command, now, cancellationToken);
+        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
+        return (MeshViews.Command(command), true);
+    }
+
+    /// <summary>Queues a kill command unless one is already pending for the agent; returns it and the event revision.</summary>
+    private static async Task<(CommandRecord Command, long? Revision)> QueueKillAsync(IMeshWriteTransaction tx, string createdBy, string cluster, string agentId, string reason, int grace, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await tx.GetPendingKillAsync(cluster, agentId, cancellationToken) is { } pending)
+        {
+            return (pending, null);
+        }
+        var command = new CommandRecord(
+            Ids.NewCommandId(now), cluster, agentId, CommandKind.Kill, CommandStatus.Queued,
+            await tx.NextCommandSequenceAsync(cluster, agentId, cancellationToken),
+            null, null, null, null, reason, grace, null, null, now, null, null, now.AddSeconds(grace), createdBy, null);
+        await tx.InsertCommandAsync(command, cancellationToken);
+        return (command, await AppendEventAsync(tx, command, now, cancellationToken));
+    }
+
+    /// <summary>Ends an agent's open session as killed, with its event; null when it had none.</summary>
+    private async Task<long?> EndKilledSessionAsync(IMeshWriteTransaction tx, string cluster, string agentId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
+        return session is null ? null : (await sessions.EndAsync(tx, session, SessionStatus.Killed, reason ?? "killed", now, cancellationToken)).Revision;
+    }
+
+    private static Task<long> AppendEventAsync(IMeshWriteTransaction tx, CommandRecord command, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MeshRuntime.AppendEventAsync(tx, "command." + command.Status.ToWire(), command.Cluster, now, command.AgentId, null, MeshViews.Command(command), MeshJsonContext.Default.CommandView, cancellationToken);
+}

@@ -1,0 +1,187 @@
+using System.Runtime.CompilerServices;
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+using SessionMesh.Security;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// Opens an agent's command stream: the one reader of commands for SSE, long poll, the client's agent helper, MCP
+/// and the agent wrapper.
+/// </summary>
+public sealed class CommandStream(MeshRuntime mesh, SessionService sessions, CommandService commands)
+{
+    /// <summary>Raised with the commands handed to an agent, for the delivery-latency metric.</summary>
+    public event Action<IReadOnlyList<CommandRecord>>? Delivered;
+
+    /// <summary>
+    /// Checks the caller may read the agent's stream and that the agent has an open session (409 when not), and returns
+    /// a reader positioned after <paramref name="afterSequence"/>.
+    /// </summary>
+    public async Task<CommandStreamReader> OpenAsync(MeshCaller caller, string agentId, string? cluster, long afterSequence, CancellationToken cancellationToken)
+    {
+        Validate.AgentId(agentId);
+        var resolved = caller.ResolveCluster(cluster);
+        caller.RequireActingFor(agentId);
+        if (afterSequence < 0)
+        {
+            throw MeshException.Invalid("after", "'after' must be a sequence number (0 or more).");
+        }
+        if (await mesh.Store.GetAgentAsync(resolved, agentId, cancellationToken) is null)
+        {
+            throw MeshException.AgentNotFound(agentId);
+        }
+        var open = await mesh.Store.GetOpenSessionsAsync(resolved, [agentId], cancellationToken);
+        var session = open.FirstOrDefault(s => s.StatusAt(mesh.Now()) != SessionStatus.Expired)
+            ?? throw MeshException.Conflict("agent_not_alive", $"Agent '{agentId}' has no open session: join first (POST /sessions), then open its command stream.");
+        return new CommandStreamReader(mesh, sessions, commands, this, new KeyValidity(mesh, caller), session, afterSequence);
+    }
+
+    internal void OnDelivered(IReadOnlyList<CommandRecord> delivered)
+    {
+        if (delivered.Count > 0)
+        {
+            Delivered?.Invoke(delivered);
+        }
+    }
+}
+
+/// <summary>
+/// One agent's command stream from a cursor: pending commands first, then each new one as it is queued; the lease
+/// renewed every third of the TTL (at most every 15 s) while it is read; and an end when the session ends or the
+/// key that opened it is revoked or expires.
+/// </summary>
+public sealed class CommandStreamReader
+{
+    private readonly MeshRuntime _mesh;
+    private readonly SessionService _sessions;
+    private readonly CommandService _commands;
+    private readonly CommandStream _owner;
+    private readonly KeyValidity _key;
+
+    internal CommandStreamReader(MeshRuntime mesh, SessionService sessions, CommandService commands, CommandStream owner, KeyValidity key, SessionRecord session, long after)
+    {
+        _mesh = mesh;
+        _sessions = sessions;
+        _commands = commands;
+        _owner = owner;
+        _key = key;
+        Session = session;
+        After = after;
+    }
+
+    /// <summary>The session the stream belongs to.</summary>
+    public SessionRecord Session { get; }
+
+    /// <summary>The sequence of the last command handed out (the cursor).</summary>
+    public long After { get; private set; }
+
+    private string AgentKey => SignalKeys.Agent(Session.Cluster, Session.AgentId);
+
+    /// <summary>
+    /// The frames of the stream until it ends or <paramref name="cancellationToken"/> fires. While it is read, the
+    /// agent counts as listening (a steer waits briefly for the push).
+    /// </summary>
+    public async IAsyncEnumerable<CommandStreamFrame> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var listening = _mesh.Signals.Listen(AgentKey);
+        MeshLog.StreamAttached(_mesh.Logger, Session.Cluster, Session.AgentId, Session.SessionId);
+        try
+        {
+            var renewEvery = TimeSpan.FromSeconds(Math.Clamp(Session.Ttl / 3.0, 0.5, 15));
+            var nextRenewal = _mesh.Time.GetUtcNow();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var signal = _mesh.Signals.Next(AgentKey);
+                var revoked = _key.Revoked();
+                if (await _key.CheckAsync(cancellationToken) is { } invalid)
+                {
+                    var current = await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken) ?? Session;
+                    yield return End(current, invalid.Code, invalid.Reason);
+                    yield break;
+                }
+                var delivered = await DeliverAsync(MeshLimits.DefaultPageSize, cancellationToken);
+                foreach (var command in delivered)
+                {
+                    yield return new CommandStreamFrame.Command(MeshViews.Command(command));
+                }
+                if (delivered.Count == MeshLimits.DefaultPageSize)
+                {
+                    continue;
+                }
+
+                var session = await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken);
+                if (_mesh.Time.GetUtcNow() >= nextRenewal && session is { IsOpen: true })
+                {
+                    session = await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);
+                    nextRenewal = _mesh.Time.GetUtcNow() + renewEvery;
+                    if (session is { IsOpen: true })
+                    {
+                        yield return new CommandStreamFrame.Lease(MeshViews.Lease(session, _mesh.Time.GetUtcNow()));
+                    }
+                }
+                if (session is null || !session.IsOpen)
+                {
+                    var ended = session ?? Session;
+                    yield return End(ended, "session_ended", ended.EndReason);
+                    yield break;
+                }
+                await _key.WaitAsync(signal, revoked, nextRenewal - _mesh.Time.GetUtcNow(), cancellationToken);
+            }
+        }
+        finally
+        {
+            MeshLog.StreamDetached(_mesh.Logger, Session.Cluster, Session.AgentId, Session.SessionId);
+        }
+    }
+
+    /// <summary>
+    /// A long poll: the commands pending now, else the next ones queued within <paramref name="wait"/>, renewing
+    /// the lease as it goes. Empty when none came in time; 401 when the key stops being valid meanwhile.
+    /// </summary>
+    public async Task<IReadOnlyList<CommandView>> PollAsync(TimeSpan wait, int limit, CancellationToken cancellationToken)
+    {
+        var deadline = _mesh.Time.GetUtcNow() + wait;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var signal = _mesh.Signals.Next(AgentKey);
+            var revoked = _key.Revoked();
+            if (await _key.CheckAsync(cancellationToken) is { } invalid)
+            {
+                throw MeshException.Unauthorized(invalid.Code, invalid.Reason);
+            }
+            await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);
+            var delivered = await DeliverAsync(limit, cancellationToken);
+            var remaining = deadline - _mesh.Time.GetUtcNow();
+            if (delivered.Count > 0 || remaining <= TimeSpan.Zero)
+            {
+                return delivered.Select(MeshViews.Command).ToList();
+            }
+            await _key.WaitAsync(signal, revoked, remaining, cancellationToken);
+        }
+    }
+
+    private async Task<IReadOnlyList<CommandRecord>> DeliverAsync(int limit, CancellationToken cancellationToken)
+    {
+        var delivered = await _commands.DeliverAsync(Session.Cluster, Session.AgentId, After, limit, cancellationToken);
+        if (delivered.Count > 0)
+        {
+            After = delivered[^1].Sequence;
+        }
+        _owner.OnDelivered(delivered);
+        return delivered;
+    }
+
+    private CommandStreamFrame.End End(SessionRecord session, string code, string? reason)
+    {
+        MeshLog.StreamEnded(_mesh.Logger, session.Cluster, session.AgentId, session.SessionId, code);
+        return new CommandStreamFrame.End(new StreamEnd
+        {
+            SessionId = session.SessionId,
+            Status = session.EndStatus ?? (code == "session_ended" ? SessionStatus.Expired : session.StatusAt(_mesh.Time.GetUtcNow())),
+            Reason = reason,
+            Code = code,
+        });
+    }
+}

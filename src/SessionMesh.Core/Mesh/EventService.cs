@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+using SessionMesh.Contracts;
+using SessionMesh.Model;
+using SessionMesh.Security;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// The event history: every state change with a strictly increasing revision, read as a page or watched live.
+/// Events about keys are shown only to keys with the <c>keys</c> scope.
+/// </summary>
+public sealed class EventService(MeshRuntime mesh)
+{
+    private static readonly TimeSpan s_pingAfter = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Checks the caller may read events of the cluster, and returns where a read starts: after <paramref name="since"/>
+    /// when given (410 <c>revision_compacted</c> when history before it is gone), else after the latest revision.
+    /// </summary>
+    public async Task<long> StartAsync(MeshCaller caller, string? cluster, long? since, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        _ = ClusterOf(caller, cluster);
+        if (since is null)
+        {
+            return await mesh.Store.GetLatestRevisionAsync(cancellationToken);
+        }
+        if (since < 0)
+        {
+            throw MeshException.Invalid("since", "'since' must be a revision (0 or more).");
+        }
+        var oldest = await mesh.Store.GetOldestRevisionAsync(cancellationToken);
+        var latest = await mesh.Store.GetLatestRevisionAsync(cancellationToken);
+        var firstRetained = oldest ?? latest + 1;
+        if (since < firstRetained - 1)
+        {
+            throw MeshException.Gone("revision_compacted", $"Revision {since} is older than the retained history (oldest {firstRetained}); list the current state again, then watch from revision {latest}.");
+        }
+        return since.Value;
+    }
+
+    /// <summary>The events the caller may see after <paramref name="afterRevision"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<EventView>> ListAsync(MeshCaller caller, string? cluster, long afterRevision, int limit, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var (events, _, _) = await ReadAsync(caller, ClusterOf(caller, cluster), afterRevision, limit, cancellationToken);
+        return events;
+    }
+
+    /// <summary>
+    /// The events after <paramref name="afterRevision"/>, then each new one as it is committed, with a ping after a
+    /// quiet spell; ends when the key that opened it is revoked or expires.
+    /// </summary>
+    public async IAsyncEnumerable<EventStreamFrame> WatchAsync(MeshCaller caller, string? cluster, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = ClusterOf(caller, cluster);
+        var key = new KeyValidity(mesh, caller);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var signal = mesh.Signals.Next(SignalKeys.Revision);
+            var revoked = key.Revoked();
+            if (await key.CheckAsync(cancellationToken) is { } invalid)
+            {
+                yield return new EventStreamFrame.End(new WatchEnd { Code = invalid.Code, Reason = invalid.Reason });
+                yield break;
+            }
+            var (batch, through, full) = await ReadAsync(caller, resolved, afterRevision, MeshLimits.DefaultPageSize, cancellationToken);
+            foreach (var e in batch)
+            {
+                yield return new EventStreamFrame.Event(e);
+            }
+            afterRevision = through ?? afterRevision;
+            if (full)
+            {
+                continue;
+            }
+            await key.WaitAsync(signal, revoked, s_pingAfter, cancellationToken);
+            if (!signal.IsCompleted && !revoked.IsCompleted && !cancellationToken.IsCancellationRequested)
+            {
+                yield return new EventStreamFrame.Ping();
+            }
+        }
+    }
+
+    /// <summary>Drops events beyond the configured retention; returns how many.</summary>
+    internal async Task<int> CompactAsync(CancellationToken cancellationToken)
+    {
+        var latest = await mesh.Store.GetLatestRevisionAsync(cancellationToken);
+        var oldest = await mesh.Store.GetOldestRevisionAsync(cancellationToken);
+        var through = latest - mesh.Options.EventRetention;
+        if (oldest is null || through < oldest)
+        {
+            return 0;
+        }
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var removed = await tx.CompactEventsAsync(through, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        MeshLog.Compacted(mesh.Logger, removed, through);
+        return removed;
+    }
+
+    /// <summary>An admin without a cluster reads every cluster (null); anyone else one cluster.</summary>
+    private static string? ClusterOf(MeshCaller caller, string? cluster) =>
+        caller.IsAdmin && string.IsNullOrEmpty(cluster) ? null : caller.ResolveCluster(cluster);
+
+    /// <summary>
+    /// One page of the log the caller may see, the last revision read (key events left out for a caller without the
+    /// <c>keys</c> scope still move the cursor), and whether the page was full, so more may follow at once.
+    /// </summary>
+    private async Task<(IReadOnlyList<EventView> Events, long? Through, bool Full)> ReadAsync(MeshCaller caller, string? cluster, long afterRevision, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await mesh.Store.ListEventsAsync(cluster, afterRevision, limit, cancellationToken);
+        var seesKeys = caller.Scopes.Covers(MeshScopes.Keys);
+        var events = rows.Where(e => seesKeys || !e.Type.StartsWith("key.", StringComparison.Ordinal)).Select(MeshViews.Event).ToList();
+        return (events, rows.Count > 0 ? rows[^1].Revision : null, rows.Count == limit);
+    }
+}

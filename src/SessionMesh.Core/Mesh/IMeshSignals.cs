@@ -1,0 +1,39 @@
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// Wake-ups after commits: an agent's stream wakes when a command for it is queued or its session ends; event
+/// watchers wake on a new revision; a waiter on one command wakes when it changes; a stream wakes when its key is
+/// revoked. A waiter takes the signal before it reads the store, so a commit between the read and the wait is never
+/// missed. The in-process implementation serves one server; a store shared by several replicas supplies one that
+/// crosses processes (PostgreSQL's LISTEN/NOTIFY).
+/// </summary>
+public interface IMeshSignals
+{
+    /// <summary>A task that completes at the next <see cref="Notify"/> of <paramref name="key"/>.</summary>
+    Task Next(string key);
+
+    /// <summary>Wakes everything waiting on <paramref name="key"/>.</summary>
+    void Notify(string key);
+
+    /// <summary>Marks a stream as attached to <paramref name="key"/> until the returned handle is disposed.</summary>
+    IDisposable Listen(string key);
+
+    /// <summary>True while at least one stream is attached to <paramref name="key"/> (on this server).</summary>
+    bool HasListener(string key);
+}
+
+/// <summary>The names signals are raised under.</summary>
+public static class SignalKeys
+{
+    /// <summary>An agent's command stream: a command was queued for it, or its session changed.</summary>
+    public static string Agent(string cluster, string agentId) => $"agent\n{cluster}\n{agentId}";
+
+    /// <summary>One command changed state.</summary>
+    public static string Command(string commandId) => "command\n" + commandId;
+
+    /// <summary>A key was revoked (or rotated away): streams opened with it end.</summary>
+    public static string Key(string keyId) => "key\n" + keyId;
+
+    /// <summary>New events were appended.</summary>
+    public const string Revision = "revision";
+}

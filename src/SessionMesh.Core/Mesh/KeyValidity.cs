@@ -1,0 +1,34 @@
+using SessionMesh.Model;
+using SessionMesh.Security;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// Keeps a long-lived stream honest about the key that opened it: a stream checks it at every wake-up, wakes when
+/// the key is revoked (<see cref="SignalKeys.Key"/>) and when it expires, and ends then.
+/// </summary>
+internal sealed class KeyValidity(MeshRuntime mesh, MeshCaller caller)
+{
+    /// <summary>The signal raised when the key is revoked; take it before <see cref="CheckAsync"/>.</summary>
+    public Task Revoked() => mesh.Signals.Next(SignalKeys.Key(caller.KeyId));
+
+    /// <summary>How long until the key expires, capped at <paramref name="cap"/>.</summary>
+    public TimeSpan Until(TimeSpan cap) =>
+        caller.ExpiresAt is { } expires && expires - mesh.Time.GetUtcNow() < cap ? expires - mesh.Time.GetUtcNow() : cap;
+
+    /// <summary>Null while the key is valid; else why not, as a code and a reason.</summary>
+    public async Task<(string Code, string Reason)?> CheckAsync(CancellationToken cancellationToken)
+    {
+        var key = await mesh.Store.GetKeyAsync(caller.KeyId, cancellationToken);
+        return key?.StateAt(mesh.Time.GetUtcNow()) switch
+        {
+            "active" => null,
+            "expired" => ("key_expired", "The session key expired; open the stream again with a valid key."),
+            _ => ("key_revoked", "The session key was revoked; open the stream again with a valid key."),
+        };
+    }
+
+    /// <summary>Waits for <paramref name="signal"/>, the key's revocation, its expiry or <paramref name="timeout"/>, whichever is first.</summary>
+    public Task WaitAsync(Task signal, Task revoked, TimeSpan timeout, CancellationToken cancellationToken) =>
+        mesh.WaitAsync(Task.WhenAny(signal, revoked), Until(timeout), cancellationToken);
+}

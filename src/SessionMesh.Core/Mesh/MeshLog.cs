@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>What the mesh tells an operator, as source-generated log messages. Never a secret: keys by id only.</summary>
+internal static partial class MeshLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {Cluster}/{AgentId} joined as session {SessionId} (ttl {Ttl} s)")]
+    public static partial void Joined(ILogger logger, string cluster, string agentId, string sessionId, int ttl);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {Cluster}/{AgentId} joined again: session {SessionId} superseded")]
+    public static partial void Superseded(ILogger logger, string cluster, string agentId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} expired: its lease and grace passed")]
+    public static partial void Expired(ILogger logger, string cluster, string agentId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} killed: {Reason}")]
+    public static partial void Killed(ILogger logger, string cluster, string agentId, string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kill of {Cluster}/{AgentId} by key {KeyId} (force {Force}, cascade {Cascade}): {Count} agents")]
+    public static partial void KillRequested(ILogger logger, string cluster, string agentId, string keyId, bool force, bool cascade, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Key {KeyId} of cluster {Cluster} revoked by key {By}")]
+    public static partial void KeyRevoked(ILogger logger, string cluster, string keyId, string by);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Key {KeyId} of cluster {Cluster} rotated into {SuccessorId} by key {By}")]
+    public static partial void KeyRotated(ILogger logger, string cluster, string keyId, string successorId, string by);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Command stream of {Cluster}/{AgentId} attached (session {SessionId})")]
+    public static partial void StreamAttached(ILogger logger, string cluster, string agentId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Command stream of {Cluster}/{AgentId} detached (session {SessionId})")]
+    public static partial void StreamDetached(ILogger logger, string cluster, string agentId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Command stream of {Cluster}/{AgentId} ended ({Code}, session {SessionId})")]
+    public static partial void StreamEnded(ILogger logger, string cluster, string agentId, string sessionId, string code);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Count} events through revision {Revision}")]
+    public static partial void Compacted(ILogger logger, int count, long revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This server leads expiry now; extended {Count} open leases by their TTL")]
+    public static partial void GainedLead(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This server no longer leads expiry")]
+    public static partial void LostLead(ILogger logger);
+}
