@@ -116,6 +116,12 @@ public sealed class MeshAgent : IAsyncDisposable
                     {
                         break;
                     }
+                    if (stream.Current.End is { Code: "key_revoked" or "key_expired" })
+                    {
+                        // The key stopped being valid, not the session: reconnecting mints a new key when a way to is
+                        // configured, else fails with the 401.
+                        break;
+                    }
                     if (stream.Current.End is { } end)
                     {
                         // The session ended under the stream: killed or superseded ends the agent, anything else rejoins.

@@ -32,7 +32,7 @@ public sealed partial class SessionMeshClient
         }
     }
 
-    /// <summary>The command stream's frames: <c>command</c>, and the <c>end</c> frame sent when the session ends.</summary>
+    /// <summary>The command stream's frames: <c>command</c>, and the <c>end</c> frame sent when the session ends or the key stops being valid.</summary>
     internal async IAsyncEnumerable<CommandFrame> StreamCommandFramesAsync(
         string agentId, long? lastEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -120,8 +120,9 @@ public sealed partial class SessionMeshClient
     private static async IAsyncEnumerable<EventView> ReadEventsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var info = MeshTransport.ReadInfo(MeshJsonContext.Default.EventView);
-        // Every frame's type is the event's type, except keep-alive pings.
-        var parser = SseParser.Create(stream, (eventType, data) => eventType == "ping" ? null : JsonSerializer.Deserialize(data, info));
+        // Every frame's type is the event's type, except keep-alive pings and the end frame sent when the key stops
+        // being valid (the server then closes the stream; reopening it meets the 401).
+        var parser = SseParser.Create(stream, (eventType, data) => eventType is "ping" or "end" ? null : JsonSerializer.Deserialize(data, info));
         await foreach (var item in parser.EnumerateAsync(cancellationToken))
         {
             if (item.Data is { } value)

@@ -60,6 +60,8 @@ public sealed partial class SessionMeshClient : IDisposable
             .Add("specialization", query.Specialization)
             .AddEach("label", query.Labels)
             .Add("parent_id", query.ParentId)
+            .Add("agent_id", query.AgentId)
+            .Add("cluster", query.Cluster)
             .Add("limit", query.Limit)
             .Add("cursor", query.Cursor);
         return GetAsync(path.ToString(), MeshJsonContext.Default.PageSessionView, cancellationToken);

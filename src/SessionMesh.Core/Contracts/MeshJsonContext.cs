@@ -12,6 +12,8 @@ namespace SessionMesh.Contracts;
     DictionaryKeyPolicy = JsonKnownNamingPolicy.Unspecified,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // A number sent as a string ("30") is a wrong type the API names, not a number.
+    NumberHandling = JsonNumberHandling.Strict,
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]

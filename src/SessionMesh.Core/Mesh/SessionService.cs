@@ -121,7 +121,7 @@ public sealed class SessionService(MeshRuntime mesh)
     }
 
     /// <summary>Sessions by status filter and selectors: <c>GET /alive</c>.</summary>
-    public async Task<Page<SessionView>> ListAsync(MeshCaller caller, SessionListRequest request, CancellationToken cancellationToken)
+    public async Task<Page<SessionView>> ListAsync(MeshCaller caller, AliveQuery request, CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
         var cluster = caller.ResolveCluster(request.Cluster);

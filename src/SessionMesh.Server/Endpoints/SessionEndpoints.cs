@@ -25,7 +25,8 @@ internal static class SessionEndpoints
         return api;
     }
 
-    internal sealed record AliveQuery(
+    /// <summary>How <see cref="Contracts.AliveQuery"/> is bound from the query string (the names the API documents).</summary>
+    internal sealed record AliveQueryString(
         [property: FromQuery(Name = "filter")] string? Filter,
         [property: FromQuery(Name = "specialization")] string? Specialization,
         [property: FromQuery(Name = "label")] string[]? Label,
@@ -35,8 +36,18 @@ internal static class SessionEndpoints
         [property: FromQuery(Name = "limit")] int? Limit,
         [property: FromQuery(Name = "cursor")] string? Cursor);
 
-    private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQuery query, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await sessions.ListAsync(user.Caller(), new SessionListRequest(query.Filter, query.Specialization, query.Label, query.ParentId, query.AgentId, query.Cluster, query.Limit, query.Cursor), cancellationToken));
+    private static async Task<Ok<Page<SessionView>>> ListAlive([AsParameters] AliveQueryString query, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.ListAsync(user.Caller(), new Contracts.AliveQuery
+        {
+            Filter = query.Filter,
+            Specialization = query.Specialization,
+            Labels = query.Label,
+            ParentId = query.ParentId,
+            AgentId = query.AgentId,
+            Cluster = query.Cluster,
+            Limit = query.Limit,
+            Cursor = query.Cursor,
+        }, cancellationToken));
 
     private static async Task<Created<SessionView>> Join(JoinRequest request, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken)
     {
