@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using SessionMesh.Server;
+using SessionMesh.Store.Sqlite;
 
 namespace SessionMesh.LoadGen;
 
@@ -40,6 +42,7 @@ internal sealed class BenchServer : IAsyncDisposable
             {
                 Listen = "http://127.0.0.1:0",
                 DataDir = dataDir,
+                UseStore = (mesh, options) => mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir)),
                 ConfigurationArgs =
                 [
                     $"--Server:RootKey={rootKey}",

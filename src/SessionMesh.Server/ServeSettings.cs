@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using SessionMesh.Server.Hosting;
+
 namespace SessionMesh.Server;
 
 /// <summary>What <c>session-mesh serve</c> was asked for on its command line; null means "from configuration".</summary>
@@ -15,6 +18,13 @@ public sealed record ServeSettings
     public bool Sandbox { get; init; }
     /// <summary>Fault injection rates for sandbox mode, e.g. <c>5xx=0.1,latency=20ms-200ms</c>.</summary>
     public string? Faults { get; init; }
+    /// <summary>
+    /// Plugs the store in, given the server's settings as configured (<see cref="MeshServerOptions.Store"/>,
+    /// <see cref="MeshServerOptions.DataDir"/>; in sandbox mode, the throwaway directory), e.g.
+    /// <c>(mesh, options) =&gt; mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir))</c>.
+    /// The server references no store project, so its host chooses; without one, <see cref="ServerHost.Build"/> fails.
+    /// </summary>
+    public Action<ISessionMeshBuilder, MeshServerOptions>? UseStore { get; init; }
     /// <summary>Extra configuration arguments (<c>--Section:Key=value</c>) passed to the host.</summary>
     public IReadOnlyList<string> ConfigurationArgs { get; init; } = [];
 }

@@ -18,6 +18,10 @@ public static class ServerHost
     /// <summary>The path every API endpoint sits under.</summary>
     public const string ApiPrefix = "/api/session-mesh";
 
+    /// <summary>What <see cref="Build"/> throws when its caller gave no store.</summary>
+    public const string NoStoreMessage =
+        "The server has no store: set ServeSettings.UseStore, e.g. (mesh, options) => mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir)), as session-mesh serve does.";
+
     /// <summary>Builds, starts and runs the server until shutdown; returns the process exit code.</summary>
     public static async Task<int> RunAsync(ServeSettings settings, CancellationToken cancellationToken)
     {
@@ -27,8 +31,9 @@ public static class ServerHost
         {
             app = Build(settings);
         }
-        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or ArgumentException or StoreLockedException)
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or ArgumentException)
         {
+            // A bad setting, no store, or a store in use (the SQLite store's StoreLockedException is an InvalidOperationException).
             await Console.Error.WriteLineAsync($"session-mesh: {ex.Message}");
             return 1;
         }
@@ -39,7 +44,7 @@ public static class ServerHost
             {
                 started = await StartAsync(app, cancellationToken);
             }
-            catch (Exception ex) when (ex is OptionsValidationException or IOException or InvalidOperationException or UriFormatException or StoreLockedException)
+            catch (Exception ex) when (ex is OptionsValidationException or IOException or InvalidOperationException or UriFormatException)
             {
                 // A port in use, a setting out of range, a data directory in use: one line, not a stack trace.
                 await Console.Error.WriteLineAsync($"session-mesh: {ex.Message}");
@@ -66,6 +71,8 @@ public static class ServerHost
     /// <summary>
     /// Builds the application without starting it; <paramref name="configure"/> lets tests replace services.
     /// In sandbox mode the app owns a throwaway data directory, deleted when the app is disposed.
+    /// The store comes from <see cref="ServeSettings.UseStore"/> (or <paramref name="configure"/>); with none, this
+    /// throws <see cref="InvalidOperationException"/> saying so.
     /// </summary>
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? configure = null)
     {
@@ -86,14 +93,18 @@ public static class ServerHost
             // The command line wins over the environment, as it does for every other setting.
             builder.Configuration.AddCommandLine([.. settings.ConfigurationArgs]);
             builder.Configuration.AddInMemoryCollection(CommandLineOverrides(settings, sandbox));
-            builder.AddSessionMesh(settings, sandbox);
+            builder.AddMeshServer(settings, sandbox);
             configure?.Invoke(builder);
+            if (!builder.Services.Any(service => service.ServiceType == typeof(Store.IMeshStore)))
+            {
+                throw new InvalidOperationException(NoStoreMessage);
+            }
             var app = builder.Build();
             // Resolved before the store, so the container disposes (deletes) it after the store is closed.
             _ = app.Services.GetService<SandboxEnvironment>();
             // Open the store now, so a bad --store fails here with its message rather than mid-start.
             _ = app.Services.GetRequiredService<Store.IMeshStore>();
-            app.UseSessionMesh();
+            app.UseMeshServer();
             return app;
         }
         catch

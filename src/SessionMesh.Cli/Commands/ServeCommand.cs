@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using SessionMesh.Server;
+using SessionMesh.Server.Hosting;
+using SessionMesh.Store.Sqlite;
 
 namespace SessionMesh.Cli.Commands;
 
@@ -47,5 +50,13 @@ internal static class ServeCommand
         Sandbox = parseResult.GetValue<bool>("--sandbox"),
         Faults = parseResult.GetValue<string?>("--faults"),
         ConfigurationArgs = [.. parseResult.UnmatchedTokens],
+        UseStore = UseStore,
     };
+
+    /// <summary>
+    /// The store of <c>serve</c>: SQLite, from <c>--store</c> / <c>SESSION_MESH_STORE</c> / <c>Server:Store</c>, else
+    /// <c>session-mesh.db</c> in the data directory (the throwaway one in sandbox mode). Also the test host's store.
+    /// </summary>
+    internal static void UseStore(ISessionMeshBuilder mesh, MeshServerOptions options) =>
+        mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir));
 }

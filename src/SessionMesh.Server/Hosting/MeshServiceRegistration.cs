@@ -13,25 +13,23 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
-using SessionMesh.Security;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Endpoints;
 using SessionMesh.Server.Observability;
 using SessionMesh.Server.Sandbox;
 using SessionMesh.Store;
-using SessionMesh.Store.Sqlite;
 
 namespace SessionMesh.Server.Hosting;
 
 /// <summary>The server's services and pipeline, in one place.</summary>
 internal static class MeshServiceRegistration
 {
-    public static void AddSessionMesh(this WebApplicationBuilder builder, ServeSettings settings, SandboxEnvironment? sandbox = null)
+    public static void AddMeshServer(this WebApplicationBuilder builder, ServeSettings settings, SandboxEnvironment? sandbox = null)
     {
         var services = builder.Services;
         services.AddOptions<MeshServerOptions>().BindConfiguration(MeshServerOptions.Section).ValidateOnStart();
+        // The limits are the mesh's (validated by Core's validator, registered by AddSessionMesh); the host binds them.
         services.AddOptions<MeshOptions>().BindConfiguration(MeshOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MeshOptions>, MeshOptionsValidator>();
         var serverOptions = builder.Configuration.GetSection(MeshServerOptions.Section).Get<MeshServerOptions>() ?? new MeshServerOptions();
 
         builder.Logging.ClearProviders();
@@ -59,16 +57,9 @@ internal static class MeshServiceRegistration
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
 
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => OpenStore(sp.GetRequiredService<IOptions<MeshServerOptions>>().Value));
-        services.TryAddSingleton(sp => StoreLock.Acquire(sp.GetRequiredService<SqliteMeshStore>().FilePath));
-        services.TryAddSingleton<IMeshStore>(sp =>
-        {
-            // Held for the server's lifetime, disposed (released) with the container.
-            _ = sp.GetRequiredService<StoreLock>();
-            return sp.GetRequiredService<SqliteMeshStore>();
-        });
-        services.AddMeshCore();
+        var mesh = services.AddSessionMesh();
+        // The server references no store: its host (serve, the test and bench hosts) plugs one in.
+        settings.UseStore?.Invoke(mesh, serverOptions);
         services.TryAddSingleton<MeshBootstrap>();
         services.TryAddSingleton<MeshMetrics>();
         services.TryAddSingleton<AuditWriter>();
@@ -120,7 +111,7 @@ internal static class MeshServiceRegistration
         }
     }
 
-    public static void UseSessionMesh(this WebApplication app)
+    public static void UseMeshServer(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<MeshServerOptions>>().Value;
         app.UseExceptionHandler();
@@ -179,26 +170,6 @@ internal static class MeshServiceRegistration
         }
     }
 
-    /// <summary>The mesh's services: one per resource over a shared runtime, with in-process signals and a single-server leader.</summary>
-    private static void AddMeshCore(this IServiceCollection services)
-    {
-        services.TryAddSingleton<IMeshSignals, InProcessMeshSignals>();
-        services.TryAddSingleton<ILeaseLeader, SingleServerLeader>();
-        services.TryAddSingleton(sp => new MeshRuntime(
-            sp.GetRequiredService<IMeshStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value,
-            sp.GetRequiredService<IMeshSignals>(), sp.GetRequiredService<ILoggerFactory>()));
-        services.TryAddSingleton<KeyAuthenticator>();
-        services.TryAddSingleton<SessionService>();
-        services.TryAddSingleton<AgentService>();
-        services.TryAddSingleton<RegistryService>();
-        services.TryAddSingleton<CommandService>();
-        services.TryAddSingleton<CommandStream>();
-        services.TryAddSingleton<KeyService>();
-        services.TryAddSingleton<EventService>();
-        services.TryAddSingleton<AuditService>();
-        services.TryAddSingleton<MeshMaintenance>();
-    }
-
     private static bool IsOperationsPath(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
 
@@ -212,21 +183,5 @@ internal static class MeshServiceRegistration
             throw new ArgumentException($"{setting}: '{url}' is not an address to listen on; write it like http://127.0.0.1:7780 (port 0 picks a free one).");
         }
         return url;
-    }
-
-    /// <summary>
-    /// The store named by --store: <c>sqlite:PATH</c>, a SQLite connection string (<c>Data Source=...</c>) or a
-    /// file path; default <c>session-mesh.db</c> in the data directory. Any other connection string is taken
-    /// for PostgreSQL, which this build does not have, and refused rather than used as a file name.
-    /// </summary>
-    private static SqliteMeshStore OpenStore(MeshServerOptions options)
-    {
-        var store = options.Store?.Trim();
-        var path = string.IsNullOrEmpty(store) ? Path.Combine(options.DataDir, SqliteMeshStore.DefaultFileName)
-            : store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ? store["sqlite:".Length..]
-            : store.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) || (store.Contains('=', StringComparison.Ordinal) && !store.Contains("Data Source", StringComparison.OrdinalIgnoreCase))
-                ? throw new InvalidOperationException("The PostgreSQL store is not available in this build yet; use --store sqlite:PATH.")
-            : store;
-        return new SqliteMeshStore(path);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
+using SessionMesh.Cli.Commands;
 using SessionMesh.Mesh;
 using SessionMesh.Server;
 
@@ -79,7 +80,8 @@ public sealed class MeshTestServer : IAsyncDisposable
             args.Add($"--{key}={value}");
         }
         var app = ServerHost.Build(
-            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, Sandbox = sandbox, Faults = faults, ConfigurationArgs = args },
+            // The store of serve itself, so the test host opens (and locks) it the way serve does.
+            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, Sandbox = sandbox, Faults = faults, ConfigurationArgs = args, UseStore = ServeCommand.UseStore },
             builder =>
             {
                 if (time is not null)

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
-using SessionMesh.Mesh;
 
-namespace SessionMesh.Server.Hosting;
+namespace SessionMesh.Mesh;
 
 /// <summary>Refuses mesh settings that could not work, naming the setting.</summary>
 internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>

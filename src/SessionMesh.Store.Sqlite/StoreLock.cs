@@ -1,7 +1,4 @@
-namespace SessionMesh.Server.Hosting;
-
-/// <summary>Another server already uses this store.</summary>
-public sealed class StoreLockedException(string message) : Exception(message);
+namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
 /// Keeps a second <c>serve</c> off a SQLite store that one already uses: it would run migrations and extend
