@@ -76,7 +76,7 @@ public sealed class EventService(MeshRuntime mesh)
                 continue;
             }
             await key.WaitAsync(signal, revoked, s_pingAfter, cancellationToken);
-            if (!signal.IsCompleted && !revoked.IsCompleted && !cancellationToken.IsCancellationRequested)
+            if (!signal.IsCompleted && !revoked.IsCompleted && key.Until(s_pingAfter) > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
             {
                 yield return new EventStreamFrame.Ping();
             }
