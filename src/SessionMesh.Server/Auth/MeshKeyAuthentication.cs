@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using SessionMesh.Security;
 using SessionMesh.Server.Hosting;
 
@@ -52,7 +51,7 @@ internal sealed class MeshKeyAuthentication(
             AuthFailure.InvalidKey => ("invalid_key", "The session key is not valid."),
             _ => ("missing_key", "Send a session key: 'Authorization: Bearer <session_key>'."),
         };
-        Response.Headers[HeaderNames.WWWAuthenticate] = $"Bearer realm=\"session-mesh\", error=\"invalid_token\", error_description=\"{code}\"";
+        // Problems adds WWW-Authenticate: Bearer ... error_description="<code>" to every 401.
         return Problems.WriteAsync(Context, 401, code, "Unauthorized", detail);
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using SessionMesh.Contracts;
 using SessionMesh.Server.Auth;
 using SessionMesh.Mesh;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -16,10 +17,10 @@ internal static class AgentEndpoints
     public static RouteGroupBuilder MapAgents(this RouteGroupBuilder api)
     {
         var agents = api.MapGroup("/agents").WithTags("Agents");
-        agents.MapGet("/", List).WithSummary("Agents ordered by id.");
-        agents.MapGet("/{agent_id}", Get).WithSummary("An agent with its open session, specializations and children.");
-        agents.MapGet("/{agent_id}/tree", Tree).WithSummary("The agent and its descendants.");
-        agents.MapPut("/{agent_id}", Declare).WithSummary("Declare an agent before it joins, or set its parent and labels (201 created, 200 when it existed).");
+        agents.MapGet("/", List).WithSummary("Agents ordered by id.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
+        agents.MapGet("/{agent_id}", Get).WithSummary("An agent with its open session, specializations and children.").ProducesProblems(Status403Forbidden, Status404NotFound);
+        agents.MapGet("/{agent_id}/tree", Tree).WithSummary("The agent and its descendants.").ProducesProblems(Status403Forbidden, Status404NotFound);
+        agents.MapPut("/{agent_id}", Declare).WithSummary("Declare an agent before it joins, or set its parent and labels (201 created, 200 when it existed).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
         return api;
     }
 

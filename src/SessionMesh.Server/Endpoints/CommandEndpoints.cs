@@ -14,6 +14,7 @@ using SessionMesh.Mesh;
 using SessionMesh.Model;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Observability;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -22,13 +23,13 @@ internal static class CommandEndpoints
 {
     public static RouteGroupBuilder MapCommands(this RouteGroupBuilder api)
     {
-        api.MapPost("/steer", Steer).WithTags("Commands").WithSummary("Queue a steering directive for an agent; pushed at once to its open stream.");
-        api.MapGet("/commands/{command_id}", GetCommand).WithTags("Commands").WithSummary("Where a command stands; wait=SECONDS waits for it to complete.");
+        api.MapPost("/steer", Steer).WithTags("Commands").WithSummary("Queue a steering directive for an agent; pushed at once to its open stream.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
+        api.MapGet("/commands/{command_id}", GetCommand).WithTags("Commands").WithSummary("Where a command stands; wait=SECONDS waits for it to complete.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         var agents = api.MapGroup("/agents/{agent_id}").WithTags("Commands");
-        agents.MapDelete("/", Kill).WithSummary("Kill an agent and, by default, its sub-agents.");
-        agents.MapPost("/messages", Message).WithSummary("Send an agent a message, delivered like a steer.");
-        agents.MapGet("/commands", Stream).WithSummary("The agent's command stream: SSE with Accept: text/event-stream, else a long poll.");
-        agents.MapPost("/commands/{command_id}/ack", Ack).WithSummary("The agent reports a command's outcome.");
+        agents.MapDelete("/", Kill).WithSummary("Kill an agent and, by default, its sub-agents.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
+        agents.MapPost("/messages", Message).WithSummary("Send an agent a message, delivered like a steer.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
+        agents.MapGet("/commands", Stream).WithSummary("The agent's command stream: SSE with Accept: text/event-stream, else a long poll.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict);
+        agents.MapPost("/commands/{command_id}/ack", Ack).WithSummary("The agent reports a command's outcome.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
         return api;
     }
 

@@ -12,6 +12,7 @@ using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Security;
 using SessionMesh.Server.Auth;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -20,8 +21,8 @@ internal static class EventEndpoints
 {
     public static RouteGroupBuilder MapEvents(this RouteGroupBuilder api)
     {
-        api.MapGet("/events", Events).WithTags("Events").WithSummary("Every state change after a revision: SSE with Accept: text/event-stream, else one JSON page.");
-        api.MapGet("/topology", Topology).WithTags("Topology").WithSummary("Agents and parent→child edges with status, as json, dot or mermaid.");
+        api.MapGet("/events", Events).WithTags("Events").WithSummary("Every state change after a revision: SSE with Accept: text/event-stream, else one JSON page.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status410Gone);
+        api.MapGet("/topology", Topology).WithTags("Topology").WithSummary("Agents and parent→child edges with status, as json, dot or mermaid.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         return api;
     }
 

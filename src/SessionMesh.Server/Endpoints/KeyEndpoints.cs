@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -16,11 +17,11 @@ internal static class KeyEndpoints
     public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
     {
         var keys = api.MapGroup("/keys").WithTags("Keys");
-        keys.MapPost("/", Create).WithSummary("Mint a key (its secret is shown once), or rotate one with session_key.");
-        keys.MapGet("/", List).WithSummary("Keys, never their secrets.");
-        keys.MapGet("/self", Self).WithSummary("The calling key.");
-        keys.MapDelete("/{key_id}", Revoke).WithSummary("Revoke a key.");
-        api.MapGet("/audit", Audit).WithTags("Audit").WithSummary("Who (key_id) did what mutating call, when, with what outcome; newest first.");
+        keys.MapPost("/", Create).WithSummary("Mint a key (its secret is shown once), or rotate one with session_key.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status413PayloadTooLarge);
+        keys.MapGet("/", List).WithSummary("Keys, never their secrets.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
+        keys.MapGet("/self", Self).WithSummary("The calling key.").ProducesProblems(Status404NotFound);
+        keys.MapDelete("/{key_id}", Revoke).WithSummary("Revoke a key.").ProducesProblems(Status403Forbidden, Status404NotFound, Status409Conflict);
+        api.MapGet("/audit", Audit).WithTags("Audit").WithSummary("Who (key_id) did what mutating call, when, with what outcome; newest first.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         return api;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -16,10 +17,10 @@ internal static class RegistryEndpoints
     public static RouteGroupBuilder MapRegistry(this RouteGroupBuilder api)
     {
         var registry = api.MapGroup("/registry").WithTags("Registry");
-        registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created, 200 when it existed).");
-        registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first.");
-        registry.MapGet("/specializations", Summarize).WithSummary("Every specialization with counts of agents and alive agents.");
-        registry.MapDelete("/{agent_id}/{specialization}", Unregister).WithSummary("Remove a registration.");
+        registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created, 200 when it existed).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status413PayloadTooLarge);
+        registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
+        registry.MapGet("/specializations", Summarize).WithSummary("Every specialization with counts of agents and alive agents.").ProducesProblems(Status403Forbidden, Status404NotFound);
+        registry.MapDelete("/{agent_id}/{specialization}", Unregister).WithSummary("Remove a registration.").ProducesProblems(Status403Forbidden, Status404NotFound);
         return api;
     }
 

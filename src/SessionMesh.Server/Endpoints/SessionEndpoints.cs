@@ -8,6 +8,7 @@ using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Observability;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -16,12 +17,12 @@ internal static class SessionEndpoints
 {
     public static RouteGroupBuilder MapSessions(this RouteGroupBuilder api)
     {
-        api.MapGet("/alive", ListAlive).WithTags("Sessions").WithSummary("Sessions by status filter (default alive).");
+        api.MapGet("/alive", ListAlive).WithTags("Sessions").WithSummary("Sessions by status filter (default alive).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         var sessions = api.MapGroup("/sessions").WithTags("Sessions");
-        sessions.MapPost("/", Join).WithSummary("An agent joins: a new session with a TTL.");
-        sessions.MapGet("/{session_id}", Get).WithSummary("A session, open or ended.");
-        sessions.MapPost("/{session_id}/heartbeat", Heartbeat).WithSummary("Renew the lease; 410 once the session has ended.");
-        sessions.MapDelete("/{session_id}", Leave).WithSummary("The agent leaves.");
+        sessions.MapPost("/", Join).WithSummary("An agent joins: a new session with a TTL.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
+        sessions.MapGet("/{session_id}", Get).WithSummary("A session, open or ended.").ProducesProblems(Status403Forbidden, Status404NotFound);
+        sessions.MapPost("/{session_id}/heartbeat", Heartbeat).WithSummary("Renew the lease; 410 once the session has ended.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status410Gone, Status413PayloadTooLarge);
+        sessions.MapDelete("/{session_id}", Leave).WithSummary("The agent leaves.").ProducesProblems(Status403Forbidden, Status404NotFound);
         return api;
     }
 

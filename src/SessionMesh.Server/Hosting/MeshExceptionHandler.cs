@@ -7,9 +7,9 @@ using SessionMesh.Mesh;
 namespace SessionMesh.Server.Hosting;
 
 /// <summary>
-/// Turns every failure into a problem+json: the mesh's own refusals as they are, bad input (broken
-/// JSON, wrong types, unknown fields, oversized bodies) as 4xx naming the field, anything else as a 500
-/// that leaks nothing.
+/// Turns every failure into a problem+json: the mesh's own refusals mapped by <see cref="MeshErrorMapping"/>, bad
+/// input (broken JSON, wrong types, unknown fields, oversized bodies) as 4xx naming the field, anything else as a 500
+/// that leaks nothing. <see cref="ProblemOf"/> is also what the audit log records.
 /// </summary>
 internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler> logger) : IExceptionHandler
 {
@@ -19,58 +19,65 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
         {
             return false;
         }
-        switch (exception)
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
-            case MeshException mesh:
-                await Problems.WriteAsync(context, mesh.Status, mesh.Code, mesh.Title, mesh.Message, mesh.Field);
-                return true;
-            case BadHttpRequestException bad:
-                await WriteBadRequestAsync(context, bad);
-                return true;
-            case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
-                return true;
-            default:
-                LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
-                await Problems.WriteAsync(context, 500, "internal_error", "Internal server error", "The server failed to handle the request; the error is logged with this trace id.");
-                return true;
+            return true;
         }
+        if (exception is not (MeshException or BadHttpRequestException))
+        {
+            LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+        }
+        await Problems.WriteAsync(context, ProblemOf(context, exception), exception);
+        return true;
     }
 
-    /// <summary>The status and code the handler answers an exception with.</summary>
-    public static (int Status, string Code) OutcomeOf(HttpContext context, Exception exception) => exception switch
+    /// <summary>The status and code the handler answers an exception with, for the audit log.</summary>
+    public static (int Status, string Code) OutcomeOf(HttpContext context, Exception exception)
     {
-        MeshException mesh => (mesh.Status, mesh.Code),
-        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (413, "payload_too_large"),
-        BadHttpRequestException { InnerException: JsonException } => (400, "validation_failed"),
-        BadHttpRequestException bad when IsMissingBody(context, bad) || BindFailure().IsMatch(bad.Message) => (400, "validation_failed"),
-        BadHttpRequestException bad => (bad.StatusCode, "bad_request"),
-        OperationCanceledException => (499, "client_closed_request"),
-        _ => (500, "internal_error"),
+        if (exception is OperationCanceledException)
+        {
+            return (499, "client_closed_request");
+        }
+        var problem = ProblemOf(context, exception);
+        return (problem.Status, problem.Code);
+    }
+
+    /// <summary>
+    /// The problem an exception is answered with: the mesh's refusals through <see cref="MeshErrorMapping"/>, bad input
+    /// as 4xx naming the field, anything else as a 500 that leaks nothing.
+    /// </summary>
+    public static MeshProblem ProblemOf(HttpContext context, Exception exception) => exception switch
+    {
+        MeshException mesh => MeshErrorMapping.ProblemOf(mesh),
+        BadHttpRequestException bad => BadRequestOf(context, bad),
+        _ => new(500, "internal_error", "Internal server error", "The server failed to handle the request; the error is logged with this trace id."),
     };
 
-    private static Task WriteBadRequestAsync(HttpContext context, BadHttpRequestException bad)
+    private static MeshProblem BadRequestOf(HttpContext context, BadHttpRequestException bad)
     {
         if (bad.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return Problems.WriteAsync(context, 413, "payload_too_large", "Payload too large", "The request body is larger than the 1 MiB limit.");
+            return new(413, "payload_too_large", "Payload too large", "The request body is larger than the 1 MiB limit.");
         }
         if (bad.InnerException is JsonException json)
         {
             var (field, detail) = Describe(json);
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", detail, field);
+            return Invalid(detail, field);
         }
         if (BindFailure().Match(bad.Message) is { Success: true } bind)
         {
             var parameter = JsonNamingPolicy.SnakeCaseLower.ConvertName(bind.Groups["name"].Value);
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request",
-                $"Parameter '{parameter}' must be {KindOf(bind.Groups["type"].Value)}, not '{bind.Groups["value"].Value}'.", parameter);
+            return Invalid($"Parameter '{parameter}' must be {KindOf(bind.Groups["type"].Value)}, not '{bind.Groups["value"].Value}'.", parameter);
         }
         if (IsMissingBody(context, bad))
         {
-            return Problems.WriteAsync(context, 400, "validation_failed", "Invalid request", "A JSON object is required as the request body.");
+            return Invalid("A JSON object is required as the request body.");
         }
-        return Problems.WriteAsync(context, bad.StatusCode, "bad_request", "Bad request", bad.Message);
+        return new(bad.StatusCode, "bad_request", "Bad request", bad.Message);
     }
+
+    private static MeshProblem Invalid(string detail, string? field = null) =>
+        new(StatusCodes.Status400BadRequest, "validation_failed", MeshException.TitleOf(MeshErrorKind.Invalid), detail, field);
 
     /// <summary>No body, or a body of <c>null</c>: the framework says "no body was provided" either way.</summary>
     private static bool IsMissingBody(HttpContext context, BadHttpRequestException bad) =>

@@ -69,7 +69,9 @@ internal static class MeshServiceRegistration
         services.ConfigureHttpJsonOptions(o => MeshJson.ApplyTo(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<MeshExceptionHandler>();
-        services.AddProblemDetails();
+        // Before AddProblemDetails: the first writer that can write wins, and the mesh's writes problem+json whatever Accept says.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, MeshProblemDetailsWriter>());
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddOpenApi();
         services.AddAuthentication(MeshKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, MeshKeyAuthentication>(MeshKeyAuthentication.SchemeName, null);
@@ -162,7 +164,9 @@ internal static class MeshServiceRegistration
         }
         app.MapOpenApi();
 
-        var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization();
+        // Every API call can be refused a key (401) or a token from its budget (429); each endpoint declares the rest.
+        var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization()
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents();
         if (app.Services.IsSandbox())
         {

@@ -1,11 +1,15 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using SessionMesh.Contracts;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
 
 namespace SessionMesh.Server.Hosting;
 
-/// <summary>Writes RFC 9457 problems in the one shape the API uses everywhere.</summary>
+/// <summary>
+/// RFC 9457 problems in the one shape the API uses everywhere, written through <see cref="IProblemDetailsService"/>:
+/// <c>type, title, status, detail, instance, code, field?, trace_id</c>.
+/// </summary>
 internal static class Problems
 {
     public const string ContentType = "application/problem+json";
@@ -13,23 +17,57 @@ internal static class Problems
     /// <summary>Key of <see cref="HttpContext.Items"/> holding the code of the problem answered, for the audit log.</summary>
     public const string CodeItem = "session-mesh.problem-code";
 
-    public static ProblemResponse Create(HttpContext context, int status, string code, string title, string detail, string? field = null) => new()
-    {
-        Type = $"https://session-mesh.dev/problems/{code}",
-        Title = title,
-        Status = status,
-        Detail = detail,
-        Code = code,
-        Field = field,
-        Instance = context.Request.Path,
-        TraceId = Activity.Current?.Id ?? context.TraceIdentifier,
-    };
+    private const string TypePrefix = "https://session-mesh.dev/problems/";
 
-    public static async Task WriteAsync(HttpContext context, int status, string code, string title, string detail, string? field = null)
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string detail, string? field = null) =>
+        WriteAsync(context, new MeshProblem(status, code, title, detail, field));
+
+    public static async Task WriteAsync(HttpContext context, MeshProblem problem, Exception? exception = null)
     {
-        context.Items[CodeItem] = code;
-        context.Response.StatusCode = status;
-        context.Response.ContentType = ContentType;
-        await JsonSerializer.SerializeAsync(context.Response.Body, Create(context, status, code, title, detail, field), MeshJsonContext.Default.ProblemResponse, context.RequestAborted);
+        context.Response.StatusCode = problem.Status;
+        var details = new ProblemDetails { Status = problem.Status, Title = problem.Title, Detail = problem.Detail };
+        details.Extensions["code"] = problem.Code;
+        if (problem.Field is not null)
+        {
+            details.Extensions["field"] = problem.Field;
+        }
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = details,
+            Exception = exception,
+        });
+    }
+
+    /// <summary>
+    /// <see cref="ProblemDetailsOptions.CustomizeProblemDetails"/>: adds what every problem carries — <c>type</c> from the code,
+    /// <c>instance</c>, <c>trace_id</c> — in the wire order, notes the code for the audit, and challenges a 401 like the
+    /// authentication handler does.
+    /// </summary>
+    public static void Customize(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        var problem = context.ProblemDetails;
+        var status = problem.Status ?? http.Response.StatusCode;
+        var code = problem.Extensions.TryGetValue("code", out var c) && c is string known ? known : "http_" + status;
+        var field = problem.Extensions.TryGetValue("field", out var f) ? f as string : null;
+
+        problem.Type = TypePrefix + code;
+        problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+        problem.Instance = http.Request.Path;
+        // Rebuilt, not amended: the members go out in this order, and nothing the framework added (traceId) leaks through.
+        problem.Extensions.Clear();
+        problem.Extensions["code"] = code;
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+        problem.Extensions["trace_id"] = Activity.Current?.Id ?? http.TraceIdentifier;
+
+        http.Items[CodeItem] = code;
+        if (status == StatusCodes.Status401Unauthorized && !http.Response.HasStarted)
+        {
+            http.Response.Headers[HeaderNames.WWWAuthenticate] = $"Bearer realm=\"session-mesh\", error=\"invalid_token\", error_description=\"{code}\"";
+        }
     }
 }

@@ -49,7 +49,6 @@ internal sealed partial class FaultInjectionMiddleware(RequestDelegate next, Fau
             // The same answer as a refused key (see MeshKeyAuthentication), so a client's re-mint path runs.
             LogFault(logger, 401, request.Method, request.Path);
             context.Response.Headers[FaultHeader] = "401";
-            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"session-mesh\", error=\"invalid_token\", error_description=\"invalid_key\"";
             await Problems.WriteAsync(context, 401, "invalid_key", "Unauthorized", "The session key is not valid: a fault injected by the sandbox (401). The request was not carried out.");
             return;
         }

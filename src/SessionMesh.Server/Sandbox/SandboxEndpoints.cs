@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using SessionMesh.Mesh;
 using SessionMesh.Model;
 using SessionMesh.Server.Auth;
+using SessionMesh.Server.Endpoints;
+using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Sandbox;
 
@@ -23,8 +25,8 @@ internal static partial class SandboxEndpoints
     public static RouteGroupBuilder MapSandbox(this RouteGroupBuilder api)
     {
         var sandbox = api.MapGroup("/sandbox").WithTags("Sandbox");
-        sandbox.MapGet("/faults", Get).WithSummary("Sandbox mode only: the fault rates in force (admin).");
-        sandbox.MapPut("/faults", Put).WithSummary("Sandbox mode only: replace the fault rates; a field left out is off (admin).");
+        sandbox.MapGet("/faults", Get).WithSummary("Sandbox mode only: the fault rates in force (admin).").ProducesProblems(Status403Forbidden);
+        sandbox.MapPut("/faults", Put).WithSummary("Sandbox mode only: replace the fault rates; a field left out is off (admin).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status413PayloadTooLarge);
         return api;
     }
 

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using SessionMesh.Contracts;
+using SessionMesh.Server.Hosting;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>
+/// Declares the problems an endpoint can answer, so <c>/openapi/v1.json</c> lists every one. Handlers throw
+/// <see cref="Mesh.MeshException"/> and <see cref="MeshErrorMapping"/> answers it; a <c>Results&lt;Ok&lt;T&gt;, NotFound&lt;...&gt;&gt;</c>
+/// union per handler would have to catch and re-map each refusal, a second error path. The schema is
+/// <see cref="ProblemResponse"/>, the shape on the wire (with <c>code</c>, <c>field</c>, <c>trace_id</c>).
+/// </summary>
+internal static class ProblemMetadata
+{
+    public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statuses) where TBuilder : IEndpointConventionBuilder
+    {
+        foreach (var status in statuses)
+        {
+            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ProblemResponse), [Problems.ContentType]));
+        }
+        return builder;
+    }
+}
