@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using SessionMesh.Server;
+using SessionMesh.Store.Sqlite;
 
 namespace SessionMesh.LoadGen;
 
@@ -28,20 +31,33 @@ internal static class Bench
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
     private static readonly Stopwatch s_clock = new();
 
+    /// <summary>The real server on a fresh SQLite store, with a rate limit too high to matter.</summary>
+    private static readonly LocalMeshServerOptions s_server = new()
+    {
+        UseStore = (mesh, options) => mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir)),
+        Settings = new Dictionary<string, string>
+        {
+            ["Server:RateLimitPerSecond"] = "1000000",
+            ["Server:RateLimitBurst"] = "1000000",
+            // Same log level as a real server, but on stderr, so stdout carries only the table.
+            ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
+        },
+    };
+
     public static async Task<string> RunAsync(LoadGenOptions options, CancellationToken cancellationToken)
     {
         s_clock.Restart();
         var loadAverage = LoadAverage();
-        await using var server = await BenchServer.StartAsync(cancellationToken);
+        await using var server = await LocalMeshServer.StartAsync(s_server, cancellationToken);
         Progress($"server on {server.BaseAddress} (store {server.DataDir}); {options.Workers} workers");
         var fsync = FsyncProbe.Run(server.DataDir);
         Progress($"fsync of a 4 KB append in the store's directory: p50 {fsync.P50Ms:0.000} ms, p99 {fsync.P99Ms:0.000} ms");
 
-        var anonymous = Enumerable.Range(0, options.Workers).Select(_ => server.CreateClient(s_requestTimeout, authenticated: false)).ToList();
-        var keyed = Enumerable.Range(0, options.Workers).Select(_ => server.CreateClient(s_requestTimeout, authenticated: true)).ToList();
-        using var setup = server.CreateClient(s_requestTimeout, authenticated: true);
+        var anonymous = Enumerable.Range(0, options.Workers).Select(_ => server.CreateClient(key: "", timeout: s_requestTimeout)).ToList();
+        var keyed = Enumerable.Range(0, options.Workers).Select(_ => server.CreateClient(timeout: s_requestTimeout)).ToList();
+        using var setup = server.CreateClient(timeout: s_requestTimeout);
         // Streams stay open for the whole run: no per-request timeout, only the streams' own cancellation.
-        using var streamClient = server.CreateClient(Timeout.InfiniteTimeSpan, authenticated: true);
+        using var streamClient = server.CreateClient(timeout: Timeout.InfiniteTimeSpan);
         try
         {
             var results = await MeasureAsync(options, server, fsync, anonymous, keyed, setup, streamClient, cancellationToken);
@@ -58,7 +74,7 @@ internal static class Bench
 
     private static async Task<BenchResults> MeasureAsync(
         LoadGenOptions options,
-        BenchServer server,
+        LocalMeshServer server,
         FsyncProbe fsync,
         List<HttpClient> anonymous,
         List<HttpClient> keyed,

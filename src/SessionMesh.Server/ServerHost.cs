@@ -12,7 +12,7 @@ using SessionMesh.Server.Sandbox;
 
 namespace SessionMesh.Server;
 
-/// <summary>Builds and runs the mesh server; the entry point of <c>session-mesh serve</c> and of the tests.</summary>
+/// <summary>Builds and runs the mesh server; the entry point of <c>session-mesh serve</c> and of <see cref="LocalMeshServer"/> (tests, bench).</summary>
 public static class ServerHost
 {
     /// <summary>The path every API endpoint sits under.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SessionMesh.Server.Hosting;
 
 namespace SessionMesh.Server.Sandbox;
 
@@ -52,24 +53,11 @@ internal sealed class SandboxEnvironment : IDisposable
         {
             throw new ArgumentException($"invalid --faults: {bad.Message}", bad);
         }
-        return new SandboxEnvironment(System.IO.Directory.CreateTempSubdirectory("session-mesh-sandbox-").FullName, faults);
+        return new SandboxEnvironment(TempDataDirectory.Create("sandbox"), faults);
     }
 
     /// <summary>Deletes the throwaway directory; safe to call more than once.</summary>
-    public void Dispose()
-    {
-        try
-        {
-            if (System.IO.Directory.Exists(Directory))
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A file still held open on some platform; the OS cleans its temp directory eventually.
-        }
-    }
+    public void Dispose() => TempDataDirectory.Delete(Directory);
 }
 
 /// <summary>Wires sandbox mode into the server: services, the fault middleware, and the endpoints.</summary>

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -7,35 +5,29 @@ using Microsoft.Extensions.Time.Testing;
 using SessionMesh.Cli.Commands;
 using SessionMesh.Mesh;
 using SessionMesh.Server;
+using SessionMesh.Server.Hosting;
 
 namespace SessionMesh.Tests.Infrastructure;
 
 /// <summary>
-/// A real mesh server for a test: Kestrel on a free loopback port, a SQLite file in its own temp
-/// directory, a known root key. Optionally on a <see cref="FakeTimeProvider"/>.
+/// A real mesh server for a test (a <see cref="LocalMeshServer"/>): Kestrel on a free loopback port, a SQLite file
+/// in its own temp directory, a known root key. Optionally on a <see cref="FakeTimeProvider"/>.
 /// </summary>
 public sealed class MeshTestServer : IAsyncDisposable
 {
-    private readonly bool _ownsDataDir;
+    private readonly LocalMeshServer _server;
 
-    private MeshTestServer(WebApplication app, Uri baseAddress, string rootKey, string dataDir, bool ownsDataDir)
-    {
-        App = app;
-        BaseAddress = baseAddress;
-        RootKey = rootKey;
-        DataDir = dataDir;
-        _ownsDataDir = ownsDataDir;
-    }
+    private MeshTestServer(LocalMeshServer server) => _server = server;
 
-    public WebApplication App { get; }
+    public WebApplication App => _server.App;
 
     /// <summary>The server's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>The admin key every test server starts with.</summary>
-    public string RootKey { get; }
+    public string RootKey => _server.RootKey;
 
-    public string DataDir { get; }
+    public string DataDir => _server.DataDir;
 
     /// <summary>The server's store, to look at what was written.</summary>
     public SessionMesh.Store.IMeshStore Store => App.Services.GetRequiredService<SessionMesh.Store.IMeshStore>();
@@ -53,7 +45,7 @@ public sealed class MeshTestServer : IAsyncDisposable
     public Task<int> CompactEventsAsync() => App.Services.GetRequiredService<EventService>().CompactAsync(TestContext.Current.CancellationToken);
 
     /// <summary>A fresh temp directory for a server's data; deleted by the server that owns it.</summary>
-    public static string NewDataDir() => Directory.CreateTempSubdirectory("session-mesh-test-").FullName;
+    public static string NewDataDir() => TempDataDirectory.Create("test");
 
     /// <summary>
     /// Starts a server. Pass <paramref name="dataDir"/> to reuse a store (a restart); pass <paramref name="rootKey"/> = "" to let the server generate one.
@@ -67,75 +59,27 @@ public sealed class MeshTestServer : IAsyncDisposable
         bool sandbox = false,
         string? faults = null)
     {
-        if (sandbox && dataDir is not null)
-        {
-            throw new ArgumentException("A sandbox server makes its own throwaway store.", nameof(dataDir));
-        }
-        var ownsDataDir = dataDir is null && !sandbox;
-        dataDir ??= sandbox ? null : NewDataDir();
-        rootKey ??= "test-root-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var args = new List<string> { $"--Server:RootKey={rootKey}" };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-        {
-            args.Add($"--{key}={value}");
-        }
-        var app = ServerHost.Build(
-            // The store of serve itself, so the test host opens (and locks) it the way serve does.
-            new ServeSettings { Listen = "http://127.0.0.1:0", DataDir = dataDir, Sandbox = sandbox, Faults = faults, ConfigurationArgs = args, UseStore = ServeCommand.UseStore },
-            builder =>
+        var server = await LocalMeshServer.StartAsync(
+            new LocalMeshServerOptions
             {
-                if (time is not null)
-                {
-                    builder.Services.Replace(ServiceDescriptor.Singleton(time));
-                }
-            });
-        StartedServer started;
-        try
-        {
-            started = await ServerHost.StartAsync(app, TestContext.Current.CancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-        var address = new Uri(started.Addresses[0].Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
-        dataDir ??= app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SessionMesh.Server.Hosting.MeshServerOptions>>().Value.DataDir;
-        return new MeshTestServer(app, address, rootKey.Length == 0 ? started.GeneratedRootKey! : rootKey, dataDir, ownsDataDir);
+                // The store of serve itself, so the test host opens (and locks) it the way serve does.
+                UseStore = ServeCommand.UseStore,
+                DataDir = dataDir,
+                RootKey = rootKey,
+                Settings = settings ?? new Dictionary<string, string>(),
+                Sandbox = sandbox,
+                Faults = faults,
+                Configure = time is null ? null : builder => builder.Services.Replace(ServiceDescriptor.Singleton(time)),
+            },
+            TestContext.Current.CancellationToken);
+        return new MeshTestServer(server);
     }
 
     /// <summary>An HTTP client for the server, authenticated with <paramref name="key"/> (the root key by default; "" for none).</summary>
-    public HttpClient CreateClient(string? key = null)
-    {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TestTimeouts.Request };
-        key ??= RootKey;
-        if (key.Length > 0)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-        return client;
-    }
+    public HttpClient CreateClient(string? key = null) => _server.CreateClient(key, TestTimeouts.Request);
 
     /// <summary>Stops the server; keeps the data directory when a test passed it in (so it can restart on it).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await App.StopAsync();
-        await App.DisposeAsync();
-        if (_ownsDataDir)
-        {
-            DeleteDataDir(DataDir);
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    public static void DeleteDataDir(string dataDir)
-    {
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open on some platform; the OS cleans temp eventually.
-        }
-    }
+    public static void DeleteDataDir(string dataDir) => TempDataDirectory.Delete(dataDir);
 }
