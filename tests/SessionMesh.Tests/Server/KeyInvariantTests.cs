@@ -110,7 +110,8 @@ public sealed class KeyInvariantTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var root = server.CreateClient();
-        var (_, keysA1, _) = await MintAsync(root, """{"scopes": ["agent", "keys"], "agent_id": "a1"}""");
+        // Longer-lived than the keys it manages, so only the rule of who may manage which key can refuse.
+        var (_, keysA1, _) = await MintAsync(root, """{"scopes": ["agent", "keys"], "agent_id": "a1", "ttl": 7200}""");
         var (_, plainA1, _) = await MintAsync(root, """{"scopes": ["agent"], "agent_id": "a1"}""");
         var (otherAgentId, otherAgentSecret, _) = await MintAsync(root, """{"scopes": ["agent"], "agent_id": "a2"}""");
         var (widerId, widerSecret, _) = await MintAsync(root, """{"scopes": ["agent", "read"], "agent_id": "a1"}""");

@@ -49,9 +49,9 @@ public sealed class SweepInvariantTests
         await server.SweepSessionsAsync();
 
         var swept = (await root.GetReplyAsync($"{Api}/sessions/{lateId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.True(swept.TryGetProperty("ended_at", out _), $"The sweep did not end it: {swept}");
         Assert.Equal("expired", swept.GetProperty("status").GetString());
         Assert.Equal("ttl elapsed", swept.GetProperty("end_reason").GetString());
-        Assert.True(swept.TryGetProperty("ended_at", out _), $"The sweep did not end it: {swept}");
         var stillStale = (await root.GetReplyAsync($"{Api}/sessions/{many.First().SessionId}")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("stale", stillStale.GetProperty("status").GetString());
         Assert.Equal(["session.joined", "session.expired"], (await EventsAsync(root)).Where(e => SessionId(e) == lateId).Select(Type));
