@@ -48,14 +48,16 @@ public sealed class EventService(MeshRuntime mesh)
     }
 
     /// <summary>
-    /// The events after <paramref name="afterRevision"/>, then each new one as it is committed, with a ping after a
-    /// quiet spell; ends when the key that opened it is revoked or expires.
+    /// The events after <paramref name="afterRevision"/>, then each new one as it is committed, with a ping at once
+    /// when there is nothing to send yet and after each quiet spell; ends when the key that opened it is revoked or
+    /// expires.
     /// </summary>
     public async IAsyncEnumerable<EventStreamFrame> WatchAsync(MeshCaller caller, string? cluster, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
         var resolved = ClusterOf(caller, cluster);
         var key = new KeyValidity(mesh, caller);
+        var opened = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             var signal = mesh.Signals.Next(SignalKeys.Revision);
@@ -75,6 +77,13 @@ public sealed class EventService(MeshRuntime mesh)
             {
                 continue;
             }
+            if (!opened && batch.Count == 0)
+            {
+                // A watch from "now" has nothing to send yet: a first ping gets the response under way, so the
+                // watcher knows at once that it is connected.
+                yield return new EventStreamFrame.Ping();
+            }
+            opened = true;
             await key.WaitAsync(signal, revoked, s_pingAfter, cancellationToken);
             if (!signal.IsCompleted && !revoked.IsCompleted && key.Until(s_pingAfter) > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
             {
