@@ -1,9 +1,10 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>Applies the pending <see cref="Migrations"/>, each in its own immediate transaction.</summary>
-internal static class MigrationRunner
+internal static partial class MigrationRunner
 {
     private const string SelectApplied = "SELECT COUNT(*) FROM schema_migrations WHERE version = @version";
     private const string SelectLatest = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
@@ -12,7 +13,7 @@ internal static class MigrationRunner
         VALUES (@version, @name, CAST(unixepoch('subsec') * 1000 AS INTEGER))
         """;
 
-    public static async Task RunAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static async Task RunAsync(SqliteConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
         var db = new SqliteDb(connection, null);
         await using (var create = db.Command(Migrations.CreateHistoryTable))
@@ -33,11 +34,15 @@ internal static class MigrationRunner
 
         foreach (var migration in Migrations.All)
         {
-            await ApplyAsync(connection, migration, cancellationToken);
+            if (await ApplyAsync(connection, migration, cancellationToken))
+            {
+                LogApplied(logger, migration.Version, migration.Name);
+            }
         }
     }
 
-    private static async Task ApplyAsync(SqliteConnection connection, Migrations.Migration migration, CancellationToken cancellationToken)
+    /// <summary>Applies one step unless it was applied before; true when it ran now.</summary>
+    private static async Task<bool> ApplyAsync(SqliteConnection connection, Migrations.Migration migration, CancellationToken cancellationToken)
     {
         // The check runs inside the immediate transaction, so another process migrating the same
         // file at the same time cannot apply the step twice.
@@ -47,7 +52,7 @@ internal static class MigrationRunner
         {
             if (await applied.ScalarInt64Async(cancellationToken) > 0)
             {
-                return;
+                return false;
             }
         }
         await using (var script = db.Command(migration.Sql))
@@ -59,5 +64,9 @@ internal static class MigrationRunner
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name})")]
+    private static partial void LogApplied(ILogger logger, int version, string name);
 }

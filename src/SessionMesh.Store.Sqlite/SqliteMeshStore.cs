@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace SessionMesh.Store.Sqlite;
 
@@ -26,6 +28,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
     private SqliteConnection? _heartbeatWriter;
+    private readonly ILogger _logger;
     private bool _disposed;
 
     /// <summary>Opens (lazily) the store in <paramref name="dataSource"/>.</summary>
@@ -34,9 +37,10 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// Microsoft.Data.Sqlite connection string (<c>Data Source=...;...</c>). In-memory databases are
     /// not supported: every connection would see a different one.
     /// </param>
-    public SqliteMeshStore(string dataSource)
+    public SqliteMeshStore(string dataSource, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataSource);
+        _logger = logger ?? NullLogger.Instance;
         var builder = ParseDataSource(dataSource);
         if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")
         {
@@ -73,7 +77,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
         try
         {
             var connection = await GetWriterAsync(cancellationToken);
-            await MigrationRunner.RunAsync(connection, cancellationToken);
+            await MigrationRunner.RunAsync(connection, _logger, cancellationToken);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using SessionMesh.Store;
 using SessionMesh.Store.Sqlite;
 
@@ -22,7 +23,7 @@ public static class SqliteMeshBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(dataSource);
         var services = builder.Services;
-        services.TryAddSingleton(_ => new SqliteMeshStore(dataSource));
+        services.TryAddSingleton(sp => new SqliteMeshStore(dataSource, sp.GetService<ILoggerFactory>()?.CreateLogger<SqliteMeshStore>()));
         services.TryAddSingleton(sp => StoreLock.Acquire(sp.GetRequiredService<SqliteMeshStore>().FilePath));
         services.TryAddSingleton<IMeshStore>(sp =>
         {
