@@ -102,10 +102,19 @@ internal static class MeshServiceRegistration
                 await Problems.WriteAsync(context.HttpContext, 429, "rate_limited", "Too many requests", $"This key sent too many requests; retry after {retryAfter} s.");
             };
         });
-        services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(MeshMetrics.MeterName)
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(m =>
+        {
+            m.AddMeter(MeshMetrics.MeterName).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+            // Meter listeners are process-wide: a second server in the same process (the tests run many; a host may embed
+            // two) publishes meters of the same names, and its gauges would overwrite this server's. Only meters made by
+            // this server's own factory (and meters made without one) are exported here.
+            ((IDeferredMeterProviderBuilder)m).Configure((sp, metrics) =>
+            {
+                var factory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+                metrics.AddView(instrument =>
+                    instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, factory) ? null : MetricStreamConfiguration.Drop);
+            });
+        });
 
         if (settings.Sandbox && sandbox is not null)
         {

@@ -44,6 +44,28 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task Metrics_of_one_server_are_not_overwritten_by_another_in_the_same_process()
+    {
+        await using var first = await MeshTestServer.StartAsync();
+        await using var second = await MeshTestServer.StartAsync();
+        using var client = first.CreateClient();
+        (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "only-on-first"}""")).Expect(HttpStatusCode.Created);
+        // The second server's meters are made after the first's, so in a shared listener its gauge would be read last.
+        foreach (var server in new[] { first, second })
+        {
+            await server.App.Services.GetRequiredService<SessionMesh.Server.Observability.MeshMetrics>().RefreshAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var anonymous = first.CreateClient("");
+        var metrics = (await anonymous.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK).Body;
+        using var anonymousSecond = second.CreateClient("");
+        var metricsSecond = (await anonymousSecond.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK).Body;
+
+        Assert.Matches("""session_mesh_sessions\{[^}]*status="active"[^}]*\} 1\b""", metrics);
+        Assert.Matches("""session_mesh_sessions\{[^}]*status="active"[^}]*\} 0\b""", metricsSecond);
+    }
+
+    [Fact]
     public async Task Openapi_document_lists_the_endpoints()
     {
         await using var server = await MeshTestServer.StartAsync();
