@@ -119,9 +119,14 @@ public sealed class EventService(MeshRuntime mesh)
     /// </summary>
     private async Task<(IReadOnlyList<EventView> Events, long? Through, bool Full)> ReadAsync(MeshCaller caller, string? cluster, long afterRevision, int limit, CancellationToken cancellationToken)
     {
-        var rows = await mesh.Store.ListEventsAsync(cluster, afterRevision, limit, cancellationToken);
         var seesKeys = caller.Scopes.Covers(MeshScopes.Keys);
-        var events = rows.Where(e => seesKeys || !e.Type.StartsWith("key.", StringComparison.Ordinal)).Select(MeshViews.Event).ToList();
+        bool Visible(MeshEventRecord e) => seesKeys || !e.Type.StartsWith("key.", StringComparison.Ordinal);
+        if (mesh.Recent.TryRead(cluster, afterRevision, limit, Visible) is { } recent)
+        {
+            return (recent.Events.Select(MeshViews.Event).ToList(), recent.Through, recent.Full);
+        }
+        var rows = await mesh.Store.ListEventsAsync(cluster, afterRevision, limit, cancellationToken);
+        var events = rows.Where(Visible).Select(MeshViews.Event).ToList();
         return (events, rows.Count > 0 ? rows[^1].Revision : null, rows.Count == limit);
     }
 }

@@ -29,6 +29,9 @@ public sealed class MeshOptions
     /// <summary>How many events are kept for <c>/events?since=</c>; older ones are compacted away.</summary>
     public long EventRetention { get; set; } = 100_000;
 
+    /// <summary>How many of the latest events are kept in memory to feed watchers without a store query.</summary>
+    public int RecentEvents { get; set; } = 10_000;
+
     /// <summary>How often the sweeper looks for lapsed leases.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -24,6 +24,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:DefaultKeyTtl must be between 1 and Mesh:MaxKeyTtl.");
         }
+        if (options.RecentEvents is < 1 or > 1_000_000)
+        {
+            failures.Add("Mesh:RecentEvents must be between 1 and 1000000.");
+        }
         if (options.SweepInterval <= TimeSpan.Zero)
         {
             failures.Add("Mesh:SweepInterval must be positive.");

@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SessionMesh.Model;
 using SessionMesh.Store;
 
 namespace SessionMesh.Mesh;
@@ -22,6 +24,12 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
 
     internal ILogger Logger { get; } = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh");
 
+    /// <summary>The latest committed events, for watchers.</summary>
+    internal RecentEvents Recent { get; } = new(options.RecentEvents);
+
+    // The events each open write has appended, published to Recent when it commits.
+    private static readonly ConditionalWeakTable<IMeshWriteTransaction, List<MeshEventRecord>> s_appended = [];
+
     /// <summary>The current time at the millisecond precision the stores keep, so a stored time reads back equal.</summary>
     internal DateTimeOffset Now()
     {
@@ -29,10 +37,18 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
     }
 
-    /// <summary>Commits, then wakes event watchers (when events were appended) and the given streams and waiters.</summary>
+    /// <summary>
+    /// Commits, publishes the events the write appended to <see cref="Recent"/>, then wakes event watchers (when events
+    /// were appended) and the given streams and waiters.
+    /// </summary>
     internal async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
         await tx.CommitAsync(cancellationToken);
+        if (s_appended.TryGetValue(tx, out var appended))
+        {
+            s_appended.Remove(tx);
+            Recent.Publish(appended);
+        }
         if (lastRevision > 0)
         {
             signals.Notify(SignalKeys.Revision);
@@ -43,9 +59,17 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         }
     }
 
-    /// <summary>Appends an event whose data is <paramref name="data"/>, serialised with the shared JSON context.</summary>
-    internal static Task<long> AppendEventAsync<T>(IMeshWriteTransaction tx, string type, string cluster, DateTimeOffset at, string? agentId, string? sessionId, T data, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
-        tx.AppendEventAsync(cluster, type, at, agentId, sessionId, JsonSerializer.SerializeToElement(data, typeInfo), cancellationToken);
+    /// <summary>
+    /// Appends an event whose data is <paramref name="data"/>, serialised with the shared JSON context, and remembers it
+    /// for <see cref="RecentEvents"/> until the write commits.
+    /// </summary>
+    internal static async Task<long> AppendEventAsync<T>(IMeshWriteTransaction tx, string type, string cluster, DateTimeOffset at, string? agentId, string? sessionId, T data, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var element = JsonSerializer.SerializeToElement(data, typeInfo);
+        var revision = await tx.AppendEventAsync(cluster, type, at, agentId, sessionId, element, cancellationToken);
+        s_appended.GetOrCreateValue(tx).Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));
+        return revision;
+    }
 
     /// <summary>
     /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, or until

@@ -1,0 +1,119 @@
+using SessionMesh.Model;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// The latest events in memory, so watchers are fed without a store query per commit. Every event this server
+/// commits is published here right after its commit (<see cref="MeshRuntime.CommitAsync"/>); the buffer knows the
+/// range of revisions it holds without a gap, and a read outside that range (older history, or a moment where a
+/// concurrent commit has not been published yet) is answered by the store instead.
+/// </summary>
+/// <remarks>
+/// One server owns its store's event log. A store shared by several replicas must publish the other replicas'
+/// events here from its notifications, or reads past the first foreign revision go to the store (correct, slower).
+/// </remarks>
+public sealed class RecentEvents(int capacity)
+{
+    private readonly Lock _lock = new();
+    private readonly SortedList<long, MeshEventRecord> _events = [];
+    // Revisions above _floor and up to _contiguous are all held; null until the first publish.
+    private long? _floor;
+    private long _contiguous;
+
+    /// <summary>How many events are held at most.</summary>
+    public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>Adds committed events (any order; each revision once).</summary>
+    public void Publish(IReadOnlyList<MeshEventRecord> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            if (_floor is null)
+            {
+                // Everything before this server's first commit is history the store answers for.
+                _floor = events.Min(e => e.Revision) - 1;
+                _contiguous = _floor.Value;
+            }
+            foreach (var e in events)
+            {
+                if (e.Revision > _floor)
+                {
+                    _events[e.Revision] = e;
+                }
+            }
+            while (_events.ContainsKey(_contiguous + 1))
+            {
+                _contiguous++;
+            }
+            while (_events.Count > Capacity)
+            {
+                _floor = _events.Keys[0];
+                _events.RemoveAt(0);
+            }
+            if (_contiguous < _floor)
+            {
+                _contiguous = _floor.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The events after <paramref name="afterRevision"/> of <paramref name="cluster"/> (null: every cluster) that pass
+    /// <paramref name="visible"/>, up to <paramref name="limit"/>, when memory holds all of them; null when the store
+    /// must answer. <c>Through</c> is the revision the read covered (the last event taken, or everything held when the
+    /// page is not full), <c>Full</c> whether more may follow at once.
+    /// </summary>
+    public (IReadOnlyList<MeshEventRecord> Events, long Through, bool Full)? TryRead(string? cluster, long afterRevision, int limit, Func<MeshEventRecord, bool> visible)
+    {
+        lock (_lock)
+        {
+            var newest = _events.Count > 0 ? _events.Keys[^1] : _contiguous;
+            if (_floor is null || afterRevision < _floor || newest > _contiguous)
+            {
+                // Older than what is held, or a commit is not published yet: the store knows.
+                return null;
+            }
+            var taken = new List<MeshEventRecord>();
+            var index = FirstAfter(afterRevision);
+            var through = Math.Max(afterRevision, _contiguous);
+            for (; index < _events.Count; index++)
+            {
+                var e = _events.Values[index];
+                if ((cluster is null || e.Cluster == cluster) && visible(e))
+                {
+                    taken.Add(e);
+                    if (taken.Count == limit)
+                    {
+                        through = e.Revision;
+                        return (taken, through, index + 1 < _events.Count);
+                    }
+                }
+            }
+            return (taken, through, false);
+        }
+    }
+
+    /// <summary>The index of the first held event with a revision above <paramref name="revision"/>.</summary>
+    private int FirstAfter(long revision)
+    {
+        var keys = _events.Keys;
+        int lo = 0, hi = keys.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (keys[mid] <= revision)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+}

@@ -1,0 +1,88 @@
+using SessionMesh.Mesh;
+using SessionMesh.Model;
+
+namespace SessionMesh.Tests.Mesh;
+
+public sealed class RecentEventsTests
+{
+    private static readonly DateTimeOffset s_at = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    private static MeshEventRecord Event(long revision, string cluster = "default", string type = "session.joined") =>
+        new(revision, cluster, type, s_at, "a", null, null);
+
+    private static bool All(MeshEventRecord e) => true;
+
+    [Fact]
+    public void Nothing_is_answered_from_memory_before_the_first_publish()
+    {
+        var recent = new RecentEvents(10);
+        Assert.Null(recent.TryRead(null, 0, 100, All));
+    }
+
+    [Fact]
+    public void Events_after_the_first_published_one_are_answered_from_memory_and_older_ones_by_the_store()
+    {
+        var recent = new RecentEvents(10);
+        recent.Publish([Event(5), Event(6)]);
+        recent.Publish([Event(7)]);
+
+        var read = recent.TryRead(null, 4, 100, All);
+        Assert.NotNull(read);
+        Assert.Equal([5L, 6L, 7L], read.Value.Events.Select(e => e.Revision));
+        Assert.Equal(7, read.Value.Through);
+        Assert.False(read.Value.Full);
+        Assert.Equal([7L], recent.TryRead(null, 6, 100, All)!.Value.Events.Select(e => e.Revision));
+        Assert.Empty(recent.TryRead(null, 7, 100, All)!.Value.Events);
+        // Revision 4 and before were committed before this server published anything.
+        Assert.Null(recent.TryRead(null, 3, 100, All));
+    }
+
+    [Fact]
+    public void A_gap_sends_reads_to_the_store_until_the_missing_commit_is_published()
+    {
+        var recent = new RecentEvents(10);
+        recent.Publish([Event(1)]);
+        recent.Publish([Event(3)]);
+        Assert.Null(recent.TryRead(null, 0, 100, All));
+
+        recent.Publish([Event(2)]);
+        Assert.Equal([1L, 2L, 3L], recent.TryRead(null, 0, 100, All)!.Value.Events.Select(e => e.Revision));
+    }
+
+    [Fact]
+    public void A_full_page_ends_at_its_last_event_and_says_more_may_follow()
+    {
+        var recent = new RecentEvents(10);
+        recent.Publish([Event(1), Event(2), Event(3), Event(4)]);
+
+        var read = recent.TryRead(null, 0, 2, All)!.Value;
+        Assert.Equal([1L, 2L], read.Events.Select(e => e.Revision));
+        Assert.Equal(2, read.Through);
+        Assert.True(read.Full);
+        var rest = recent.TryRead(null, read.Through, 2, All)!.Value;
+        Assert.Equal([3L, 4L], rest.Events.Select(e => e.Revision));
+        Assert.False(rest.Full);
+    }
+
+    [Fact]
+    public void Reads_keep_to_the_cluster_and_the_visibility_rule_and_still_cover_what_they_skipped()
+    {
+        var recent = new RecentEvents(10);
+        recent.Publish([Event(1, "a"), Event(2, "b"), Event(3, "a", "key.created"), Event(4, "a")]);
+
+        var read = recent.TryRead("a", 0, 100, e => !e.Type.StartsWith("key.", StringComparison.Ordinal))!.Value;
+        Assert.Equal([1L, 4L], read.Events.Select(e => e.Revision));
+        Assert.Equal(4, read.Through);
+        Assert.Empty(recent.TryRead("c", 0, 100, All)!.Value.Events);
+    }
+
+    [Fact]
+    public void Past_its_capacity_the_oldest_events_go_to_the_store()
+    {
+        var recent = new RecentEvents(3);
+        recent.Publish([Event(1), Event(2), Event(3), Event(4), Event(5)]);
+
+        Assert.Null(recent.TryRead(null, 1, 100, All));
+        Assert.Equal([3L, 4L, 5L], recent.TryRead(null, 2, 100, All)!.Value.Events.Select(e => e.Revision));
+    }
+}
