@@ -39,18 +39,19 @@ internal static class ClosedLoop
         TimeSpan duration,
         long maxRequestsPerWorker,
         Func<WorkerContext, CancellationToken, Task<int>> call,
+        ChildProcess target,
         CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var measureFrom = start + ToTicks(leadIn);
         var stopAt = measureFrom + ToTicks(duration);
 
-        // The process-wide counters are read when the measured window opens, from a timer rather than a worker.
-        var opening = SnapshotAtAsync(measureFrom, cancellationToken);
+        // The CPU counters are read when the measured window opens, from a timer rather than a worker.
+        var opening = SnapshotAtAsync(measureFrom, target, cancellationToken);
         var workers = clients.Select((client, index) => WorkerAsync(new WorkerContext(index, client), call, measureFrom, stopAt, maxRequestsPerWorker, cancellationToken)).ToList();
         var results = await Task.WhenAll(workers);
         var end = Stopwatch.GetTimestamp();
-        var closing = ProcessCounters.Read();
+        var closing = ProcessCounters.Read(target);
         var opened = await opening;
 
         var latencies = results.SelectMany(r => r.Latencies).ToArray();
@@ -63,14 +64,14 @@ internal static class ClosedLoop
         return new Measurement(name, latencies, errors, Stopwatch.GetElapsedTime(measureFrom, end), closing - opened);
     }
 
-    private static async Task<ProcessCounters> SnapshotAtAsync(long timestamp, CancellationToken cancellationToken)
+    private static async Task<ProcessCounters> SnapshotAtAsync(long timestamp, ChildProcess target, CancellationToken cancellationToken)
     {
         var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait, cancellationToken);
         }
-        return ProcessCounters.Read();
+        return ProcessCounters.Read(target);
     }
 
     private static async Task<WorkerResult> WorkerAsync(
@@ -133,18 +134,13 @@ internal static class ClosedLoop
     private sealed record WorkerResult(List<long> Latencies, Dictionary<int, long> Errors);
 }
 
-/// <summary>CPU time, allocation and collections of the whole process (server and load generator together).</summary>
-internal readonly record struct ProcessCounters(TimeSpan Cpu, long AllocatedBytes, int Gen0, int Gen1, int Gen2)
+/// <summary>CPU time of the process under load (read from /proc, outside it) and of the load generator itself.</summary>
+internal readonly record struct ProcessCounters(TimeSpan TargetCpu, TimeSpan GeneratorCpu)
 {
-    public static ProcessCounters Read() => new(
-        Environment.CpuUsage.TotalTime,
-        GC.GetTotalAllocatedBytes(precise: false),
-        GC.CollectionCount(0),
-        GC.CollectionCount(1),
-        GC.CollectionCount(2));
+    public static ProcessCounters Read(ChildProcess target) => new(target.CpuTime(), Environment.CpuUsage.TotalTime);
 
     public static ProcessCounters operator -(ProcessCounters a, ProcessCounters b) =>
-        new(a.Cpu - b.Cpu, a.AllocatedBytes - b.AllocatedBytes, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2);
+        new(a.TargetCpu - b.TargetCpu, a.GeneratorCpu - b.GeneratorCpu);
 }
 
 /// <summary>One scenario's measured window: sorted latencies (Stopwatch ticks) of successful calls, failures by status.</summary>
@@ -167,14 +163,14 @@ internal sealed record Measurement(string Name, long[] Latencies, IReadOnlyDicti
         return Latencies[Math.Clamp(rank - 1, 0, Latencies.Length - 1)] * 1000.0 / Stopwatch.Frequency;
     }
 
-    /// <summary>Share of the machine's CPUs the process used over the window, in percent of all cores.</summary>
-    public double CpuPercent => Counters.Cpu.TotalSeconds / Elapsed.TotalSeconds / Environment.ProcessorCount * 100;
+    /// <summary>Share of the machine's CPUs the target process used over the window, in percent of all cores.</summary>
+    public double TargetCpuPercent => Counters.TargetCpu.TotalSeconds / Elapsed.TotalSeconds / Environment.ProcessorCount * 100;
 
-    /// <summary>Process CPU time per successful call, in microseconds (client and server together).</summary>
-    public double CpuMicrosPerCall => Succeeded == 0 ? double.NaN : Counters.Cpu.TotalMicroseconds / Succeeded;
+    /// <summary>Share of the machine's CPUs the load generator used over the window, in percent of all cores.</summary>
+    public double GeneratorCpuPercent => Counters.GeneratorCpu.TotalSeconds / Elapsed.TotalSeconds / Environment.ProcessorCount * 100;
 
-    /// <summary>Bytes allocated per successful call, in KB (client and server together).</summary>
-    public double AllocatedKbPerCall => Succeeded == 0 ? double.NaN : Counters.AllocatedBytes / 1024.0 / Succeeded;
+    /// <summary>The target process's CPU time per successful call, in microseconds (the server's side only).</summary>
+    public double TargetCpuMicrosPerCall => Succeeded == 0 ? double.NaN : Counters.TargetCpu.TotalMicroseconds / Succeeded;
 
     /// <summary>The failures as "409×3, timeout×1", or "0".</summary>
     public string ErrorSummary => Errors.Count == 0 ? "0" : string.Join(", ", Errors.Select(e => $"{StatusName(e.Key)}×{e.Value}"));

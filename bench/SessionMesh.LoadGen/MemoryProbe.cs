@@ -1,21 +1,11 @@
-using System.Diagnostics;
-
 namespace SessionMesh.LoadGen;
 
 /// <summary>
-/// The process's memory at one point, after a full blocking, compacting collection. The server and the
-/// load generator share the process, so the figures are for both; the bench keeps its own state small
-/// (agent ids, session ids) and says what it holds in each phase.
+/// The server process's memory at one point of the stream probe, read from outside (/proc/PID/status): the resident
+/// set (VmRSS) and its peak so far (VmHWM). The server runs its own GC when it likes, so these are what the operating
+/// system sees, not the live heap: memory the runtime keeps after a peak stays in the figure.
 /// </summary>
-internal sealed record MemorySnapshot(string Phase, long GcHeapBytes, long GcCommittedBytes, long WorkingSetBytes, long PrivateBytes)
+internal sealed record MemorySnapshot(string Phase, long ResidentBytes, long PeakResidentBytes)
 {
-    public static MemorySnapshot Take(string phase)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var info = GC.GetGCMemoryInfo(GCKind.Any);
-        using var process = Process.GetCurrentProcess();
-        return new MemorySnapshot(phase, GC.GetTotalMemory(forceFullCollection: false), info.TotalCommittedBytes, process.WorkingSet64, process.PrivateMemorySize64);
-    }
+    public static MemorySnapshot Take(string phase, ChildProcess server) => new(phase, server.ResidentBytes(), server.PeakResidentBytes());
 }

@@ -19,6 +19,8 @@ internal static class MeshApi
 
     public const string SteerPath = Api + "/steer";
 
+    public const string EventsPath = Api + "/events";
+
     public static string HeartbeatPath(string sessionId) => $"{Api}/sessions/{sessionId}/heartbeat";
 
     public static string SessionsPath => Api + "/sessions";
