@@ -311,10 +311,10 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             throw MeshException.AgentNotFound(agentId);
         }
         var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
-        var status = session?.StatusAt(now);
-        if (!(status?.IsAlive() ?? false) && !queueIfOffline)
+        if (!(session?.StatusAt(now).IsAlive() ?? false) && !queueIfOffline)
         {
-            throw MeshException.Conflict("agent_not_alive", $"Agent '{agentId}' is not alive ({status?.ToWire() ?? "never joined"}); send \"queue_if_offline\": true to queue the command until it is.");
+            var last = session ?? await tx.GetLatestSessionAsync(cluster, agentId, cancellationToken);
+            throw MeshException.Conflict("agent_not_alive", $"Agent '{agentId}' is not alive ({LastStatus(last, now)}); send \"queue_if_offline\": true to queue the command until it is.");
         }
         var command = new CommandRecord(
             Ids.NewCommandId(now), cluster, agentId, draft.Kind, CommandStatus.Queued,
@@ -325,6 +325,19 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var revision = await AppendEventAsync(tx, command, now, cancellationToken);
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         return (MeshViews.Command(command), true);
+    }
+
+    /// <summary>How an agent that is not alive stands, for people: <c>killed at ...</c>, <c>stale since ...</c>, <c>never joined</c>.</summary>
+    private static string LastStatus(SessionRecord? session, DateTimeOffset now)
+    {
+        if (session is null)
+        {
+            return "never joined";
+        }
+        var status = session.StatusAt(now);
+        var since = session.EndedAt ?? (status == SessionStatus.Stale || status == SessionStatus.Expired ? session.ExpiresAt : now);
+        var when = since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return session.IsOpen ? $"{status.ToWire()} since {when}" : $"{status.ToWire()} at {when}";
     }
 
     /// <summary>Queues a kill command unless one is already pending for the agent; returns it and the event revision.</summary>

@@ -208,6 +208,23 @@ public sealed class CommandStreamTests
     }
 
     [Fact]
+    public async Task Steering_an_agent_that_is_gone_names_its_last_status_and_when()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "s", "agent_id": "declared"}""")).Expect(HttpStatusCode.Created);
+        await client.JoinAsync("gone");
+        var killedAt = (await client.DeleteReplyAsync($"{Api}/agents/gone?force=true")).Expect(HttpStatusCode.OK);
+        var session = (await client.GetReplyAsync($"{Api}/alive?filter=ended&agent_id=gone")).Expect(HttpStatusCode.OK).Json.GetProperty("items")[0];
+        var endedAt = session.GetProperty("ended_at").GetString();
+
+        var detail = (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "gone", "direction": "east"}""")).ExpectProblem(HttpStatusCode.Conflict, "agent_not_alive").Json.GetProperty("detail").GetString();
+        Assert.Contains($"(killed at {endedAt})", detail, StringComparison.Ordinal);
+        var neverJoined = (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "declared", "direction": "east"}""")).ExpectProblem(HttpStatusCode.Conflict, "agent_not_alive").Json.GetProperty("detail").GetString();
+        Assert.Contains("(never joined)", neverJoined, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Messages_are_delivered_like_steers()
     {
         await using var server = await MeshTestServer.StartAsync();
