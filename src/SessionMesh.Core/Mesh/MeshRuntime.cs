@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SessionMesh.Security;
 using SessionMesh.Store;
 
 namespace SessionMesh.Mesh;
@@ -10,9 +11,12 @@ namespace SessionMesh.Mesh;
 /// What every mesh service shares: the store, the clock, the limits and the wake-ups. Its members are internal:
 /// the services are the mesh's surface, and nothing outside Core reaches the store through them.
 /// </summary>
-public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, ILoggerFactory? loggerFactory = null)
+public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, KeyCache keys, ILoggerFactory? loggerFactory = null)
 {
     internal IMeshStore Store => store;
+
+    /// <summary>The keys in memory, which authentication and the streams' key checks read instead of the store.</summary>
+    internal KeyCache Keys => keys;
 
     internal TimeProvider Time => time;
 
@@ -33,6 +37,15 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     internal async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
         await tx.CommitAsync(cancellationToken);
+        Notify(lastRevision, notify);
+    }
+
+    /// <summary>
+    /// The wake-ups of <see cref="CommitAsync"/>, for a caller that commits itself because something must happen
+    /// between the commit and the wake-ups (a key written to the <see cref="KeyCache"/> before its streams check it).
+    /// </summary>
+    internal void Notify(long lastRevision, params IEnumerable<string> notify)
+    {
         if (lastRevision > 0)
         {
             signals.Notify(SignalKeys.Revision);
