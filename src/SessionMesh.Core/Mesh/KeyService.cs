@@ -7,7 +7,9 @@ namespace SessionMesh.Mesh;
 
 /// <summary>
 /// Session keys: minted never wider (scopes, cluster, agent) or longer-lived than the minting key; rotated and revoked
-/// under one rule of who may manage which key, checked inside the write; the root key from configuration.
+/// under one rule of who may manage which key, checked inside the write; the root key from configuration. Every key
+/// a commit changes is written to the <see cref="KeyCache"/> right after that commit, so authentication and streams,
+/// which read the cache, see it at once.
 /// </summary>
 public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
 {
@@ -48,7 +50,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         await tx.UpsertKeyAsync(key, cancellationToken);
         var revision = await AppendEventAsync(tx, "key.created", key, now, cancellationToken);
-        await mesh.CommitAsync(tx, revision, cancellationToken);
+        await CommitAsync(tx, revision, [key], cancellationToken);
         return Created(key, token, ttl, now);
     }
 
@@ -67,7 +69,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
     /// <summary>The calling key itself.</summary>
     public async Task<KeyView> GetSelfAsync(MeshCaller caller, CancellationToken cancellationToken)
     {
-        var key = await mesh.Store.GetKeyAsync(caller.KeyId, cancellationToken) ?? throw MeshException.NotFound("key_not_found", "The calling key no longer exists.");
+        var key = await mesh.Keys.GetAsync(caller.KeyId, cancellationToken) ?? throw MeshException.NotFound("key_not_found", "The calling key no longer exists.");
         return MeshViews.Key(key, mesh.Now());
     }
 
@@ -87,7 +89,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
             key = key with { RevokedAt = now };
             await tx.UpsertKeyAsync(key, cancellationToken);
             var revision = await AppendEventAsync(tx, "key.revoked", key, now, cancellationToken);
-            await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Key(key.KeyId));
+            await CommitAsync(tx, revision, [key], cancellationToken);
             MeshLog.KeyRevoked(mesh.Logger, key.Cluster, key.KeyId, caller.KeyId);
         }
         return MeshViews.Key(key, now);
@@ -124,7 +126,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         var root = new ApiKeyRecord(ApiKeyRecord.RootKeyId, hash, "default", MeshScopes.Admin, null, "root", now, null, null, null, null);
         await tx.UpsertKeyAsync(root, cancellationToken);
         var revision = await AppendEventAsync(tx, "key.created", root, now, cancellationToken);
-        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Key(ApiKeyRecord.RootKeyId));
+        await CommitAsync(tx, revision, [root], cancellationToken);
         return generated;
     }
 
@@ -178,9 +180,24 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         await AppendEventAsync(tx, "key.revoked", revoked, now, cancellationToken);
         await tx.UpsertKeyAsync(key, cancellationToken);
         var revision = await AppendEventAsync(tx, "key.created", key, now, cancellationToken);
-        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Key(old.KeyId));
+        await CommitAsync(tx, revision, [revoked, key], cancellationToken);
         MeshLog.KeyRotated(mesh.Logger, old.Cluster, old.KeyId, key.KeyId, caller.KeyId);
         return Created(key, token, ttl, now);
+    }
+
+    /// <summary>
+    /// Commits, writes the changed keys to the cache, then wakes the streams opened with them (which end when their key
+    /// is no longer active) and the event watchers. The cache is written before the wake-ups, so a stream that wakes
+    /// reads the new state; after the commit, so the cache never holds what the store may not.
+    /// </summary>
+    private async Task CommitAsync(IMeshWriteTransaction tx, long revision, ApiKeyRecord[] changed, CancellationToken cancellationToken)
+    {
+        await mesh.CommitQuietlyAsync(tx, cancellationToken);
+        foreach (var key in changed)
+        {
+            mesh.Keys.Set(key);
+        }
+        mesh.Notify(revision, changed.Select(k => SignalKeys.Key(k.KeyId)));
     }
 
     /// <summary>

@@ -17,9 +17,10 @@ internal sealed class KeyValidity(MeshRuntime mesh, MeshCaller caller)
         caller.ExpiresAt is { } expires && expires - mesh.Time.GetUtcNow() < cap ? expires - mesh.Time.GetUtcNow() : cap;
 
     /// <summary>Null while the key is valid; else why not, as a code and a reason.</summary>
-    public async Task<(string Code, string Reason)?> CheckAsync(CancellationToken cancellationToken)
+    public async ValueTask<(string Code, string Reason)?> CheckAsync(CancellationToken cancellationToken)
     {
-        var key = await mesh.Store.GetKeyAsync(caller.KeyId, cancellationToken);
+        // From memory: the cache learns of a revocation before the signal that wakes this stream is raised.
+        var key = await mesh.Keys.GetAsync(caller.KeyId, cancellationToken);
         return key?.StateAt(mesh.Time.GetUtcNow()) switch
         {
             "active" => null,

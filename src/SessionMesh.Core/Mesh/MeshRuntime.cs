@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionMesh.Model;
+using SessionMesh.Security;
 using SessionMesh.Store;
 
 namespace SessionMesh.Mesh;
@@ -12,9 +13,12 @@ namespace SessionMesh.Mesh;
 /// What every mesh service shares: the store, the clock, the limits and the wake-ups. Its members are internal:
 /// the services are the mesh's surface, and nothing outside Core reaches the store through them.
 /// </summary>
-public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, ILoggerFactory? loggerFactory = null)
+public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, KeyCache keys, ILoggerFactory? loggerFactory = null)
 {
     internal IMeshStore Store => store;
+
+    /// <summary>The keys in memory, which authentication and the streams' key checks read instead of the store.</summary>
+    internal KeyCache Keys => keys;
 
     internal TimeProvider Time => time;
 
@@ -43,12 +47,27 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// </summary>
     internal async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
+        await CommitQuietlyAsync(tx, cancellationToken);
+        Notify(lastRevision, notify);
+    }
+
+    /// <summary>
+    /// Commits and publishes the write's events, without the wake-ups: for a caller that must do something between the
+    /// commit and <see cref="Notify"/> (a key written to the <see cref="KeyCache"/> before its streams check it).
+    /// </summary>
+    internal async Task CommitQuietlyAsync(IMeshWriteTransaction tx, CancellationToken cancellationToken)
+    {
         await tx.CommitAsync(cancellationToken);
         if (s_appended.TryGetValue(tx, out var appended))
         {
             s_appended.Remove(tx);
             Recent.Publish(appended);
         }
+    }
+
+    /// <summary>The wake-ups after a commit: event watchers when events were appended, and the given streams and waiters.</summary>
+    internal void Notify(long lastRevision, params IEnumerable<string> notify)
+    {
         if (lastRevision > 0)
         {
             signals.Notify(SignalKeys.Revision);

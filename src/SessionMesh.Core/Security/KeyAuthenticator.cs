@@ -1,5 +1,4 @@
 using SessionMesh.Model;
-using SessionMesh.Store;
 
 namespace SessionMesh.Security;
 
@@ -13,10 +12,13 @@ public enum AuthFailure
     KeyRevoked,
 }
 
-/// <summary>Turns a bearer token into a <see cref="MeshCaller"/>, or says why not.</summary>
-public sealed class KeyAuthenticator(IMeshStore store, TimeProvider time)
+/// <summary>
+/// Turns a bearer token into a <see cref="MeshCaller"/>, or says why not: from the <see cref="KeyCache"/>, so a valid
+/// key reads no store; revocation as the cache knows it, expiry against the clock at each request.
+/// </summary>
+public sealed class KeyAuthenticator(KeyCache keys, TimeProvider time)
 {
-    public async Task<(MeshCaller? Caller, AuthFailure Failure)> AuthenticateAsync(string? token, CancellationToken cancellationToken)
+    public async ValueTask<(MeshCaller? Caller, AuthFailure Failure)> AuthenticateAsync(string? token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(token))
         {
@@ -39,16 +41,16 @@ public sealed class KeyAuthenticator(IMeshStore store, TimeProvider time)
     }
 
     /// <summary>The stored key a token proves, whatever its state; null when it proves none.</summary>
-    public async Task<ApiKeyRecord?> FindAsync(string token, CancellationToken cancellationToken)
+    public async ValueTask<ApiKeyRecord?> FindAsync(string token, CancellationToken cancellationToken)
     {
         if (KeySecrets.KeyIdOf(token) is { } keyId
-            && await store.GetKeyAsync(keyId, cancellationToken) is { } key
+            && await keys.GetAsync(keyId, cancellationToken) is { } key
             && KeySecrets.Matches(token, key.SecretHash))
         {
             return key;
         }
         // A root key set through the environment may have any shape.
-        var root = await store.GetKeyAsync(ApiKeyRecord.RootKeyId, cancellationToken);
+        var root = await keys.GetAsync(ApiKeyRecord.RootKeyId, cancellationToken);
         return root is not null && KeySecrets.Matches(token, root.SecretHash) ? root : null;
     }
 

@@ -8,7 +8,7 @@ using SessionMesh.Server.Hosting;
 namespace SessionMesh.Server.Auth;
 
 /// <summary>
-/// Bearer session keys: authenticates against the store, and answers refusals as problem+json —
+/// Bearer session keys: authenticates from the key cache (no store read for a known key), and answers refusals as problem+json —
 /// 401 with <c>WWW-Authenticate: Bearer error="invalid_token"</c>, 403 for a missing scope.
 /// </summary>
 internal sealed class MeshKeyAuthentication(

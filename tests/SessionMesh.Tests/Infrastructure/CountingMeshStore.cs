@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using SessionMesh.Store;
+
+namespace SessionMesh.Tests.Infrastructure;
+
+/// <summary>
+/// A real store that counts the calls made on it, by method name: how a test proves that something was answered from
+/// memory rather than by the store. A <see cref="DispatchProxy"/>, so it follows the store contract without restating it.
+/// </summary>
+public class CountingMeshStore : DispatchProxy
+{
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private IMeshStore _inner = null!;
+
+    /// <summary>Wraps <paramref name="inner"/>; the returned store forwards every call to it.</summary>
+    public static (IMeshStore Store, CountingMeshStore Counter) Wrap(IMeshStore inner)
+    {
+        var store = Create<IMeshStore, CountingMeshStore>();
+        var counter = (CountingMeshStore)(object)store;
+        counter._inner = inner;
+        return (store, counter);
+    }
+
+    /// <summary>How many times the store method <paramref name="method"/> was called.</summary>
+    public int Calls(string method) => _calls.GetValueOrDefault(method);
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        _calls.AddOrUpdate(targetMethod.Name, 1, static (_, n) => n + 1);
+        try
+        {
+            return targetMethod.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+}
