@@ -12,7 +12,7 @@ public static class SessionMeshServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the mesh's services: one per resource over a shared <see cref="MeshRuntime"/>, the command stream,
-    /// the key authenticator and maintenance, with in-process signals, a single-server leader and the system clock.
+    /// the lease table, the key authenticator and maintenance, with in-process signals, a single-server leader and the system clock.
     /// Everything is added with <c>TryAdd*</c>, so a registration made before (a fake <see cref="TimeProvider"/>, a
     /// leader shared by replicas) wins. <see cref="MeshOptions"/> keep their defaults unless the host binds or
     /// configures them. No store is registered: follow with a store's extension, e.g. <c>.UseSqlite(path)</c>.
@@ -25,10 +25,11 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IMeshSignals, InProcessMeshSignals>();
         services.TryAddSingleton<ILeaseLeader, SingleServerLeader>();
+        services.TryAddSingleton(sp => new LeaseTable(sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage)));
         services.TryAddSingleton(sp => new MeshRuntime(
             sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value,
-            sp.GetRequiredService<IMeshSignals>(), sp.GetService<ILoggerFactory>()));
+            sp.GetRequiredService<IMeshSignals>(), sp.GetService<ILoggerFactory>(), sp.GetRequiredService<LeaseTable>()));
         services.TryAddSingleton(sp => new KeyAuthenticator(
             sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<SessionService>();

@@ -10,9 +10,12 @@ namespace SessionMesh.Mesh;
 /// What every mesh service shares: the store, the clock, the limits and the wake-ups. Its members are internal:
 /// the services are the mesh's surface, and nothing outside Core reaches the store through them.
 /// </summary>
-public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, ILoggerFactory? loggerFactory = null)
+public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, ILoggerFactory? loggerFactory = null, LeaseTable? leases = null)
 {
     internal IMeshStore Store => store;
+
+    /// <summary>The leases of open sessions, in memory; the store has them as of the last checkpoint.</summary>
+    internal LeaseTable Leases { get; } = leases ?? new LeaseTable(store);
 
     internal TimeProvider Time => time;
 
@@ -29,10 +32,14 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
     }
 
-    /// <summary>Commits, then wakes event watchers (when events were appended) and the given streams and waiters.</summary>
+    /// <summary>
+    /// Commits, then applies the transaction's lease changes (sessions opened and ended) to the lease table, and wakes
+    /// event watchers (when events were appended) and the given streams and waiters.
+    /// </summary>
     internal async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
         await tx.CommitAsync(cancellationToken);
+        Leases.Committed(tx);
         if (lastRevision > 0)
         {
             signals.Notify(SignalKeys.Revision);
