@@ -9,17 +9,6 @@ public sealed partial class SqliteMeshStore
 {
     private const string SelectSessionById = $"SELECT {SessionColumns} FROM sessions WHERE sessions.session_id = @session_id";
 
-    private const string RenewSession = $"""
-        UPDATE sessions
-        SET last_seen = @now,
-            expires_at = @now + ttl * 1000,
-            load = COALESCE(@load, load),
-            idle = COALESCE(@idle, idle),
-            stale_notified = 0
-        WHERE session_id = @session_id AND end_status IS NULL AND @now <= expires_at + ttl * 1000
-        RETURNING {SessionColumns}
-        """;
-
     private const string SelectOpenSessionsOfAgents = $"""
         SELECT {SessionColumns} FROM sessions
         WHERE sessions.cluster = @cluster AND sessions.end_status IS NULL
@@ -76,13 +65,17 @@ public sealed partial class SqliteMeshStore
         WHERE a.cluster = @cluster AND a.parent_id = @parent_id AND {SessionStatusSql.Live}
         """;
 
-    private const string SelectLapsedSessions = $"""
+    private const string SelectOpenSessions = $"""
         SELECT {SessionColumns} FROM sessions
-        WHERE sessions.end_status IS NULL AND sessions.expires_at < @now
-          AND (sessions.expires_at > @after_expires_at
-               OR (sessions.expires_at = @after_expires_at AND sessions.session_id > @after_session_id))
-        ORDER BY sessions.expires_at, sessions.session_id
+        WHERE sessions.end_status IS NULL AND sessions.session_id > @after
+        ORDER BY sessions.session_id
         LIMIT @limit
+        """;
+
+    private const string UpdateLeaseSql = """
+        UPDATE sessions
+        SET last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle, stale_notified = @stale_notified
+        WHERE session_id = @session_id AND end_status IS NULL
         """;
 
     // The expression is the one ix_sessions_open_runtime indexes; max_runtime is in seconds.
@@ -100,30 +93,6 @@ public sealed partial class SqliteMeshStore
         SET expires_at = @now + ttl * 1000, stale_notified = 0
         WHERE end_status IS NULL AND expires_at < @now + ttl * 1000
         """;
-
-    /// <inheritdoc />
-    public async Task<(SessionRecord? Session, bool Renewed)> RenewSessionAsync(
-        string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var db = new SqliteDb(await GetHeartbeatWriterAsync(cancellationToken), null);
-            await using (var renew = db.Command(RenewSession))
-            {
-                renew.Bind("@session_id", sessionId).Bind("@now", now).Bind("@load", load).Bind("@idle", idle);
-                if (await renew.FirstOrDefaultAsync(ReadSession, cancellationToken) is { } renewed)
-                {
-                    return (renewed, true);
-                }
-            }
-            return (await SelectSessionAsync(db, sessionId, cancellationToken), false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
 
     /// <inheritdoc />
     public Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
@@ -211,13 +180,26 @@ public sealed partial class SqliteMeshStore
         return (int)await command.ScalarInt64Async(cancellationToken);
     }
 
-    internal static async Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(SqliteDb db, DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<SessionRecord>> ListOpenSessionsAsync(SqliteDb db, string? afterSessionId, int limit, CancellationToken cancellationToken)
     {
-        // With no cursor, start before every row: the smallest time and the empty id.
-        await using var command = db.Command(SelectLapsedSessions).Bind("@now", now)
-            .Bind("@after_expires_at", after?.ExpiresAt ?? DateTimeOffset.UnixEpoch).Bind("@after_session_id", after?.SessionId ?? "")
-            .Bind("@limit", Math.Max(0, limit));
+        // With no cursor, start before every id: the empty string sorts first.
+        await using var command = db.Command(SelectOpenSessions).Bind("@after", afterSessionId ?? "").Bind("@limit", Math.Max(0, limit));
         return await command.ListAsync(ReadSession, cancellationToken);
+    }
+
+    internal static async Task<int> UpdateLeasesAsync(SqliteDb db, IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken)
+    {
+        // One prepared statement, rebound per lease: the whole batch is one transaction, hence one fsync.
+        await using var command = db.Command(UpdateLeaseSql);
+        var written = 0;
+        foreach (var lease in leases)
+        {
+            command.Parameters.Clear();
+            command.Bind("@session_id", lease.SessionId).Bind("@last_seen", lease.LastSeen).Bind("@expires_at", lease.ExpiresAt)
+                .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified);
+            written += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return written;
     }
 
     internal static async Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)

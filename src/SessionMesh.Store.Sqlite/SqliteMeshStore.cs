@@ -9,8 +9,8 @@ namespace SessionMesh.Store.Sqlite;
 /// semaphore over long-lived writer connections, so SQLite never has to arbitrate (no SQLITE_BUSY
 /// spinning); reads use short-lived pooled connections, which WAL lets run alongside the writer.
 /// Ordinary writes commit with <c>synchronous=FULL</c>, so a write is on disk before
-/// <see cref="IMeshWriteTransaction.CommitAsync"/> returns; heartbeats use their own connection with
-/// <c>synchronous=NORMAL</c> (durable at the next checkpoint or FULL commit, never corrupt).
+/// <see cref="IMeshWriteTransaction.CommitAsync"/> returns. Heartbeats do not write here at all: the mesh keeps leases
+/// in memory and checkpoints them in batches (<c>LeaseTable</c>).
 /// </summary>
 public sealed partial class SqliteMeshStore : IMeshStore
 {
@@ -18,7 +18,6 @@ public sealed partial class SqliteMeshStore : IMeshStore
     public static string DefaultFileName => "session-mesh.db";
 
     private const string WriterPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-    private const string HeartbeatPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
     private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
 
     private readonly string _writerConnectionString;
@@ -27,7 +26,6 @@ public sealed partial class SqliteMeshStore : IMeshStore
     // whose wait handle is never asked for holds nothing to free.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
-    private SqliteConnection? _heartbeatWriter;
     private readonly ILogger _logger;
     private bool _disposed;
 
@@ -188,13 +186,6 @@ public sealed partial class SqliteMeshStore : IMeshStore
         return _writer ??= await OpenWriterAsync(WriterPragmas, cancellationToken);
     }
 
-    /// <summary>The writer for heartbeats; call only while holding the write lock.</summary>
-    private async Task<SqliteConnection> GetHeartbeatWriterAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _heartbeatWriter ??= await OpenWriterAsync(HeartbeatPragmas, cancellationToken);
-    }
-
     private async Task<SqliteConnection> OpenWriterAsync(string pragmas, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_writerConnectionString);
@@ -218,11 +209,6 @@ public sealed partial class SqliteMeshStore : IMeshStore
         {
             _writer = null;
             await writer.DisposeAsync();
-        }
-        if (_heartbeatWriter is { } heartbeatWriter)
-        {
-            _heartbeatWriter = null;
-            await heartbeatWriter.DisposeAsync();
         }
     }
 

@@ -71,8 +71,11 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
     public Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken) =>
         SqliteMeshStore.CountLiveChildrenAsync(Db, cluster, parentId, now, cancellationToken);
 
-    public Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken) =>
-        SqliteMeshStore.ListLapsedSessionsAsync(Db, now, after, limit, cancellationToken);
+    public Task<IReadOnlyList<SessionRecord>> ListOpenSessionsAsync(string? afterSessionId, int limit, CancellationToken cancellationToken) =>
+        SqliteMeshStore.ListOpenSessionsAsync(Db, afterSessionId, limit, cancellationToken);
+
+    public Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
+        SqliteMeshStore.UpdateLeasesAsync(Db, leases, cancellationToken);
 
     public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         await SqliteMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;

@@ -12,7 +12,7 @@ public static class SessionMeshServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the mesh's services: one per resource over a shared <see cref="MeshRuntime"/>, the command stream,
-    /// the key cache and authenticator, and maintenance, with in-process signals, a single-server leader and the system clock.
+    /// the key cache and authenticator, the lease table, and maintenance, with in-process signals, a single-server leader and the system clock.
     /// Everything is added with <c>TryAdd*</c>, so a registration made before (a fake <see cref="TimeProvider"/>, a
     /// leader shared by replicas) wins. <see cref="MeshOptions"/> keep their defaults unless the host binds or
     /// configures them. No store is registered: follow with a store's extension, e.g. <c>.UseSqlite(path)</c>.
@@ -26,10 +26,12 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<IMeshSignals, InProcessMeshSignals>();
         services.TryAddSingleton<ILeaseLeader, SingleServerLeader>();
         services.TryAddSingleton(sp => new KeyCache(sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage)));
+        services.TryAddSingleton(sp => new LeaseTable(sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage)));
         services.TryAddSingleton(sp => new MeshRuntime(
             sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value,
-            sp.GetRequiredService<IMeshSignals>(), sp.GetRequiredService<KeyCache>(), sp.GetService<ILoggerFactory>()));
+            sp.GetRequiredService<IMeshSignals>(), sp.GetRequiredService<KeyCache>(), sp.GetRequiredService<LeaseTable>(),
+            sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton<KeyAuthenticator>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<AgentService>();

@@ -76,7 +76,7 @@ public sealed class AgentService(MeshRuntime mesh)
         var resolved = caller.ResolveCluster(cluster);
         var root = await mesh.Store.GetAgentAsync(resolved, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
         var all = await AgentTree.CollectSubtreeAsync(root, ids => mesh.Store.GetChildrenAsync(resolved, ids, cancellationToken));
-        var sessions = (await mesh.Store.GetLatestSessionsAsync(resolved, all.Select(a => a.AgentId).ToList(), cancellationToken)).ToDictionary(s => s.AgentId);
+        var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, all.Select(a => a.AgentId).ToList(), cancellationToken)).ToDictionary(s => s.AgentId);
         var children = all.Where(a => a.ParentId is not null).ToLookup(a => a.ParentId!);
         var now = mesh.Now();
 
@@ -113,7 +113,7 @@ public sealed class AgentService(MeshRuntime mesh)
             after = page[^1].AgentId;
         }
         var ids = agents.Select(a => a.AgentId).ToList();
-        var sessions = (await mesh.Store.GetLatestSessionsAsync(resolved, ids, cancellationToken)).ToDictionary(s => s.AgentId);
+        var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, ids, cancellationToken)).ToDictionary(s => s.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(resolved, ids, cancellationToken)).ToLookup(s => s.AgentId, s => s.Name);
         var known = ids.ToHashSet(StringComparer.Ordinal);
         var now = mesh.Now();
@@ -148,7 +148,7 @@ public sealed class AgentService(MeshRuntime mesh)
         }
         var cluster = agents[0].Cluster;
         var ids = agents.Select(a => a.AgentId).ToList();
-        var latest = (await mesh.Store.GetLatestSessionsAsync(cluster, ids, cancellationToken)).ToDictionary(s => s.AgentId);
+        var latest = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(cluster, ids, cancellationToken)).ToDictionary(s => s.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(cluster, ids, cancellationToken)).ToLookup(s => s.AgentId);
         var children = (await mesh.Store.GetChildrenAsync(cluster, ids, cancellationToken)).ToLookup(c => c.ParentId!);
         return agents.Select(agent =>

@@ -48,9 +48,9 @@ internal static class AgentTree
     /// A parent that is being killed, or whose last session was killed and that has not joined since, takes no new
     /// children: a cascade kill takes every child committed before it, and none can slip in after.
     /// </summary>
-    public static async Task CheckParentNotKilledAsync(IMeshWriteTransaction tx, string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task CheckParentNotKilledAsync(IMeshWriteTransaction tx, LeaseTable leases, string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var open = await tx.GetOpenSessionAsync(cluster, parentId, cancellationToken);
+        var open = leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, parentId, cancellationToken));
         if (open is not null && open.StatusAt(now) != SessionStatus.Expired)
         {
             if (await tx.GetPendingKillAsync(cluster, parentId, cancellationToken) is not null)

@@ -167,7 +167,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             var agents = request.Cascade ? await AgentTree.CollectSubtreeAsync(target, ids => tx.GetChildrenAsync(cluster, ids, cancellationToken)) : [target];
             foreach (var agent in agents)
             {
-                var session = await tx.GetOpenSessionAsync(cluster, agent.AgentId, cancellationToken);
+                var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agent.AgentId, cancellationToken));
                 if (session is null || session.StatusAt(now) == SessionStatus.Expired)
                 {
                     continue;
@@ -189,7 +189,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 var children = await tx.GetChildrenAsync(cluster, [agentId], cancellationToken);
                 foreach (var child in children.OrderBy(c => c.AgentId, StringComparer.Ordinal))
                 {
-                    if (await tx.GetOpenSessionAsync(cluster, child.AgentId, cancellationToken) is { } open && open.StatusAt(now).IsAlive())
+                    if (mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, child.AgentId, cancellationToken)) is { } open && open.StatusAt(now).IsAlive())
                     {
                         orphaned.Add(child.AgentId);
                     }
@@ -310,7 +310,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             throw MeshException.AgentNotFound(agentId);
         }
-        var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
+        var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
         if (!(session?.StatusAt(now).IsAlive() ?? false) && !queueIfOffline)
         {
             var last = session ?? await tx.GetLatestSessionAsync(cluster, agentId, cancellationToken);

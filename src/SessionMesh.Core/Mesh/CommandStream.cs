@@ -31,7 +31,7 @@ public sealed class CommandStream(MeshRuntime mesh, SessionService sessions, Com
         {
             throw MeshException.AgentNotFound(agentId);
         }
-        var open = await mesh.Store.GetOpenSessionsAsync(resolved, [agentId], cancellationToken);
+        var open = mesh.Leases.Overlay(await mesh.Store.GetOpenSessionsAsync(resolved, [agentId], cancellationToken));
         var session = open.FirstOrDefault(s => s.StatusAt(mesh.Now()) != SessionStatus.Expired)
             ?? throw MeshException.Conflict("agent_not_alive", $"Agent '{agentId}' has no open session: join first (POST /sessions), then open its command stream.");
         return new CommandStreamReader(mesh, sessions, commands, this, new KeyValidity(mesh, caller), session, afterSequence);
@@ -96,7 +96,7 @@ public sealed class CommandStreamReader
                 var revoked = _key.Revoked();
                 if (await _key.CheckAsync(cancellationToken) is { } invalid)
                 {
-                    var current = await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken) ?? Session;
+                    var current = _mesh.Leases.OverlayOrNull(await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken)) ?? Session;
                     yield return End(current, invalid.Code, invalid.Reason);
                     yield break;
                 }
@@ -110,7 +110,7 @@ public sealed class CommandStreamReader
                     continue;
                 }
 
-                var session = await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken);
+                var session = _mesh.Leases.OverlayOrNull(await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken));
                 if (_mesh.Time.GetUtcNow() >= nextRenewal && session is { IsOpen: true })
                 {
                     session = await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);

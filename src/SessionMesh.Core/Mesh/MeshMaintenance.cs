@@ -5,9 +5,10 @@ namespace SessionMesh.Mesh;
 
 /// <summary>
 /// The mesh's housekeeping, run by the leader only (<see cref="ILeaseLeader"/>): on gaining the lead, every open
-/// lease is extended by its TTL (Consul's rule, so downtime never mass-expires a fleet); then, each tick, lapsed
-/// sessions turn stale and expire, due commands expire, kills past their grace end sessions, max_runtime starts
-/// kills, and events past retention are compacted.
+/// lease is extended by its TTL (Consul's rule, so downtime never mass-expires a fleet) and the lease table is loaded
+/// from the store; then, each tick, lapsed leases (read from the table, not the store) turn stale and expire, due
+/// commands expire, kills past their grace end sessions, max_runtime starts kills, and events past retention are
+/// compacted.
 /// </summary>
 public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, SessionService sessions, CommandService commands, EventService events)
 {
@@ -17,8 +18,14 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     /// <summary>How often <see cref="RunOnceAsync"/> should run.</summary>
     public TimeSpan Interval => mesh.Options.SweepInterval;
 
+    /// <summary>How often <see cref="CheckpointLeasesAsync"/> should run.</summary>
+    public TimeSpan CheckpointInterval => mesh.Options.LeaseCheckpointInterval;
+
+    /// <summary>Writes the leases renewed in memory since the last checkpoint to the store, in one transaction.</summary>
+    public Task CheckpointLeasesAsync(CancellationToken cancellationToken) => mesh.Leases.FlushAsync(cancellationToken);
+
     /// <summary>
-    /// Takes the lead when it is free, extending every open lease when this server gains it. Returns whether this
+    /// Takes the lead when it is free, extending every open lease and loading the lease table when this server gains it. Returns whether this
     /// server leads. Run once before a server takes requests, then by every tick.
     /// </summary>
     public async Task<bool> LeadAsync(CancellationToken cancellationToken)
@@ -50,49 +57,66 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     }
 
     /// <summary>
-    /// Ends every session past its grace as <c>expired</c> and marks newly stale ones, with their events, in
-    /// batches that move past sessions already marked stale. Returns how many sessions changed.
+    /// Ends every lease past its grace as <c>expired</c> and marks newly stale ones, with their events, in batches;
+    /// the lapsed leases come from the lease table. Returns how many sessions changed.
     /// </summary>
     internal async Task<int> SweepSessionsAsync(CancellationToken cancellationToken)
     {
+        var now = mesh.Now();
         var changed = 0;
-        LapsedCursor? after = null;
-        while (true)
+        foreach (var batch in mesh.Leases.Lapsed(now).Chunk(Batch))
         {
-            var now = mesh.Now();
             await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
-            var lapsed = await tx.ListLapsedSessionsAsync(now, after, Batch, cancellationToken);
             long revision = 0;
             var ended = new List<string>();
-            foreach (var session in lapsed)
+            foreach (var (lease, seen) in batch)
             {
-                var status = session.StatusAt(now);
-                if (status == SessionStatus.Expired)
+                if (seen.StatusAt(now) != SessionStatus.Expired)
                 {
-                    (_, revision) = await sessions.EndAsync(tx, session, SessionStatus.Expired, "ttl elapsed", now, cancellationToken);
-                    ended.Add(SignalKeys.Agent(session.Cluster, session.AgentId));
-                    changed++;
+                    // Within the grace: a renewal may still come, and then no stale event is sent.
+                    if (await sessions.MarkStaleAsync(tx, lease, seen, now, cancellationToken) is { } staleRevision)
+                    {
+                        revision = staleRevision;
+                        changed++;
+                    }
+                    continue;
                 }
-                else if (!session.StaleNotified)
+                // Past the grace no renewal is taken any more, so the lease is final. The store has the rest of the record.
+                if (await tx.GetSessionAsync(seen.SessionId, cancellationToken) is not { IsOpen: true } stored)
                 {
-                    revision = await sessions.MarkStaleAsync(tx, session, now, cancellationToken);
-                    changed++;
+                    mesh.Leases.Forget(seen.SessionId);
+                    continue;
                 }
+                (_, revision) = await sessions.EndAsync(tx, stored, SessionStatus.Expired, "ttl elapsed", now, cancellationToken);
+                ended.Add(SignalKeys.Agent(stored.Cluster, stored.AgentId));
+                changed++;
             }
             await mesh.CommitAsync(tx, revision, cancellationToken, ended);
-            if (lapsed.Count < Batch)
-            {
-                return changed;
-            }
-            after = new LapsedCursor(lapsed[^1].ExpiresAt, lapsed[^1].SessionId);
         }
+        return changed;
     }
 
+    /// <summary>
+    /// Extends every open lease to at least now + TTL, then loads the open sessions into the lease table, in one
+    /// transaction so nothing changes between the two. Renewals still in memory are written first.
+    /// </summary>
     private async Task<int> ExtendOpenLeasesAsync(CancellationToken cancellationToken)
     {
+        await mesh.Leases.FlushAsync(cancellationToken);
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         var count = await tx.ExtendOpenLeasesAsync(mesh.Now(), cancellationToken);
+        var open = new List<SessionRecord>();
+        while (true)
+        {
+            var page = await tx.ListOpenSessionsAsync(open.Count == 0 ? null : open[^1].SessionId, Batch, cancellationToken);
+            open.AddRange(page);
+            if (page.Count < Batch)
+            {
+                break;
+            }
+        }
         await tx.CommitAsync(cancellationToken);
+        mesh.Leases.Load(open);
         return count;
     }
 }

@@ -34,6 +34,12 @@ public sealed class MeshOptions
 
     /// <summary>How often the sweeper looks for lapsed leases.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often renewed leases (kept in memory) are written to the store, in one transaction. A crash loses at most
+    /// this much of last-seen, load and idleness; never a session before its TTL (see <see cref="LeaseTable"/>).
+    /// </summary>
+    public TimeSpan LeaseCheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Fixed bounds of the API.</summary>

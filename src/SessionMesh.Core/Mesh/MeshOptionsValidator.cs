@@ -32,6 +32,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:SweepInterval must be positive.");
         }
+        if (options.LeaseCheckpointInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Mesh:LeaseCheckpointInterval must be positive.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

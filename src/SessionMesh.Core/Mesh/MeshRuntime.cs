@@ -13,12 +13,15 @@ namespace SessionMesh.Mesh;
 /// What every mesh service shares: the store, the clock, the limits and the wake-ups. Its members are internal:
 /// the services are the mesh's surface, and nothing outside Core reaches the store through them.
 /// </summary>
-public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, KeyCache keys, ILoggerFactory? loggerFactory = null)
+public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions options, IMeshSignals signals, KeyCache keys, LeaseTable leases, ILoggerFactory? loggerFactory = null)
 {
     internal IMeshStore Store => store;
 
     /// <summary>The keys in memory, which authentication and the streams' key checks read instead of the store.</summary>
     internal KeyCache Keys => keys;
+
+    /// <summary>The leases of open sessions, in memory; the store has them as of the last checkpoint.</summary>
+    internal LeaseTable Leases => leases;
 
     internal TimeProvider Time => time;
 
@@ -42,8 +45,9 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     }
 
     /// <summary>
-    /// Commits, publishes the events the write appended to <see cref="Recent"/>, then wakes event watchers (when events
-    /// were appended) and the given streams and waiters.
+    /// Commits, applies the transaction's lease changes (sessions opened and ended) to the lease table, publishes the
+    /// events the write appended to <see cref="Recent"/>, then wakes event watchers (when events were appended) and the
+    /// given streams and waiters.
     /// </summary>
     internal async Task CommitAsync(IMeshWriteTransaction tx, long lastRevision, CancellationToken cancellationToken, params IEnumerable<string> notify)
     {
@@ -58,6 +62,7 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     internal async Task CommitQuietlyAsync(IMeshWriteTransaction tx, CancellationToken cancellationToken)
     {
         await tx.CommitAsync(cancellationToken);
+        Leases.Committed(tx);
         if (s_appended.TryGetValue(tx, out var appended))
         {
             s_appended.Remove(tx);

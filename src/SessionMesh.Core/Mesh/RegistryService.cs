@@ -28,7 +28,7 @@ public sealed class RegistryService(MeshRuntime mesh)
         var existing = await tx.GetSpecializationAsync(cluster, agentId, name, cancellationToken);
         var record = new SpecializationRecord(cluster, agentId, name, description, tags, version, existing?.RegisteredAt ?? now);
         var revision = await UpsertAsync(tx, record, now, cancellationToken);
-        var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
+        var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
         await mesh.CommitAsync(tx, revision ?? 0, cancellationToken);
         return (MeshViews.RegistryEntry(revision is null ? existing! : record, session, now), existing is null);
     }
@@ -61,12 +61,14 @@ public sealed class RegistryService(MeshRuntime mesh)
         var resolved = caller.ResolveCluster(cluster);
         var size = Validate.Limit(limit);
         var offset = (int)(Cursor.DecodeLong(cursor) ?? 0);
+        // The store orders by liveness and load, i.e. by lease fields: the renewals acknowledged so far must be in it.
+        await mesh.Leases.FlushAsync(cancellationToken);
         var now = mesh.Now();
         var rows = await mesh.Store.FindBySpecializationAsync(new RegistryQuery(resolved, name, aliveOnly, now, offset, size + 1), cancellationToken);
         var more = rows.Count > size;
         return new Page<RegistryEntry>
         {
-            Items = rows.Take(size).Select(m => MeshViews.RegistryEntry(m.Specialization, m.Session, now)).ToList(),
+            Items = rows.Take(size).Select(m => MeshViews.RegistryEntry(m.Specialization, mesh.Leases.OverlayOrNull(m.Session), now)).ToList(),
             NextCursor = more ? Cursor.Encode(offset + size) : null,
         };
     }
@@ -75,6 +77,7 @@ public sealed class RegistryService(MeshRuntime mesh)
     public async Task<Page<SpecializationSummary>> SummarizeAsync(MeshCaller caller, string? cluster, CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
+        await mesh.Leases.FlushAsync(cancellationToken);
         var counts = await mesh.Store.CountSpecializationsAsync(caller.ResolveCluster(cluster), mesh.Now(), cancellationToken);
         return new Page<SpecializationSummary>
         {

@@ -7,7 +7,8 @@ namespace SessionMesh.Mesh;
 
 /// <summary>
 /// Sessions: an agent joins (superseding its open session), renews its lease, leaves; operators read and list them.
-/// Every way a session ends goes through <see cref="EndAsync"/>.
+/// Every way a session ends goes through <see cref="EndAsync"/>. Open leases live in the <see cref="LeaseTable"/>:
+/// a heartbeat renews one in memory, and every read of a session sees the lease as memory has it.
 /// </summary>
 public sealed class SessionService(MeshRuntime mesh)
 {
@@ -27,6 +28,8 @@ public sealed class SessionService(MeshRuntime mesh)
         var cluster = caller.ResolveCluster(request.Cluster);
         caller.RequireActingFor(agentId);
 
+        // The spawn limit counts live children in the store, by their leases: renewals must be there first.
+        await mesh.Leases.FlushAsync(cancellationToken);
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         var agent = await tx.GetAgentAsync(cluster, agentId, cancellationToken);
@@ -58,6 +61,7 @@ public sealed class SessionService(MeshRuntime mesh)
 
         var session = new SessionRecord(Ids.NewSessionId(now), cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, maxRuntime);
         await tx.InsertSessionAsync(session, cancellationToken);
+        mesh.Leases.OpenOnCommit(tx, session);
         revision = await AppendEventAsync(tx, "session.joined", session, agent, now, cancellationToken);
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         MeshLog.Joined(mesh.Logger, cluster, agentId, session.SessionId, ttl);
@@ -68,7 +72,10 @@ public sealed class SessionService(MeshRuntime mesh)
         return (await ToViewAsync(session, now, cancellationToken)) with { SupersededSessionId = supersededId };
     }
 
-    /// <summary>Renews a session's lease; 410 when it has ended, so the agent stops or rejoins.</summary>
+    /// <summary>
+    /// Renews a session's lease in memory (no store write: the lease table checkpoints it); 410 when it has ended, so
+    /// the agent stops or rejoins.
+    /// </summary>
     public async Task<HeartbeatResponse> HeartbeatAsync(MeshCaller caller, string sessionId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
         var load = Validate.Load(request.Load);
@@ -79,21 +86,9 @@ public sealed class SessionService(MeshRuntime mesh)
             "idle" => true,
             _ => throw MeshException.Invalid("status", "'status' must be 'active' or 'idle'."),
         };
-        var existing = await GetVisibleAsync(caller, sessionId, cancellationToken);
-        caller.RequireActingFor(existing.AgentId);
-
         var now = mesh.Now();
-        var (session, renewed) = await mesh.Store.RenewSessionAsync(sessionId, now, load, idle, cancellationToken);
-        if (session is null)
-        {
-            throw MeshException.SessionNotFound(sessionId);
-        }
-        if (!renewed)
-        {
-            var ended = session.IsOpen ? await ExpireAsync(sessionId, cancellationToken) ?? session : session;
-            throw Ended(ended, now);
-        }
-        return MeshViews.Lease(session, now);
+        var session = await RenewAsync(caller, sessionId, now, load, idle, cancellationToken) ?? throw MeshException.SessionNotFound(sessionId);
+        return session.IsOpen ? MeshViews.Lease(session, now) : throw Ended(session, now);
     }
 
     /// <summary>The agent says goodbye. Leaving an ended session changes nothing and returns it as it ended.</summary>
@@ -103,7 +98,7 @@ public sealed class SessionService(MeshRuntime mesh)
         caller.RequireActingFor(existing.AgentId);
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
-        var session = await tx.GetSessionAsync(sessionId, cancellationToken) ?? throw MeshException.SessionNotFound(sessionId);
+        var session = mesh.Leases.OverlayOrNull(await tx.GetSessionAsync(sessionId, cancellationToken)) ?? throw MeshException.SessionNotFound(sessionId);
         if (session.IsOpen)
         {
             var expired = session.StatusAt(now) == SessionStatus.Expired;
@@ -128,6 +123,8 @@ public sealed class SessionService(MeshRuntime mesh)
         var filter = StatusFilters.Parse(request.Filter ?? "alive")
             ?? throw MeshException.Invalid("filter", $"'filter' must be one of: {string.Join(", ", StatusFilters.Words)}.");
         var limit = Validate.Limit(request.Limit);
+        // The store filters by status, i.e. by lease fields: the renewals acknowledged so far must be in it.
+        await mesh.Leases.FlushAsync(cancellationToken);
         var now = mesh.Now();
         var query = new SessionQuery(
             cluster, filter, now, limit + 1,
@@ -142,13 +139,16 @@ public sealed class SessionService(MeshRuntime mesh)
 
     /// <summary>
     /// Ends an open session with a terminal status, and appends its event: the one way a session ends, whether it
-    /// is superseded, leaves, expires or is killed. Returns the ended record and the event's revision.
+    /// is superseded, leaves, expires or is killed. The stored record gets the lease as memory has it, and the lease
+    /// leaves the table when <paramref name="tx"/> commits (through <see cref="MeshRuntime.CommitAsync"/>).
+    /// Returns the ended record and the event's revision.
     /// </summary>
     internal async Task<(SessionRecord Session, long Revision)> EndAsync(IMeshWriteTransaction tx, SessionRecord session, SessionStatus status, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var agent = await tx.GetAgentAsync(session.Cluster, session.AgentId, cancellationToken);
-        var ended = session with { EndStatus = status, EndedAt = now, EndReason = reason };
+        var ended = mesh.Leases.Overlay(session) with { EndStatus = status, EndedAt = now, EndReason = reason };
         await tx.UpdateSessionAsync(ended, cancellationToken);
+        mesh.Leases.EndOnCommit(tx, session.SessionId);
         var revision = await AppendEventAsync(tx, "session." + status.ToWire(), ended, agent, now, cancellationToken);
         switch (status)
         {
@@ -162,20 +162,57 @@ public sealed class SessionService(MeshRuntime mesh)
         return (ended, revision);
     }
 
-    /// <summary>Marks a lapsed session stale, with its event (once per lapse).</summary>
-    internal async Task<long> MarkStaleAsync(IMeshWriteTransaction tx, SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a lapsed lease stale in memory and appends its event (once per lapse); false, with nothing appended,
+    /// when a renewal came first. The flag reaches the store with the next checkpoint.
+    /// </summary>
+    internal async Task<long?> MarkStaleAsync(IMeshWriteTransaction tx, Lease lease, SessionRecord seen, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var agent = await tx.GetAgentAsync(session.Cluster, session.AgentId, cancellationToken);
-        var stale = session with { StaleNotified = true };
-        await tx.UpdateSessionAsync(stale, cancellationToken);
-        return await AppendEventAsync(tx, "session.stale", stale, agent, now, cancellationToken);
+        if (!mesh.Leases.TryMarkStale(lease, seen))
+        {
+            return null;
+        }
+        var agent = await tx.GetAgentAsync(seen.Cluster, seen.AgentId, cancellationToken);
+        return await AppendEventAsync(tx, "session.stale", seen with { StaleNotified = true }, agent, now, cancellationToken);
     }
 
     /// <summary>Renews a lease without a heartbeat body (a listening stream); returns the session as it stands, ended when it has.</summary>
-    internal async Task<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken)
+    internal Task<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken) =>
+        RenewAsync(null, sessionId, mesh.Now(), null, null, cancellationToken);
+
+    /// <summary>
+    /// Renews a lease in memory, checking first that <paramref name="caller"/> (when given) sees the session and acts
+    /// for its agent. A lease past its grace is expired through the store. A session the table does not hold is read
+    /// from the store: ended, it is returned as it ended; open (a server that did not load it), the table adopts it.
+    /// Null when the session is unknown.
+    /// </summary>
+    private async Task<SessionRecord?> RenewAsync(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken)
     {
-        var (session, renewed) = await mesh.Store.RenewSessionAsync(sessionId, mesh.Now(), null, null, cancellationToken);
-        return session is not null && !renewed && session.IsOpen ? await ExpireAsync(sessionId, cancellationToken) : session;
+        var lease = mesh.Leases.Find(sessionId);
+        if (lease is null)
+        {
+            if (await mesh.Store.GetSessionAsync(sessionId, cancellationToken) is not { } stored)
+            {
+                return null;
+            }
+            CheckCaller(caller, stored, sessionId);
+            if (!stored.IsOpen)
+            {
+                return stored;
+            }
+            lease = mesh.Leases.Adopt(stored);
+        }
+        CheckCaller(caller, lease.Record, sessionId);
+        return mesh.Leases.TryRenew(lease, now, load, idle) ?? await ExpireAsync(sessionId, cancellationToken);
+    }
+
+    private static void CheckCaller(MeshCaller? caller, SessionRecord session, string sessionId)
+    {
+        if (caller is not null && !caller.CanSee(session.Cluster))
+        {
+            throw MeshException.SessionNotFound(sessionId);
+        }
+        caller?.RequireActingFor(session.AgentId);
     }
 
     /// <summary>Ends a session found past its grace outside the sweeper (a heartbeat came too late).</summary>
@@ -183,7 +220,11 @@ public sealed class SessionService(MeshRuntime mesh)
     {
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
-        var session = await tx.GetSessionAsync(sessionId, cancellationToken);
+        var session = mesh.Leases.OverlayOrNull(await tx.GetSessionAsync(sessionId, cancellationToken));
+        if (session is { IsOpen: false })
+        {
+            mesh.Leases.Forget(sessionId);
+        }
         if (session is null || !session.IsOpen || session.StatusAt(now) != SessionStatus.Expired)
         {
             return session;
@@ -196,7 +237,7 @@ public sealed class SessionService(MeshRuntime mesh)
     private async Task<SessionRecord> GetVisibleAsync(MeshCaller caller, string sessionId, CancellationToken cancellationToken)
     {
         var session = await mesh.Store.GetSessionAsync(sessionId, cancellationToken);
-        return session is not null && caller.CanSee(session.Cluster) ? session : throw MeshException.SessionNotFound(sessionId);
+        return session is not null && caller.CanSee(session.Cluster) ? mesh.Leases.Overlay(session) : throw MeshException.SessionNotFound(sessionId);
     }
 
     private static MeshException Ended(SessionRecord session, DateTimeOffset now) =>
@@ -206,11 +247,11 @@ public sealed class SessionService(MeshRuntime mesh)
     private async Task CheckSpawnLimitsAsync(IMeshWriteTransaction tx, string cluster, string agentId, string parentId, AgentRecord? current, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await AgentTree.CheckParentChainAsync(tx, mesh.Options, cluster, agentId, parentId, cancellationToken);
-        await AgentTree.CheckParentNotKilledAsync(tx, cluster, parentId, now, cancellationToken);
+        await AgentTree.CheckParentNotKilledAsync(tx, mesh.Leases, cluster, parentId, now, cancellationToken);
         var children = await tx.CountLiveChildrenAsync(cluster, parentId, now, cancellationToken);
         // A rejoin of a child that is already counted under this parent does not add one.
         var alreadyCounted = current?.ParentId == parentId
-            && await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken) is { } open
+            && mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken)) is { } open
             && open.StatusAt(now) != SessionStatus.Expired;
         if (children - (alreadyCounted ? 1 : 0) >= mesh.Options.MaxChildren)
         {
@@ -224,6 +265,7 @@ public sealed class SessionService(MeshRuntime mesh)
     /// <summary>Session views for a page of sessions, with agents and specializations loaded in two queries.</summary>
     private async Task<List<SessionView>> ToViewsAsync(string cluster, IReadOnlyList<SessionRecord> sessions, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        sessions = mesh.Leases.Overlay(sessions);
         var agentIds = sessions.Select(s => s.AgentId).Distinct().ToList();
         var agents = (await mesh.Store.GetAgentsAsync(cluster, agentIds, cancellationToken)).ToDictionary(a => a.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(cluster, agentIds, cancellationToken)).ToLookup(s => s.AgentId, s => s.Name);

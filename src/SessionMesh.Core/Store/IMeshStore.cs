@@ -18,14 +18,6 @@ public interface IMeshStore : IAsyncDisposable
     /// <summary>Starts a serialisable write; dispose without commit to roll back.</summary>
     Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The hot path of a heartbeat, in one statement: renews an open session whose grace has not passed
-    /// (<paramref name="now"/> + TTL), sets load and idleness when given, and returns the row after the
-    /// change. Returns the unchanged row when the session is ended or past its grace, null when unknown.
-    /// May be less durable than other writes.
-    /// </summary>
-    Task<(SessionRecord? Session, bool Renewed)> RenewSessionAsync(string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken);
-
     /// <summary>A session by id, open or ended.</summary>
     Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken);
 

@@ -33,12 +33,15 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>How many children of <paramref name="parentId"/> have an open session alive or stale at <paramref name="now"/>.</summary>
     Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Open (not ended) sessions ordered by session id, after <paramref name="afterSessionId"/> when given.</summary>
+    Task<IReadOnlyList<SessionRecord>> ListOpenSessionsAsync(string? afterSessionId, int limit, CancellationToken cancellationToken);
+
     /// <summary>
-    /// Open sessions that are past their TTL at <paramref name="now"/> (stale or due to expire), ordered by
-    /// <c>expires_at</c> then session id, after <paramref name="after"/> in that order when given, so a sweep
-    /// makes progress past sessions it leaves as they are.
+    /// A lease checkpoint: writes the lease fields (<c>last_seen</c>, <c>expires_at</c>, <c>load</c>, <c>idle</c>,
+    /// <c>stale_notified</c>) of each given session that is still open; ended sessions are left as they ended.
+    /// Returns how many sessions were written.
     /// </summary>
-    Task<IReadOnlyList<SessionRecord>> ListLapsedSessionsAsync(DateTimeOffset now, LapsedCursor? after, int limit, CancellationToken cancellationToken);
+    Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken);
 
     /// <summary>The latest session of an agent, open or ended; null when it never joined.</summary>
     Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken);
@@ -98,5 +101,3 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken);
 }
 
-/// <summary>Where a sweep over lapsed sessions stopped: the last row's <c>expires_at</c> and session id.</summary>
-public readonly record struct LapsedCursor(DateTimeOffset ExpiresAt, string SessionId);

@@ -65,6 +65,7 @@ internal static class MeshServiceRegistration
         services.TryAddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddHostedService<LeaseSweeper>();
+        services.AddHostedService<LeaseCheckpointer>();
 
         services.ConfigureHttpJsonOptions(o => MeshJson.ApplyTo(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -10,6 +10,7 @@ internal sealed class MeshMetrics
     public const string MeterName = "SessionMesh";
 
     private readonly Store.IMeshStore _store;
+    private readonly LeaseTable _leases;
     private readonly TimeProvider _time;
     private readonly Counter<long> _heartbeats;
     private readonly Histogram<double> _deliveryLatency;
@@ -19,9 +20,10 @@ internal sealed class MeshMetrics
     private volatile IReadOnlyDictionary<CommandStatus, long> _commands = new Dictionary<CommandStatus, long>();
     private volatile IReadOnlyDictionary<SessionStatus, long> _sessions = new Dictionary<SessionStatus, long>();
 
-    public MeshMetrics(IMeterFactory meterFactory, Store.IMeshStore store, TimeProvider time, CommandStream commandStream)
+    public MeshMetrics(IMeterFactory meterFactory, Store.IMeshStore store, LeaseTable leases, TimeProvider time, CommandStream commandStream)
     {
         _store = store;
+        _leases = leases;
         _time = time;
         commandStream.Delivered += Delivered;
         var meter = meterFactory.Create(MeterName);
@@ -49,6 +51,8 @@ internal sealed class MeshMetrics
         // Refreshes may overlap (the sweeper's tick and a caller's): the one that started last wins, so an older
         // count never overwrites a newer one.
         var ticket = Interlocked.Increment(ref _refreshesStarted);
+        // Sessions are counted by status in the store, i.e. by lease fields: the renewals so far must be in it.
+        await _leases.FlushAsync(cancellationToken);
         var sessions = await _store.CountSessionsAsync(_time.GetUtcNow(), cancellationToken);
         var commands = await _store.CountCommandsAsync(cancellationToken);
         lock (_refreshLock)

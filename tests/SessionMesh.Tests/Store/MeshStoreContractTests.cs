@@ -148,7 +148,7 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ConcurrentWritesRenewalsAndReads_AllSucceed()
+    public async Task ConcurrentWritesLeaseCheckpointsAndReads_AllSucceed()
     {
         const int Agents = 16;
         await SeedSessionsAsync([.. Enumerable.Range(0, Agents).Select(i => Session($"s{i:D2}", $"a{i:D2}", Now.AddSeconds(10)))]);
@@ -158,8 +158,8 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
             for (var round = 1; round <= 5; round++)
             {
                 await WriteAsync(tx => tx.AppendEventAsync("c1", "agent.registered", Now, $"a{i:D2}", null, null, Ct));
-                var (_, renewed) = await Store.RenewSessionAsync($"s{i:D2}", Now.AddSeconds(round), round / 10.0, null, Ct);
-                Assert.True(renewed);
+                var renewed = Session($"s{i:D2}", $"a{i:D2}", Now.AddSeconds(round + 30), load: round / 10.0);
+                await WriteAsync(async tx => Assert.Equal(1, await tx.UpdateLeasesAsync([renewed], Ct)));
                 Assert.NotEmpty(await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.Alive, Now, 5), Ct));
             }
         }, Ct));
@@ -329,19 +329,21 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListLapsedSessions_ReturnsOpenSessionsPastTheirTtl()
+    public async Task ListOpenSessions_ReturnsEveryOpenSessionOfEveryCluster_ById()
     {
         await SeedStatusFixtureAsync();
+        var all = (await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.All, Now, 1000), Ct))
+            .Concat(await Store.ListSessionsAsync(new SessionQuery("c2", StatusFilter.All, Now, 1000), Ct));
+        var expected = SessionIds(all.Where(s => s.IsOpen)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Contains("s00-other", expected); // another cluster
+        Assert.Contains("s04-p-overdue", expected); // past its grace, but not ended in the store
+        Assert.DoesNotContain("s03-p-gone", expected);
         await WriteAsync(async tx =>
         {
-            var lapsed = await tx.ListLapsedSessionsAsync(Now, null, 100, Ct);
-            Assert.Equal(["s02-p-stale", "s04-p-overdue", "s07-edge-stale", "s14-c-stale-of-gone"], SessionIds(lapsed).Order());
-            Assert.Equal(lapsed.OrderBy(s => s.ExpiresAt).ThenBy(s => s.SessionId, StringComparer.Ordinal).Select(s => s.SessionId), SessionIds(lapsed));
-            var limited = await tx.ListLapsedSessionsAsync(Now, null, 2, Ct);
-            Assert.Equal(SessionIds(lapsed).Take(2), SessionIds(limited));
-            // A cursor after the second row gives the rest, in the same order.
-            var rest = await tx.ListLapsedSessionsAsync(Now, new LapsedCursor(limited[^1].ExpiresAt, limited[^1].SessionId), 100, Ct);
-            Assert.Equal(SessionIds(lapsed).Skip(2), SessionIds(rest));
+            Assert.Equal(expected, SessionIds(await tx.ListOpenSessionsAsync(null, 1000, Ct)));
+            var first = await tx.ListOpenSessionsAsync(null, 2, Ct);
+            Assert.Equal(expected.Take(2), SessionIds(first));
+            Assert.Equal(expected.Skip(2), SessionIds(await tx.ListOpenSessionsAsync(first[^1].SessionId, 1000, Ct)));
         });
     }
 
@@ -364,52 +366,40 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.Equal(ended, await Store.GetSessionAsync("e4", Ct));
     }
 
-    // ---- Sessions: renew (heartbeat) ----
+    // ---- Sessions: lease checkpoints ----
 
     [Fact]
-    public async Task Renew_RenewsAnOpenSessionWithinItsGrace()
+    public async Task UpdateLeases_WritesTheLeaseFieldsOfOpenSessionsOnly()
     {
         var stale = Session("s1", "a1", Now.AddSeconds(-5), load: 0.5) with { StaleNotified = true };
-        await SeedSessionsAsync(stale);
+        var other = Session("s2", "a2", Now.AddSeconds(5), ttl: 60);
+        var ended = Session("s-ended", "a3", Now.AddSeconds(10), end: SessionStatus.Left);
+        await SeedSessionsAsync(stale, other, ended);
 
-        var (renewed, ok) = await Store.RenewSessionAsync("s1", Now, 0.25, true, Ct);
-        Assert.True(ok);
-        var expected = stale with { LastSeen = Now, ExpiresAt = Now.AddSeconds(30), Load = 0.25, Idle = true, StaleNotified = false };
-        Assert.Equal(expected, renewed);
-        Assert.Equal(expected, await Store.GetSessionAsync("s1", Ct));
+        var renewed = stale with { LastSeen = Now, ExpiresAt = Now.AddSeconds(30), Load = 0.25, Idle = true, StaleNotified = false };
+        var marked = other with { StaleNotified = true, Load = null };
+        // Only the lease fields are written: a checkpoint never changes the TTL, the times of an ending or the start.
+        var otherwise = ended with { LastSeen = Now, ExpiresAt = Now.AddSeconds(99), Load = 1, EndStatus = null, EndedAt = null };
+        var missing = Session("missing", "a4", Now);
+        await WriteAsync(async tx => Assert.Equal(2, await tx.UpdateLeasesAsync([renewed with { Ttl = 5 }, marked, otherwise, missing], Ct)));
 
-        // Load and idleness are kept when not reported.
-        var (again, okAgain) = await Store.RenewSessionAsync("s1", Now.AddSeconds(1), null, null, Ct);
-        Assert.True(okAgain);
-        Assert.Equal(expected with { LastSeen = Now.AddSeconds(1), ExpiresAt = Now.AddSeconds(31) }, again);
-
-        var (active, okActive) = await Store.RenewSessionAsync("s1", Now.AddSeconds(2), 0.0, false, Ct);
-        Assert.True(okActive);
-        Assert.Equal((0.0, false), (active!.Load, active.Idle));
-    }
-
-    [Fact]
-    public async Task Renew_RenewsAtTheLastInstantOfTheGrace()
-    {
-        var session = Session("s1", "a1", Now.AddSeconds(-30));
-        await SeedSessionsAsync(session);
-        var (renewed, ok) = await Store.RenewSessionAsync("s1", Now, null, null, Ct);
-        Assert.True(ok);
-        Assert.Equal(Now.AddSeconds(30), renewed!.ExpiresAt);
-    }
-
-    [Fact]
-    public async Task Renew_DoesNotRenewEndedOrPastGraceSessions()
-    {
-        var ended = Session("s-ended", "a1", Now.AddSeconds(10), end: SessionStatus.Left);
-        var pastGrace = Session("s-past", "a2", Now.AddSeconds(-31));
-        await SeedSessionsAsync(ended, pastGrace);
-
-        Assert.Equal((ended, false), await Store.RenewSessionAsync("s-ended", Now, 0.9, true, Ct));
-        Assert.Equal((pastGrace, false), await Store.RenewSessionAsync("s-past", Now, 0.9, true, Ct));
+        Assert.Equal(renewed, await Store.GetSessionAsync("s1", Ct));
+        Assert.Equal(marked, await Store.GetSessionAsync("s2", Ct));
         Assert.Equal(ended, await Store.GetSessionAsync("s-ended", Ct));
-        Assert.Equal(pastGrace, await Store.GetSessionAsync("s-past", Ct));
-        Assert.Equal(((SessionRecord?)null, false), await Store.RenewSessionAsync("missing", Now, null, null, Ct));
+        Assert.Null(await Store.GetSessionAsync("missing", Ct));
+        await WriteAsync(async tx => Assert.Equal(0, await tx.UpdateLeasesAsync([], Ct)));
+    }
+
+    [Fact]
+    public async Task UpdateLeases_RolledBack_WritesNothing()
+    {
+        var session = Session("s1", "a1", Now);
+        await SeedSessionsAsync(session);
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await tx.UpdateLeasesAsync([session with { ExpiresAt = Now.AddHours(1) }], Ct);
+        }
+        Assert.Equal(session, await Store.GetSessionAsync("s1", Ct));
     }
 
     // ---- Sessions: filtered, paged lists ----

@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using SessionMesh.Model;
+using SessionMesh.Store;
+
+namespace SessionMesh.Mesh;
+
+/// <summary>
+/// The leases of open sessions, in memory (etcd's lessor): expiry, last-seen, load, idleness and the stale flag.
+/// A heartbeat renews a lease here with a compare-and-swap — no store write, no global lock — and the table
+/// persists renewed leases in batches: one write transaction per checkpoint interval, and before any read that
+/// filters or counts by lease fields in the store (<see cref="FlushAsync"/>), so such a read never lags.
+/// </summary>
+/// <remarks>
+/// What a crash can lose: renewals acknowledged since the last checkpoint (at most one
+/// <see cref="MeshOptions.LeaseCheckpointInterval"/>) — their <c>last_seen</c>, <c>load</c> and idleness, and the
+/// <c>expires_at</c> they moved. It cannot end a session early: at start the leader extends every open lease to at
+/// least start + TTL before it loads the table (the TTL is a lower bound), and an acknowledged heartbeat only ever
+/// promised now + TTL, which that start-up lease covers since the restart comes after the heartbeat. Joins, ends and
+/// the events of stale and expired sessions are written in their own transactions, durable before they are
+/// acknowledged, and the table follows them only after they commit.
+/// </remarks>
+public sealed class LeaseTable(IMeshStore store) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<Lease> _dirty = new();
+    private readonly SemaphoreSlim _checkpointLock = new(1, 1);
+    // Lease changes a write transaction makes, applied when (and only if) it commits.
+    private readonly ConditionalWeakTable<IMeshWriteTransaction, List<(string SessionId, SessionRecord? Opened)>> _pending = [];
+    private long _changes;
+    private long _persisted;
+
+    /// <summary>How many open sessions the table holds.</summary>
+    public int Count => _leases.Count;
+
+    /// <summary>True when renewals are waiting for a checkpoint.</summary>
+    public bool HasUnpersistedChanges => Interlocked.Read(ref _changes) > Interlocked.Read(ref _persisted);
+
+    /// <summary>
+    /// The checkpoint: writes the leases changed since the last one in one store transaction, so every renewal
+    /// acknowledged before the call is in the store. Run every checkpoint interval, at shutdown, and before a read
+    /// that filters, orders or counts by lease fields in SQL. Concurrent callers share one write; with nothing to
+    /// write it is free.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var target = Interlocked.Read(ref _changes);
+        if (Interlocked.Read(ref _persisted) >= target)
+        {
+            return;
+        }
+        await _checkpointLock.WaitAsync(cancellationToken);
+        try
+        {
+            // A flush that ran while this caller waited may already have written what it needs.
+            if (Interlocked.Read(ref _persisted) < target)
+            {
+                await WriteDirtyAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _checkpointLock.Release();
+        }
+    }
+
+    /// <summary>Disposed with the container, after the hosted services (and their last checkpoint) have stopped.</summary>
+    public void Dispose() => _checkpointLock.Dispose();
+
+    /// <summary>The lease of an open session, or null when the table does not hold it.</summary>
+    internal Lease? Find(string sessionId) => _leases.GetValueOrDefault(sessionId);
+
+    /// <summary>
+    /// Adopts an open session read from the store that the table does not hold (a server that did not load it, as a
+    /// follower). Returns the lease the table holds for it afterwards.
+    /// </summary>
+    internal Lease Adopt(SessionRecord session) => _leases.GetOrAdd(session.SessionId, static (_, s) => new Lease(s), session);
+
+    /// <summary>
+    /// Renews a lease at <paramref name="now"/>: expires_at = now + TTL, last_seen = now, load and idleness when
+    /// given. Null when the grace has passed (the session must be expired instead). Never moves a lease back.
+    /// </summary>
+    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            if (now > current.GraceEndsAt)
+            {
+                return null;
+            }
+            var expires = now.AddSeconds(current.Ttl);
+            var next = current with
+            {
+                LastSeen = now > current.LastSeen ? now : current.LastSeen,
+                ExpiresAt = expires > current.ExpiresAt ? expires : current.ExpiresAt,
+                Load = load ?? current.Load,
+                Idle = idle ?? current.Idle,
+                StaleNotified = false,
+            };
+            if (lease.TrySwap(current, next))
+            {
+                Touched(lease);
+                return next;
+            }
+        }
+    }
+
+    /// <summary>Marks a lapsed lease as notified stale, unless a renewal came first; true when this call marked it.</summary>
+    internal bool TryMarkStale(Lease lease, SessionRecord seen)
+    {
+        if (seen.StaleNotified || !lease.TrySwap(seen, seen with { StaleNotified = true }))
+        {
+            return false;
+        }
+        Touched(lease);
+        return true;
+    }
+
+    /// <summary>Leases past their TTL at <paramref name="now"/> (stale, or due to expire), earliest first.</summary>
+    internal List<(Lease Lease, SessionRecord Record)> Lapsed(DateTimeOffset now) =>
+        _leases.Values.Select(l => (Lease: l, Record: l.Record)).Where(l => l.Record.ExpiresAt < now)
+            .OrderBy(l => l.Record.ExpiresAt).ThenBy(l => l.Record.SessionId, StringComparer.Ordinal).ToList();
+
+    /// <summary>The record with the lease fields memory holds, when it is open and in the table; else as given.</summary>
+    internal SessionRecord Overlay(SessionRecord session) =>
+        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) ? WithLease(session, lease.Record) : session;
+
+    /// <summary><see cref="Overlay(SessionRecord)"/> of a record that may be missing.</summary>
+    internal SessionRecord? OverlayOrNull(SessionRecord? session) => session is null ? null : Overlay(session);
+
+    /// <summary><see cref="Overlay(SessionRecord)"/> of each record.</summary>
+    internal List<SessionRecord> Overlay(IEnumerable<SessionRecord> sessions) => sessions.Select(Overlay).ToList();
+
+    /// <summary>Fills the table with the open sessions of the store (after the leader extended them), replacing what it held.</summary>
+    internal void Load(IEnumerable<SessionRecord> openSessions)
+    {
+        _leases.Clear();
+        foreach (var session in openSessions)
+        {
+            _leases[session.SessionId] = new Lease(session);
+        }
+    }
+
+    /// <summary>Adds the lease of a session <paramref name="tx"/> opens, once it commits.</summary>
+    internal void OpenOnCommit(IMeshWriteTransaction tx, SessionRecord session) => _pending.GetOrCreateValue(tx).Add((session.SessionId, session));
+
+    /// <summary>Drops the lease of a session <paramref name="tx"/> ends, once it commits.</summary>
+    internal void EndOnCommit(IMeshWriteTransaction tx, string sessionId) => _pending.GetOrCreateValue(tx).Add((sessionId, null));
+
+    /// <summary>Drops a lease at once: its session was found ended in the store.</summary>
+    internal void Forget(string sessionId) => _leases.TryRemove(sessionId, out _);
+
+    /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed.</summary>
+    internal void Committed(IMeshWriteTransaction tx)
+    {
+        if (!_pending.TryGetValue(tx, out var changes))
+        {
+            return;
+        }
+        _pending.Remove(tx);
+        foreach (var (sessionId, opened) in changes)
+        {
+            if (opened is null)
+            {
+                _leases.TryRemove(sessionId, out _);
+            }
+            else
+            {
+                _leases[sessionId] = new Lease(opened);
+            }
+        }
+    }
+
+    /// <summary>Overlays the lease fields of <paramref name="lease"/> on a stored record.</summary>
+    private static SessionRecord WithLease(SessionRecord stored, SessionRecord lease) => stored with
+    {
+        LastSeen = lease.LastSeen,
+        ExpiresAt = lease.ExpiresAt,
+        Load = lease.Load,
+        Idle = lease.Idle,
+        StaleNotified = lease.StaleNotified,
+    };
+
+    // The order matters: the record is swapped, then the lease queued, then the change counted, so a flush that
+    // read the count after this change finds the lease queued (or still flagged, with this record to read).
+    private void Touched(Lease lease)
+    {
+        if (lease.MarkDirty())
+        {
+            _dirty.Enqueue(lease);
+        }
+        Interlocked.Increment(ref _changes);
+    }
+
+    /// <summary>One checkpoint; the caller holds the checkpoint lock.</summary>
+    private async Task WriteDirtyAsync(CancellationToken cancellationToken)
+    {
+        var upTo = Interlocked.Read(ref _changes);
+        var taken = new List<Lease>();
+        var records = new List<SessionRecord>();
+        while (_dirty.TryDequeue(out var lease))
+        {
+            lease.MarkClean();
+            taken.Add(lease);
+            records.Add(lease.Record);
+        }
+        if (records.Count > 0)
+        {
+            try
+            {
+                await using var tx = await store.BeginWriteAsync(cancellationToken);
+                await tx.UpdateLeasesAsync(records, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            catch
+            {
+                foreach (var lease in taken.Where(l => l.MarkDirty()))
+                {
+                    _dirty.Enqueue(lease);
+                }
+                throw;
+            }
+        }
+        Interlocked.Exchange(ref _persisted, Math.Max(upTo, Interlocked.Read(ref _persisted)));
+    }
+}
