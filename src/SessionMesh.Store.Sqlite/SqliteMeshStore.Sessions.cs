@@ -105,10 +105,20 @@ public sealed partial class SqliteMeshStore
     public async Task<(SessionRecord? Session, bool Renewed)> RenewSessionAsync(
         string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        await AcquireWriteLockAsync(cancellationToken);
+        var batch = _batch;
         try
         {
-            var db = new SqliteDb(await GetHeartbeatWriterAsync(cancellationToken), null);
+            // With a batch open, the writer connection holds the database's write lock: the heartbeat joins the batch
+            // (one statement, atomic on its own) and returns without waiting for its fsync, as heartbeats may.
+            // Otherwise it commits alone on its own connection without an fsync.
+            var db = batch is null
+                ? new SqliteDb(await GetHeartbeatWriterAsync(cancellationToken), null)
+                : new SqliteDb(batch.Transaction.Connection!, batch.Transaction);
+            if (batch is not null)
+            {
+                batch.Operations++;
+            }
             await using (var renew = db.Command(RenewSession))
             {
                 renew.Bind("@session_id", sessionId).Bind("@now", now).Bind("@load", load).Bind("@idle", idle);
@@ -119,9 +129,15 @@ public sealed partial class SqliteMeshStore
             }
             return (await SelectSessionAsync(db, sessionId, cancellationToken), false);
         }
+        catch (SqliteException ex) when (batch is not null)
+        {
+            // A failed statement may have taken the whole transaction with it: fail the batch rather than commit a part.
+            await AbortBatchAsync(batch, ex);
+            throw;
+        }
         finally
         {
-            _writeLock.Release();
+            await LeaveWriteLockAsync();
         }
     }
 
