@@ -7,10 +7,12 @@ namespace SessionMesh.Store.Sqlite;
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode. Writers are serialised in-process by one
 /// semaphore over long-lived writer connections, so SQLite never has to arbitrate (no SQLITE_BUSY
-/// spinning); reads use short-lived pooled connections, which WAL lets run alongside the writer.
-/// Ordinary writes commit with <c>synchronous=FULL</c>, so a write is on disk before
-/// <see cref="IMeshWriteTransaction.CommitAsync"/> returns. Heartbeats do not write here at all: the mesh keeps leases
-/// in memory and checkpoints them in batches (<c>LeaseTable</c>).
+/// spinning); reads use short-lived pooled connections, which WAL lets run alongside the writer and
+/// which see committed data only. Writes are group-committed (see <c>SqliteMeshStore.GroupCommit.cs</c>):
+/// each write transaction is a savepoint in a batch that commits with <c>synchronous=FULL</c>, one fsync
+/// for every caller queued at the time, and <see cref="IMeshWriteTransaction.CommitAsync"/> returns only
+/// once that fsync is done. Heartbeats do not write here at all: the mesh keeps leases in memory and
+/// checkpoints them in batches (<c>LeaseTable</c>), as ordinary writes.
 /// </summary>
 public sealed partial class SqliteMeshStore : IMeshStore
 {
@@ -71,15 +73,17 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// <inheritdoc />
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        await AcquireWriteLockAsync(cancellationToken);
         try
         {
+            // Migrations run in transactions of their own, outside any batch.
+            await CommitBatchAsync();
             var connection = await GetWriterAsync(cancellationToken);
             await MigrationRunner.RunAsync(connection, _logger, cancellationToken);
         }
         finally
         {
-            _writeLock.Release();
+            await LeaveWriteLockAsync();
         }
     }
 
@@ -101,17 +105,16 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// <inheritdoc />
     public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        await AcquireWriteLockAsync(cancellationToken);
         try
         {
-            var connection = await GetWriterAsync(cancellationToken);
-            // deferred: false issues BEGIN IMMEDIATE, taking the database's write lock up front.
-            var transaction = connection.BeginTransaction(deferred: false);
-            return new SqliteWriteTransaction(this, new SqliteDb(connection, transaction));
+            var batch = await JoinBatchAsync(cancellationToken);
+            await batch.Transaction.SaveAsync(CallerSavepoint, cancellationToken);
+            return new SqliteWriteTransaction(this, batch);
         }
         catch
         {
-            _writeLock.Release();
+            await LeaveWriteLockAsync();
             throw;
         }
     }
@@ -127,27 +130,11 @@ public sealed partial class SqliteMeshStore : IMeshStore
         await _writeLock.WaitAsync();
         try
         {
+            await CommitBatchAsync();
             _disposed = true;
             await CloseWritersAsync();
             using var reader = new SqliteConnection(_readerConnectionString);
             SqliteConnection.ClearPool(reader);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>Ends a write transaction: called once by <see cref="SqliteWriteTransaction"/> when disposed.</summary>
-    /// <param name="connectionBroken">True when rolling back failed, so the writer must be reopened.</param>
-    internal async ValueTask EndWriteAsync(bool connectionBroken)
-    {
-        try
-        {
-            if (connectionBroken)
-            {
-                await CloseWritersAsync();
-            }
         }
         finally
         {

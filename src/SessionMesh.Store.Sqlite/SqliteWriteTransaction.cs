@@ -5,16 +5,23 @@ using SessionMesh.Model;
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
-/// One write on the store's writer connection, holding the store's write lock from
-/// <see cref="SqliteMeshStore.BeginWriteAsync"/> until disposed. The SQL lives with the store's
-/// feature partials, shared with the reads.
+/// One write: a savepoint in the store's open <see cref="SqliteWriteBatch"/>, holding the store's write lock from
+/// <see cref="SqliteMeshStore.BeginWriteAsync"/> until it commits (releases the savepoint into the batch) or is
+/// disposed (rolls back to the savepoint, so only its own changes vanish). The SQL lives with the store's feature
+/// partials, shared with the reads.
 /// </summary>
-internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db) : IMeshWriteTransaction
+internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteBatch batch) : IMeshWriteTransaction
 {
-    private readonly SqliteTransaction _transaction = db.Transaction!;
+    private readonly SqliteDb _db = new(batch.Transaction.Connection!, batch.Transaction);
     private bool _committed;
+    private bool _leftLock;
     private bool _disposed;
 
+    /// <summary>
+    /// Releases the savepoint into the batch, hands the write lock on, and returns once the batch that holds this
+    /// write is committed — or throws what made that commit fail, in which case none of this write was kept.
+    /// The wait for the batch is not cancellable: once released into the batch, the write commits or fails with it.
+    /// </summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -22,8 +29,12 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
         {
             throw new InvalidOperationException("The transaction is already committed.");
         }
-        await _transaction.CommitAsync(cancellationToken);
+        await batch.Transaction.ReleaseAsync(SqliteMeshStore.CallerSavepoint, cancellationToken);
         _committed = true;
+        batch.Operations++;
+        _leftLock = true;
+        await store.LeaveWriteLockAsync();
+        await batch.Durable;
     }
 
     public async ValueTask DisposeAsync()
@@ -33,20 +44,26 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
             return;
         }
         _disposed = true;
-        var broken = false;
+        if (_leftLock)
+        {
+            return;
+        }
+        _leftLock = true;
         try
         {
-            // Disposing an uncommitted SqliteTransaction rolls it back.
-            await _transaction.DisposeAsync();
+            // ROLLBACK TO keeps the savepoint open: release it too, so the batch carries on without it.
+            await batch.Transaction.RollbackAsync(SqliteMeshStore.CallerSavepoint);
+            await batch.Transaction.ReleaseAsync(SqliteMeshStore.CallerSavepoint);
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
         {
-            // The connection is in an unknown state: the store reopens it for the next write.
-            broken = true;
+            // The connection is in an unknown state: the batch cannot be trusted, so it fails as a whole
+            // and the store reopens the connection for the next write.
+            await store.AbortBatchAsync(batch, ex);
         }
         finally
         {
-            await store.EndWriteAsync(broken);
+            await store.LeaveWriteLockAsync();
         }
     }
 
@@ -144,7 +161,7 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteDb db)
             {
                 throw new InvalidOperationException("The transaction is already committed.");
             }
-            return db;
+            return _db;
         }
     }
 }

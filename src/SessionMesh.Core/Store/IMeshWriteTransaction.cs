@@ -6,10 +6,16 @@ namespace SessionMesh.Store;
 /// <summary>
 /// One atomic change. Writers are serialised, so reads inside see the latest committed state and
 /// nothing else changes it before <see cref="CommitAsync"/>. Disposing without committing rolls back.
+/// A store may group the commits of several writers into one: a commit may then return
+/// only once the writers queued behind it are done, so never hold a write transaction while waiting
+/// for another write's commit to return.
 /// </summary>
 public interface IMeshWriteTransaction : IAsyncDisposable
 {
-    /// <summary>Makes every change of this transaction durable.</summary>
+    /// <summary>
+    /// Makes every change of this transaction durable, returning only once it is; if it throws, none of
+    /// them was kept.
+    /// </summary>
     Task CommitAsync(CancellationToken cancellationToken);
 
     /// <summary>An agent by id within a cluster.</summary>
