@@ -15,5 +15,9 @@ public sealed record KillOptions
 
 /// <summary>The result of <c>POST /registry</c>: the entry, and whether this call created or changed it.</summary>
 /// <param name="Entry">The registry entry as it now stands.</param>
-/// <param name="Created">True for 201 (created or changed), false for 200 (already so).</param>
-public sealed record RegistrationResult(Contracts.RegistryEntry Entry, bool Created);
+/// <param name="Created">True for 201: a new registration.</param>
+public sealed record RegistrationResult(Contracts.RegistryEntry Entry, bool Created)
+{
+    /// <summary>True when the call changed something: a new registration, or a new description, tags or version.</summary>
+    public bool Changed => Created || Entry.Changed == true;
+}

@@ -61,7 +61,9 @@ internal static class RegisterCommand
             var style = context.Style;
             context.Out.WriteLine(result.Created
                 ? $"Registered agent {style.Bold(entry.AgentId)} for {style.Cyan(entry.Specialization)}{(entry.Alive ? "" : " (not alive yet)")}."
-                : $"Agent {style.Bold(entry.AgentId)} was already registered for {style.Cyan(entry.Specialization)}; nothing changed.");
+                : result.Changed
+                    ? $"Updated the registration of agent {style.Bold(entry.AgentId)} for {style.Cyan(entry.Specialization)}."
+                    : $"Agent {style.Bold(entry.AgentId)} was already registered for {style.Cyan(entry.Specialization)}; nothing changed.");
             return ExitCodes.Ok;
         });
         return command;

@@ -48,6 +48,11 @@ public sealed record RegistryEntry
     public SessionStatus? Status { get; init; }
     public string? SessionId { get; init; }
     public double? Load { get; init; }
+    /// <summary>
+    /// Only in the answer to <c>POST /registry</c>: whether the call changed anything (a new registration, or a new
+    /// description, tags or version), false when it was already so.
+    /// </summary>
+    public bool? Changed { get; init; }
 }
 
 /// <summary>One row of <c>GET /registry/specializations</c>.</summary>

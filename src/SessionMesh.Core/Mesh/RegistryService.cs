@@ -8,7 +8,10 @@ namespace SessionMesh.Mesh;
 /// <summary>The registry: which agent has which specialization, found alive first and least loaded first.</summary>
 public sealed class RegistryService(MeshRuntime mesh)
 {
-    /// <summary>Registers a specialization; an agent that never joined is declared. Created is false when it existed.</summary>
+    /// <summary>
+    /// Registers a specialization; an agent that never joined is declared. Created is true for a new registration; the
+    /// entry's <c>changed</c> says whether anything changed (a new one, or a new description, tags or version).
+    /// </summary>
     public async Task<(RegistryEntry Entry, bool Created)> RegisterAsync(MeshCaller caller, RegisterRequest request, CancellationToken cancellationToken)
     {
         var name = Validate.Specialization(request.Specialization);
@@ -30,7 +33,8 @@ public sealed class RegistryService(MeshRuntime mesh)
         var revision = await UpsertAsync(tx, record, now, cancellationToken);
         var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
         await mesh.CommitAsync(tx, revision ?? 0, cancellationToken);
-        return (MeshViews.RegistryEntry(revision is null ? existing! : record, session, now), existing is null);
+        var entry = MeshViews.RegistryEntry(revision is null ? existing! : record, session, now) with { Changed = revision is not null };
+        return (entry, existing is null);
     }
 
     /// <summary>Removes a registration.</summary>

@@ -17,7 +17,7 @@ internal static class RegistryEndpoints
     public static RouteGroupBuilder MapRegistry(this RouteGroupBuilder api)
     {
         var registry = api.MapGroup("/registry").WithTags("Registry");
-        registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created, 200 when it existed).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status413PayloadTooLarge);
+        registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created; 200 updated or unchanged, with \"changed\").").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status413PayloadTooLarge);
         registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         registry.MapGet("/specializations", Summarize).WithSummary("Every specialization with counts of agents and alive agents.").ProducesProblems(Status403Forbidden, Status404NotFound);
         registry.MapDelete("/{agent_id}/{specialization}", Unregister).WithSummary("Remove a registration.").ProducesProblems(Status403Forbidden, Status404NotFound);

@@ -109,6 +109,8 @@ public sealed class SeedCommandTests
         Assert.Equal("789", json.RootElement.GetProperty("agent_id").GetString());
         Assert.Equal("data-analysis", json.RootElement.GetProperty("specialization").GetString());
         Assert.Contains("already registered", again.Out, StringComparison.Ordinal);
+        var updated = (await cli.RunProcessAsync("register", "--spec", "data-analysis", "--agent-id", "789", "--description", "tables", "--output", "table")).Expect(0);
+        Assert.Contains("Updated the registration of agent 789", updated.Out, StringComparison.Ordinal);
         using var sdk = Sdk(server);
         Assert.Equal("789", Assert.Single((await sdk.ListRegistryAsync("data-analysis", cancellationToken: Ct)).Items).AgentId);
     }

@@ -29,10 +29,15 @@ public sealed class RegistryApiTests
     {
         await using var server = await MeshTestServer.StartAsync();
         using var client = server.CreateClient();
-        (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "ocr", "agent_id": "a"}""")).Expect(HttpStatusCode.Created);
+        var created = (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "ocr", "agent_id": "a"}""")).Expect(HttpStatusCode.Created).Json;
+        Assert.True(created.GetProperty("changed").GetBoolean());
 
-        (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "ocr", "agent_id": "a"}""")).Expect(HttpStatusCode.OK);
+        var same = (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "ocr", "agent_id": "a"}""")).Expect(HttpStatusCode.OK).Json;
+        Assert.False(same.GetProperty("changed").GetBoolean());
         var changed = (await client.PostReplyAsync($"{Api}/registry", """{"specialization": "ocr", "agent_id": "a", "description": "reads scans", "tags": ["vision"], "version": "2"}""")).Expect(HttpStatusCode.OK).Json;
+        Assert.True(changed.GetProperty("changed").GetBoolean());
+        // Lookups show where the entry stands, not what a call did.
+        Assert.False((await client.GetReplyAsync($"{Api}/registry?specialization=ocr")).Expect(HttpStatusCode.OK).Json.GetProperty("items")[0].TryGetProperty("changed", out _));
 
         Assert.Equal("reads scans", changed.GetProperty("description").GetString());
         Assert.Equal("2", changed.GetProperty("version").GetString());
