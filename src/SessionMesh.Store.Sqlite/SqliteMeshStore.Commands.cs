@@ -30,6 +30,13 @@ public sealed partial class SqliteMeshStore
         LIMIT @limit
         """;
 
+    private const string SelectPendingKillsOfAgents = $"""
+        SELECT {CommandColumns} FROM commands
+        WHERE commands.cluster = @cluster AND commands.agent_id IN (SELECT value FROM json_each(@agent_ids))
+          AND commands.kind = 'kill' AND {Pending}
+        ORDER BY commands.agent_id, commands.sequence
+        """;
+
     private const string SelectPendingKill = $"""
         SELECT {CommandColumns} FROM commands
         WHERE commands.cluster = @cluster AND commands.agent_id = @agent_id AND commands.kind = 'kill' AND {Pending}
@@ -136,6 +143,15 @@ public sealed partial class SqliteMeshStore
         await using var command = db.Command(SelectDueCommands).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
         return await command.ListAsync(ReadCommand, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CommandRecord>> GetPendingKillsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken) =>
+        agentIds.Count == 0 ? [] : await ReadAsync(async db =>
+        {
+            await using var command = db.Command(SelectPendingKillsOfAgents)
+                .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
+            return await command.ListAsync(ReadCommand, cancellationToken);
+        }, cancellationToken);
 
     internal static async Task<CommandRecord?> SelectPendingKillAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
     {

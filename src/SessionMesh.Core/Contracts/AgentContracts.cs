@@ -11,6 +11,8 @@ public sealed record AgentView
     /// <summary>The status of the agent's latest session; null when it never joined.</summary>
     public SessionStatus? Status { get; init; }
     public bool Alive { get; init; }
+    /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
+    public DateTimeOffset? TerminatingUntil { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];
     /// <summary>The open session, if any.</summary>
     public SessionView? Session { get; init; }
@@ -26,6 +28,8 @@ public sealed record AgentTreeNode
     public string? ParentId { get; init; }
     public SessionStatus? Status { get; init; }
     public bool Alive { get; init; }
+    /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
+    public DateTimeOffset? TerminatingUntil { get; init; }
     public string? SessionId { get; init; }
     public List<AgentTreeNode> Children { get; init; } = [];
 }

@@ -90,6 +90,8 @@ public sealed record KilledAgent
     public string? CommandId { get; init; }
     /// <summary><c>killing</c> or <c>killed</c>.</summary>
     public required string Status { get; init; }
+    /// <summary>For <c>killing</c>: when the mesh ends the session unless the agent acks sooner (an earlier kill's, when one was pending).</summary>
+    public DateTimeOffset? Deadline { get; init; }
 }
 
 /// <summary>One event of <c>GET /events</c>.</summary>
@@ -118,6 +120,8 @@ public sealed record TopologyNode
     public string? ParentId { get; init; }
     public string? Status { get; init; }
     public bool Alive { get; init; }
+    /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
+    public DateTimeOffset? TerminatingUntil { get; init; }
     public bool Orphaned { get; init; }
     public List<string> Specializations { get; init; } = [];
 }

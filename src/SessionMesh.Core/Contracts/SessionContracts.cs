@@ -46,6 +46,8 @@ public sealed record SessionView
     public DateTimeOffset? EndedAt { get; init; }
     public string? EndReason { get; init; }
     public int? MaxRuntime { get; init; }
+    /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
+    public DateTimeOffset? TerminatingUntil { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];
     public List<string> Specializations { get; init; } = [];
     /// <summary>On a join: the session this one replaced.</summary>

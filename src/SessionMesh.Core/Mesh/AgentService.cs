@@ -78,6 +78,7 @@ public sealed class AgentService(MeshRuntime mesh)
         var all = await AgentTree.CollectSubtreeAsync(root, ids => mesh.Store.GetChildrenAsync(resolved, ids, cancellationToken));
         var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, all.Select(a => a.AgentId).ToList(), cancellationToken)).ToDictionary(s => s.AgentId);
         var children = all.Where(a => a.ParentId is not null).ToLookup(a => a.ParentId!);
+        var killing = await AgentTree.KillDeadlinesAsync(mesh.Store, resolved, all.Select(a => a.AgentId).ToList(), cancellationToken);
         var now = mesh.Now();
 
         AgentTreeNode Build(AgentRecord agent)
@@ -89,6 +90,7 @@ public sealed class AgentService(MeshRuntime mesh)
                 ParentId = agent.ParentId,
                 Status = status,
                 Alive = status?.IsAlive() ?? false,
+                TerminatingUntil = TerminatingUntil(killing, agent.AgentId, status),
                 SessionId = sessions.GetValueOrDefault(agent.AgentId) is { IsOpen: true } open ? open.SessionId : null,
                 Children = children[agent.AgentId].OrderBy(c => c.AgentId, StringComparer.Ordinal).Select(Build).ToList(),
             };
@@ -116,6 +118,7 @@ public sealed class AgentService(MeshRuntime mesh)
         var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, ids, cancellationToken)).ToDictionary(s => s.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(resolved, ids, cancellationToken)).ToLookup(s => s.AgentId, s => s.Name);
         var known = ids.ToHashSet(StringComparer.Ordinal);
+        var killing = await AgentTree.KillDeadlinesAsync(mesh.Store, resolved, ids, cancellationToken);
         var now = mesh.Now();
         SessionStatus? StatusOf(string id) => sessions.GetValueOrDefault(id)?.StatusAt(now);
         bool ParentGone(AgentRecord a) => a.ParentId is { } p && StatusOf(p) is not (SessionStatus.Active or SessionStatus.Idle or SessionStatus.Stale);
@@ -129,6 +132,7 @@ public sealed class AgentService(MeshRuntime mesh)
                 ParentId = a.ParentId,
                 Status = StatusOf(a.AgentId)?.ToWire(),
                 Alive = StatusOf(a.AgentId)?.IsAlive() ?? false,
+                TerminatingUntil = TerminatingUntil(killing, a.AgentId, StatusOf(a.AgentId)),
                 Orphaned = (StatusOf(a.AgentId)?.IsAlive() ?? false) && ParentGone(a),
                 Specializations = specs[a.AgentId].ToList(),
             }).ToList(),
@@ -136,6 +140,10 @@ public sealed class AgentService(MeshRuntime mesh)
                 .Select(a => new TopologyEdge { From = a.ParentId!, To = a.AgentId }).ToList(),
         };
     }
+
+    /// <summary>The kill deadline of an agent whose session is still open, else null.</summary>
+    internal static DateTimeOffset? TerminatingUntil(Dictionary<string, DateTimeOffset> killing, string agentId, SessionStatus? status) =>
+        status is { } s && !s.IsTerminal() && killing.TryGetValue(agentId, out var deadline) ? deadline : null;
 
     private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
         a.Count == b.Count && a.All(l => b.TryGetValue(l.Key, out var v) && v == l.Value);
@@ -151,10 +159,12 @@ public sealed class AgentService(MeshRuntime mesh)
         var latest = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(cluster, ids, cancellationToken)).ToDictionary(s => s.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(cluster, ids, cancellationToken)).ToLookup(s => s.AgentId);
         var children = (await mesh.Store.GetChildrenAsync(cluster, ids, cancellationToken)).ToLookup(c => c.ParentId!);
+        var killing = await AgentTree.KillDeadlinesAsync(mesh.Store, cluster, ids, cancellationToken);
         return agents.Select(agent =>
         {
             var session = latest.GetValueOrDefault(agent.AgentId);
             var status = session?.StatusAt(now);
+            var terminating = TerminatingUntil(killing, agent.AgentId, status);
             return new AgentView
             {
                 AgentId = agent.AgentId,
@@ -162,8 +172,9 @@ public sealed class AgentService(MeshRuntime mesh)
                 ParentId = agent.ParentId,
                 Status = status,
                 Alive = status?.IsAlive() ?? false,
+                TerminatingUntil = terminating,
                 Labels = new Dictionary<string, string>(agent.Labels),
-                Session = session is { IsOpen: true } ? MeshViews.Session(session, agent, specs[agent.AgentId].Select(s => s.Name), now) : null,
+                Session = session is { IsOpen: true } ? MeshViews.Session(session, agent, specs[agent.AgentId].Select(s => s.Name), now) with { TerminatingUntil = terminating } : null,
                 Specializations = specs[agent.AgentId].Select(MeshViews.Specialization).ToList(),
                 Children = children[agent.AgentId].Select(c => c.AgentId).Order(StringComparer.Ordinal).ToList(),
                 CreatedAt = agent.CreatedAt,

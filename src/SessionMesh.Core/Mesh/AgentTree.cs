@@ -65,6 +65,20 @@ internal static class AgentTree
         }
     }
 
+    /// <summary>The agents of <paramref name="agentIds"/> inside a graceful kill's grace period, with the deadline of each.</summary>
+    public static async Task<Dictionary<string, DateTimeOffset>> KillDeadlinesAsync(IMeshStore store, string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken)
+    {
+        var deadlines = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var kill in await store.GetPendingKillsAsync(cluster, agentIds, cancellationToken))
+        {
+            if (kill.DeadlineAt is { } deadline)
+            {
+                deadlines.TryAdd(kill.AgentId, deadline);
+            }
+        }
+        return deadlines;
+    }
+
     /// <summary>The agent and all its descendants, breadth first, each once; <paramref name="childrenOf"/> reads one level.</summary>
     public static async Task<List<AgentRecord>> CollectSubtreeAsync(AgentRecord root, Func<IReadOnlyCollection<string>, Task<IReadOnlyList<AgentRecord>>> childrenOf)
     {

@@ -157,6 +157,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var force = request.Force || grace == 0;
 
         var now = mesh.Now();
+        var appliedGrace = grace;
         var killed = new List<KilledAgent>();
         var notify = new List<string>();
         var orphaned = new List<string>();
@@ -182,7 +183,12 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 }
                 var (command, commandRevision) = await QueueKillAsync(tx, caller.KeyId, cluster, agent.AgentId, reason, grace, now, cancellationToken);
                 revision = commandRevision ?? revision;
-                killed.Add(new KilledAgent { AgentId = agent.AgentId, SessionId = session.SessionId, CommandId = command.CommandId, Status = "killing" });
+                killed.Add(new KilledAgent { AgentId = agent.AgentId, SessionId = session.SessionId, CommandId = command.CommandId, Status = "killing", Deadline = command.DeadlineAt });
+                if (agent.AgentId == agentId && commandRevision is null)
+                {
+                    // A kill was already under way: its grace period is the one that applies to the agent.
+                    appliedGrace = command.GracePeriod ?? grace;
+                }
             }
             if (!request.Cascade)
             {
@@ -207,7 +213,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             Reason = reason,
             Force = force,
             Cascade = request.Cascade,
-            GracePeriod = force ? 0 : grace,
+            GracePeriod = force ? 0 : appliedGrace,
             Killed = killed,
             Orphaned = orphaned,
         };

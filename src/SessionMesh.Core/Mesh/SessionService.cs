@@ -269,7 +269,11 @@ public sealed class SessionService(MeshRuntime mesh)
         var agentIds = sessions.Select(s => s.AgentId).Distinct().ToList();
         var agents = (await mesh.Store.GetAgentsAsync(cluster, agentIds, cancellationToken)).ToDictionary(a => a.AgentId);
         var specs = (await mesh.Store.GetSpecializationsAsync(cluster, agentIds, cancellationToken)).ToLookup(s => s.AgentId, s => s.Name);
-        return sessions.Select(s => MeshViews.Session(s, agents.GetValueOrDefault(s.AgentId), specs[s.AgentId], now)).ToList();
+        var killing = await AgentTree.KillDeadlinesAsync(mesh.Store, cluster, agentIds, cancellationToken);
+        return sessions.Select(s => MeshViews.Session(s, agents.GetValueOrDefault(s.AgentId), specs[s.AgentId], now) with
+        {
+            TerminatingUntil = s.IsOpen ? AgentService.TerminatingUntil(killing, s.AgentId, s.StatusAt(now)) : null,
+        }).ToList();
     }
 
     private async Task<SessionView> ToViewAsync(SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -15,8 +15,12 @@ public static class TopologyRenderer
         _ => "lightgrey",
     };
 
+    /// <summary>The status as a person reads it: "never joined", or "active, terminating" inside a kill's grace period.</summary>
+    private static string StatusText(TopologyNode node) =>
+        (node.Status ?? "never joined") + (node.TerminatingUntil is null ? "" : ", terminating");
+
     private static string Label(TopologyNode node) =>
-        $"{node.AgentId}\\n{node.Status ?? "never joined"}{(node.Orphaned ? " (orphaned)" : "")}";
+        $"{node.AgentId}\\n{StatusText(node)}{(node.Orphaned ? " (orphaned)" : "")}";
 
     public static string ToDot(TopologyView topology)
     {
@@ -47,7 +51,7 @@ public static class TopologyRenderer
         var mermaid = new StringBuilder("flowchart TD\n");
         foreach (var node in topology.Nodes)
         {
-            var label = $"{node.AgentId}<br/>{node.Status ?? "never joined"}{(node.Orphaned ? " (orphaned)" : "")}".Replace("\"", "#quot;", StringComparison.Ordinal);
+            var label = $"{node.AgentId}<br/>{StatusText(node)}{(node.Orphaned ? " (orphaned)" : "")}".Replace("\"", "#quot;", StringComparison.Ordinal);
             mermaid.Append("  ").Append(ids[node.AgentId]).Append("[\"").Append(label).Append("\"]:::").AppendLine(node.Orphaned ? "orphaned" : node.Status ?? "unknown");
         }
         foreach (var edge in topology.Edges)

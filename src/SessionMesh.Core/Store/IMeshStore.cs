@@ -75,6 +75,9 @@ public interface IMeshStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<CommandRecord>> ListPendingCommandsAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken);
 
+    /// <summary>The pending (queued or delivered) kill commands of the given agents: the ones being killed gracefully.</summary>
+    Task<IReadOnlyList<CommandRecord>> GetPendingKillsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
     /// <summary>Counts of commands by status, all clusters, for metrics.</summary>
     Task<IReadOnlyDictionary<CommandStatus, long>> CountCommandsAsync(CancellationToken cancellationToken);
 

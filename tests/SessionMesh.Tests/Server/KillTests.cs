@@ -137,4 +137,41 @@ public sealed class KillTests
         Assert.Equal("killed", ended.GetProperty("status").GetString());
         Assert.StartsWith("max_runtime_exceeded", ended.GetProperty("end_reason").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_agent_in_its_grace_period_shows_as_terminating_and_a_repeated_kill_keeps_the_first_grace()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        await client.JoinAsync("p");
+        var child = await client.JoinAsync("c", parentId: "p");
+
+        var first = (await client.DeleteReplyAsync($"{Api}/agents/p?grace_period=60")).Expect(HttpStatusCode.OK).Json;
+        var deadline = first.GetProperty("killed")[0].GetProperty("deadline").GetDateTimeOffset();
+        var again = (await client.DeleteReplyAsync($"{Api}/agents/p?grace_period=5")).Expect(HttpStatusCode.OK).Json;
+
+        Assert.Equal(60, again.GetProperty("grace_period").GetInt32());
+        Assert.Equal(deadline, again.GetProperty("killed")[0].GetProperty("deadline").GetDateTimeOffset());
+        Assert.Equal(first.GetProperty("killed")[0].GetProperty("command_id").GetString(), again.GetProperty("killed")[0].GetProperty("command_id").GetString());
+        var agent = (await client.GetReplyAsync($"{Api}/agents/p")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("active", agent.GetProperty("status").GetString());
+        Assert.Equal(deadline, agent.GetProperty("terminating_until").GetDateTimeOffset());
+        Assert.Equal(deadline, agent.GetProperty("session").GetProperty("terminating_until").GetDateTimeOffset());
+        var alive = (await client.GetReplyAsync($"{Api}/alive")).Expect(HttpStatusCode.OK).Json.GetProperty("items");
+        Assert.All(alive.EnumerateArray(), s => Assert.True(s.TryGetProperty("terminating_until", out _)));
+        var tree = (await client.GetReplyAsync($"{Api}/agents/p/tree")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal(deadline, tree.GetProperty("terminating_until").GetDateTimeOffset());
+        Assert.True(tree.GetProperty("children")[0].TryGetProperty("terminating_until", out _));
+        var topology = (await client.GetReplyAsync($"{Api}/topology")).Expect(HttpStatusCode.OK).Json.GetProperty("nodes");
+        Assert.All(topology.EnumerateArray(), n => Assert.True(n.TryGetProperty("terminating_until", out _)));
+        Assert.Contains("active, terminating", (await client.GetReplyAsync($"{Api}/topology?format=mermaid")).Expect(HttpStatusCode.OK).Body, StringComparison.Ordinal);
+
+        // Once the kill is acked, the session has ended and nothing is terminating any more.
+        var kill = first.GetProperty("killed")[1].GetProperty("command_id").GetString();
+        using var childKey = server.CreateClient();
+        (await childKey.PostReplyAsync($"{Api}/agents/c/commands/{kill}/ack", """{"status": "acked"}""")).Expect(HttpStatusCode.OK);
+        var session = (await client.GetReplyAsync($"{Api}/sessions/{child}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("killed", session.GetProperty("status").GetString());
+        Assert.False(session.TryGetProperty("terminating_until", out _));
+    }
 }

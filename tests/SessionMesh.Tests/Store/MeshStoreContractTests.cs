@@ -888,6 +888,23 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Commands_GetPendingKills_OfTheGivenAgentsOnly()
+    {
+        await WriteAsync(async tx =>
+        {
+            await tx.InsertCommandAsync(Command("k1", "a1", 1, kind: CommandKind.Kill), Ct);
+            await tx.InsertCommandAsync(Command("k2", "a2", 1, kind: CommandKind.Kill, status: CommandStatus.Delivered), Ct);
+            await tx.InsertCommandAsync(Command("k3", "a3", 1, kind: CommandKind.Kill, status: CommandStatus.Acked), Ct);
+            await tx.InsertCommandAsync(Command("s4", "a4", 1), Ct);
+        });
+
+        var kills = await Store.GetPendingKillsAsync("c1", ["a1", "a2", "a3", "a4", "missing"], Ct);
+        Assert.Equal(["k1", "k2"], kills.Select(k => k.CommandId).Order(StringComparer.Ordinal));
+        Assert.Empty(await Store.GetPendingKillsAsync("c2", ["a1", "a2"], Ct));
+        Assert.Empty(await Store.GetPendingKillsAsync("c1", [], Ct));
+    }
+
+    [Fact]
     public async Task Commands_CountByStatus_EveryStatusAcrossClusters()
     {
         var empty = await Store.CountCommandsAsync(Ct);
