@@ -12,7 +12,7 @@ namespace SessionMesh.LoadGen;
 internal static class Bench
 {
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
-    private static readonly Stopwatch s_clock = new();
+    private static readonly Stopwatch s_clock = Stopwatch.StartNew();
 
     /// <summary>Parallelism of the setup joins and grants: not measured, only bounded.</summary>
     private const int SetupParallelism = 16;
@@ -344,13 +344,8 @@ internal static class Bench
         }
 
         /// <summary>Joins each agent, a few at a time; returns their session ids in order.</summary>
-        private async Task<string[]> JoinManyAsync(HttpClient http, IReadOnlyList<string> agentIds)
-        {
-            var sessionIds = new string[agentIds.Count];
-            await Parallel.ForEachAsync(Enumerable.Range(0, agentIds.Count), SetupOptions(), async (i, ct) =>
-                sessionIds[i] = await MeshApi.JoinAsync(http, agentIds[i], ct));
-            return sessionIds;
-        }
+        private Task<string[]> JoinManyAsync(HttpClient http, IReadOnlyList<string> agentIds) =>
+            MeshApi.JoinManyAsync(http, agentIds, MeshApi.SessionTtl, SetupParallelism, cancellationToken);
 
         private ParallelOptions SetupOptions() => new() { MaxDegreeOfParallelism = SetupParallelism, CancellationToken = cancellationToken };
 

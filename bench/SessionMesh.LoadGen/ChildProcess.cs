@@ -106,6 +106,31 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>The child's peak resident set size (<c>VmHWM</c>) in bytes.</summary>
     public long PeakResidentBytes() => ReadStatusKb("VmHWM:") * 1024;
 
+    /// <summary>
+    /// Asks the child to stop as a service manager does (SIGTERM, through <c>kill</c>), and waits up to
+    /// <paramref name="timeout"/> for it to exit; returns how long it took, or null when it did not exit in time.
+    /// </summary>
+    public async Task<TimeSpan?> TerminateAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            if (kill is not null)
+            {
+                await kill.WaitForExitAsync(cancellationToken);
+            }
+        }
+        try
+        {
+            await _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+            return Stopwatch.GetElapsedTime(started);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)

@@ -20,10 +20,25 @@ internal sealed record LoadGenOptions
           --writes N            writes timed from write to watcher, per watch scenario (default 200, 1..10000)
           --agents N            agents joined, then streaming, for the memory probe (default 2000, 0..10000)
           --max-requests N      cap on requests per worker per scenario (default 1000000)
+          --scenario NAME       default (the tables above), or scale (the engine's scale targets instead; see below)
           --server-dll PATH     session-mesh.dll to run (default: src/SessionMesh.Cli's build in the bench's configuration)
           --baseline-dll PATH   SessionMesh.Baseline.dll to run (default: its build in the bench's configuration)
           --etcd PATH|none      etcd binary for the peer rows (default: `etcd` on PATH; rows skipped when absent)
           --help                this text
+
+        --scenario scale runs only the scale targets, against the server alone (no baseline, no etcd), each reported
+        with its figure, its target and whether it is met. Sizes (lower them for a smoke run):
+          --scale-sessions N      sessions for GET /alive, the restart and the expiry (default 100000, 1..1000000)
+          --scale-streams N       agents holding command streams while steered (default 10000, 1..200000)
+          --scale-steer-rate N    offered steers per second, open loop (default 1000, 1..100000)
+          --scale-steer-seconds N how long the steers are offered (default 10, 1..600)
+          --scale-rss-streams N   also the server's RSS with N streams open, e.g. 50000 (default 0: off)
+          --scale-expiry-ttl N    TTL in seconds of the sessions that expire together (default 10, 1..3600)
+          --scale-watchers N      idle GET /events watchers open during the second join window (default 2000, 1..100000)
+          --scale-alive-requests N GET /alive requests timed, one at a time (default 300, 1..100000)
+          --scale-parallelism N   concurrent joins, steers and stream opens while setting up (default 64, 1..1024)
+          --scale-budget MINUTES  hard limit of the whole scale run (default 15, 1..180)
+          --duration also sets each join window (without and with the watchers).
         """;
 
     /// <summary>Measured window of each scenario.</summary>
@@ -58,8 +73,34 @@ internal sealed record LoadGenOptions
     /// <summary>The etcd binary; null to look for <c>etcd</c> on PATH, "none" to skip the peer rows.</summary>
     public string? Etcd { get; init; }
 
-    /// <summary>A hard ceiling on the whole run: far above what the scenarios need, so only a hang reaches it.</summary>
-    public TimeSpan Budget => TimeSpan.FromMinutes(8) + (Duration + Warmup + LeadIn) * (12 * Connections.Count + 4);
+    /// <summary>"default" (the closed-loop tables) or "scale" (the scale targets: <see cref="ScaleBench"/>).</summary>
+    public string Scenario { get; init; } = "default";
+
+    public bool IsScale => Scenario == "scale";
+
+    public int ScaleSessions { get; init; } = 100_000;
+
+    public int ScaleStreams { get; init; } = 10_000;
+
+    public int ScaleSteerRate { get; init; } = 1000;
+
+    public TimeSpan ScaleSteerTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Streams of the optional second RSS reading; 0 leaves it out.</summary>
+    public int ScaleRssStreams { get; init; }
+
+    public int ScaleExpiryTtl { get; init; } = 10;
+
+    public int ScaleWatchers { get; init; } = 2000;
+
+    public int ScaleAliveRequests { get; init; } = 300;
+
+    public int ScaleParallelism { get; init; } = 64;
+
+    public TimeSpan ScaleBudget { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A hard ceiling on the whole run: far above what the scenarios need, so only a hang reaches it (the scale run's is an option).</summary>
+    public TimeSpan Budget => IsScale ? ScaleBudget : TimeSpan.FromMinutes(8) + (Duration + Warmup + LeadIn) * (12 * Connections.Count + 4);
 
     /// <summary>The options, or null with <paramref name="error"/> set (empty for --help).</summary>
     public static LoadGenOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -91,6 +132,12 @@ internal sealed record LoadGenOptions
                 case "--etcd":
                     options = options with { Etcd = value };
                     continue;
+                case "--scenario" when value is "default" or "scale":
+                    options = options with { Scenario = value };
+                    continue;
+                case "--scenario":
+                    error = $"--scenario: '{value}' is neither default nor scale.";
+                    return null;
                 case "--connections":
                     var counts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                     var parsed = counts.Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 512 ? n : 0).ToList();
@@ -130,7 +177,39 @@ internal sealed record LoadGenOptions
                 case "--max-requests" when number is >= 1 and <= 100_000_000:
                     options = options with { MaxRequestsPerWorker = number };
                     break;
-                case "--duration" or "--warmup" or "--sessions" or "--streams" or "--writes" or "--agents" or "--max-requests":
+                case "--scale-sessions" when number is >= 1 and <= 1_000_000:
+                    options = options with { ScaleSessions = (int)number };
+                    break;
+                case "--scale-streams" when number is >= 1 and <= 200_000:
+                    options = options with { ScaleStreams = (int)number };
+                    break;
+                case "--scale-steer-rate" when number is >= 1 and <= 100_000:
+                    options = options with { ScaleSteerRate = (int)number };
+                    break;
+                case "--scale-steer-seconds" when number is >= 1 and <= 600:
+                    options = options with { ScaleSteerTime = TimeSpan.FromSeconds(number) };
+                    break;
+                case "--scale-rss-streams" when number is >= 0 and <= 200_000:
+                    options = options with { ScaleRssStreams = (int)number };
+                    break;
+                case "--scale-expiry-ttl" when number is >= 1 and <= 3600:
+                    options = options with { ScaleExpiryTtl = (int)number };
+                    break;
+                case "--scale-watchers" when number is >= 1 and <= 100_000:
+                    options = options with { ScaleWatchers = (int)number };
+                    break;
+                case "--scale-alive-requests" when number is >= 1 and <= 100_000:
+                    options = options with { ScaleAliveRequests = (int)number };
+                    break;
+                case "--scale-parallelism" when number is >= 1 and <= 1024:
+                    options = options with { ScaleParallelism = (int)number };
+                    break;
+                case "--scale-budget" when number is >= 1 and <= 180:
+                    options = options with { ScaleBudget = TimeSpan.FromMinutes(number) };
+                    break;
+                case "--duration" or "--warmup" or "--sessions" or "--streams" or "--writes" or "--agents" or "--max-requests"
+                    or "--scale-sessions" or "--scale-streams" or "--scale-steer-rate" or "--scale-steer-seconds" or "--scale-rss-streams"
+                    or "--scale-expiry-ttl" or "--scale-watchers" or "--scale-alive-requests" or "--scale-parallelism" or "--scale-budget":
                     error = $"{name}: {value} is out of range (see --help).";
                     return null;
                 default:
@@ -142,6 +221,8 @@ internal sealed record LoadGenOptions
     }
 
     /// <summary>The command line that reproduces this run.</summary>
-    public string CommandLine() => string.Create(CultureInfo.InvariantCulture,
+    public string CommandLine() => IsScale ? string.Create(CultureInfo.InvariantCulture,
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")
+        : string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --streams {Streams} --writes {Writes} --agents {Agents}{(Etcd is null ? "" : " --etcd " + Etcd)}");
 }

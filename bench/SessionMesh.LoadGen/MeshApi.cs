@@ -21,6 +21,11 @@ internal static class MeshApi
 
     public const string EventsPath = Api + "/events";
 
+    public const string ReadyPath = "readyz";
+
+    /// <summary>The first page of alive sessions, as a dashboard or a scheduler asks for it.</summary>
+    public const string AlivePagePath = Api + "/alive?filter=alive&limit=100";
+
     public static string HeartbeatPath(string sessionId) => $"{Api}/sessions/{sessionId}/heartbeat";
 
     public static string SessionsPath => Api + "/sessions";
@@ -28,13 +33,14 @@ internal static class MeshApi
     public static string CommandsPath(string agentId) => $"{Api}/agents/{agentId}/commands";
 
     /// <summary>A join body; agent ids made by the bench need no JSON escaping ([a-z0-9-]).</summary>
-    public static string JoinBody(string agentId) =>
-        string.Create(CultureInfo.InvariantCulture, $$$"""{"agent_id":"{{{agentId}}}","ttl":{{{SessionTtl}}},"labels":{"bench":"loadgen"}}""");
+    public static string JoinBody(string agentId, int ttl = SessionTtl) =>
+        string.Create(CultureInfo.InvariantCulture, $$$"""{"agent_id":"{{{agentId}}}","ttl":{{{ttl}}},"labels":{"bench":"loadgen"}}""");
 
     public const string HeartbeatBody = """{"load":0.5}""";
 
-    public static string SteerBody(string agentId, string direction) =>
-        $$"""{"agent_id":"{{agentId}}","direction":"{{direction}}"}""";
+    public static string SteerBody(string agentId, string direction, bool queueIfOffline = false) => queueIfOffline
+        ? $$"""{"agent_id":"{{agentId}}","direction":"{{direction}}","queue_if_offline":true}"""
+        : $$"""{"agent_id":"{{agentId}}","direction":"{{direction}}"}""";
 
     /// <summary>Sends a request and reads the whole answer; returns the status code.</summary>
     public static async Task<int> SendAsync(HttpClient http, HttpMethod method, string path, string? json, CancellationToken cancellationToken)
@@ -49,9 +55,9 @@ internal static class MeshApi
     }
 
     /// <summary>Joins an agent; returns its session id, or throws with the server's answer.</summary>
-    public static async Task<string> JoinAsync(HttpClient http, string agentId, CancellationToken cancellationToken)
+    public static async Task<string> JoinAsync(HttpClient http, string agentId, int ttl, CancellationToken cancellationToken)
     {
-        using var content = new StringContent(JoinBody(agentId), Encoding.UTF8, "application/json");
+        using var content = new StringContent(JoinBody(agentId, ttl), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(SessionsPath, content, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -61,6 +67,16 @@ internal static class MeshApi
         using var json = JsonDocument.Parse(body);
         return json.RootElement.GetProperty("session_id").GetString()
             ?? throw new InvalidOperationException($"Join of '{agentId}' returned no session_id: {body}");
+    }
+
+    /// <summary>Joins each agent, <paramref name="parallelism"/> at a time; returns their session ids in order.</summary>
+    public static async Task<string[]> JoinManyAsync(HttpClient http, IReadOnlyList<string> agentIds, int ttl, int parallelism, CancellationToken cancellationToken)
+    {
+        var sessionIds = new string[agentIds.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, agentIds.Count), options, async (i, ct) =>
+            sessionIds[i] = await JoinAsync(http, agentIds[i], ttl, ct));
+        return sessionIds;
     }
 
     /// <summary>Opens an agent's SSE command stream; the caller owns (and disposes) the response.</summary>

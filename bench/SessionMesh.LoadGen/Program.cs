@@ -22,7 +22,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 try
 {
-    var report = await Bench.RunAsync(options, budget.Token);
+    var report = options.IsScale ? await ScaleBench.RunAsync(options, budget.Token) : await Bench.RunAsync(options, budget.Token);
     Console.Write(report);
     return 0;
 }

@@ -18,8 +18,7 @@ internal static class Report
 
         Line($"## session-mesh load test, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Line($"");
-        Line($"- Machine: {Environment.ProcessorCount} logical CPUs ({CpuModel()}), {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0:0.0} GB RAM, {RuntimeInformation.OSDescription}");
-        Line($"- Runtime: {RuntimeInformation.FrameworkDescription} {RuntimeInformation.ProcessArchitecture}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC in the load generator, Release build: {IsOptimized()}");
+        text.Append(MachineLines());
         Line($"- Command: `{options.CommandLine()}`");
         foreach (var process in results.Processes)
         {
@@ -115,6 +114,14 @@ internal static class Report
         }
         return text.ToString();
     }
+
+    /// <summary>The machine and runtime lines every report starts with.</summary>
+    public static string MachineLines() => string.Create(s_invariant,
+        $"""
+        - Machine: {Environment.ProcessorCount} logical CPUs ({CpuModel()}), {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0:0.0} GB RAM, {RuntimeInformation.OSDescription}
+        - Runtime: {RuntimeInformation.FrameworkDescription} {RuntimeInformation.ProcessArchitecture}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC in the load generator, Release build: {IsOptimized()}
+
+        """);
 
     private static string Ratio(double value, double baseline, bool isBaseline) =>
         isBaseline ? "1.00×" : double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 ? "–" : (value / baseline).ToString(value / baseline >= 10 ? "0" : "0.00", s_invariant) + "×";

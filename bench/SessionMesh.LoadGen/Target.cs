@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 
 namespace SessionMesh.LoadGen;
 
@@ -43,6 +44,47 @@ internal sealed class Target : IAsyncDisposable
     public HttpClient CreateClient(bool authenticated, TimeSpan timeout)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
+        return Client(handler, authenticated, timeout);
+    }
+
+    /// <summary>
+    /// One client for thousands of long-lived streams: HTTP/1.1, one connection per open request, no cap on them. Above
+    /// about 28,000 connections one source address runs out of ephemeral ports (a 4-tuple must be unique), so with
+    /// <paramref name="sourceAddresses"/> &gt; 1 the connections are spread over 127.0.0.1, 127.0.0.2, ... (all loopback).
+    /// </summary>
+    public HttpClient CreateStreamClient(int sourceAddresses)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseProxy = false,
+        };
+        if (sourceAddresses > 1)
+        {
+            var next = 0;
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var source = new IPAddress([127, 0, 0, (byte)(1 + ((uint)Interlocked.Increment(ref next) % (uint)sourceAddresses))]);
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        return Client(handler, authenticated: true, Timeout.InfiniteTimeSpan);
+    }
+
+    private HttpClient Client(SocketsHttpHandler handler, bool authenticated, TimeSpan timeout)
+    {
         var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = timeout };
         if (authenticated && Key is { Length: > 0 })
         {

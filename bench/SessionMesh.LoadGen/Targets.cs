@@ -33,19 +33,22 @@ internal static class Targets
     /// <summary>
     /// <c>session-mesh serve</c> from the Cli's build output: a fresh temp data directory (SQLite store), a known root key
     /// (SESSION_MESH_ROOT_KEY), a free loopback port read back from its "listening on" line, the rate limit out of reach.
+    /// With <paramref name="restart"/>, the same data directory and root key as a server stopped before (the directory is
+    /// then the caller's to delete when this start fails); <paramref name="settings"/> are added to its command line.
     /// </summary>
-    public static async Task<Target> StartServerAsync(LoadGenOptions options, CancellationToken cancellationToken)
+    public static async Task<Target> StartServerAsync(LoadGenOptions options, CancellationToken cancellationToken, Target? restart = null, IReadOnlyList<string>? settings = null)
     {
         var dll = DllPath(options.ServerDll, "ServerDll");
-        var dataDir = Directory.CreateTempSubdirectory("session-mesh-bench-").FullName;
+        var dataDir = restart?.DataDir ?? Directory.CreateTempSubdirectory("session-mesh-bench-").FullName;
         ChildProcess? process = null;
         try
         {
-            var rootKey = KeySecrets.NewToken(ApiKeyRecord.RootKeyId);
+            var rootKey = restart?.Key ?? KeySecrets.NewToken(ApiKeyRecord.RootKeyId);
             var info = DotnetStart(dll,
             [
                 "serve", "--listen", "http://127.0.0.1:0", "--data-dir", dataDir,
                 "--Server:RateLimitPerSecond=1000000", "--Server:RateLimitBurst=1000000",
+                .. settings ?? [],
             ]);
             info.Environment["SESSION_MESH_ROOT_KEY"] = rootKey;
             process = ChildProcess.Start("server", info, "session-mesh listening on ", forward: true);
@@ -58,7 +61,10 @@ internal static class Targets
             {
                 await process.DisposeAsync();
             }
-            Target.DeleteDirectory(dataDir);
+            if (restart is null)
+            {
+                Target.DeleteDirectory(dataDir);
+            }
             throw;
         }
     }
