@@ -101,38 +101,64 @@ internal static class ListCommand
 
     private static async Task<int> WatchAsync(CliContext context, SessionMeshClient client, ListView view, AliveQuery query, int? max, CancellationToken cancellationToken)
     {
-        try
+        var reconnector = new Reconnector(context);
+        long? last = null;
+        while (true)
         {
-            // Subscribe first, then list: a change between the two still triggers a redraw.
-            await using var events = client.WatchEventsAsync(null, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            var next = events.MoveNextAsync().AsTask();
-            view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
-            while (await next)
+            try
             {
-                var type = events.Current.Type;
-                next = events.MoveNextAsync().AsTask();
-                if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                // Subscribe first, then list: a change between the two still triggers a redraw. After a reconnect the
+                // stream resumes after the last revision seen, and the list is fetched again in full.
+                await using var events = client.WatchEventsAsync(last, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                var next = events.MoveNextAsync().AsTask();
+                view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                reconnector.Connected();
+                while (await next)
                 {
-                    view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                    var type = events.Current.Type;
+                    last = events.Current.Revision;
+                    next = events.MoveNextAsync().AsTask();
+                    if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                    {
+                        view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                    }
+                }
+                return ExitCodes.Ok;
+            }
+            catch (SessionMeshException ex) when (ex.Code == "revision_compacted")
+            {
+                last = null;
+            }
+            catch (Exception ex) when (Reconnector.IsTransient(ex, cancellationToken))
+            {
+                try
+                {
+                    await reconnector.WaitAsync(ex, last, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return ExitCodes.Ok;
                 }
             }
-            return ExitCodes.Ok;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return ExitCodes.Ok;
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Ok;
+            }
         }
     }
 
     /// <summary>Renders a list of sessions in the chosen shape.</summary>
     private sealed class ListView(CliContext context, AliveQuery query, bool tree)
     {
+        // A tree is asked for by name: piping it (to less, to a file) keeps it a tree unless --output json|yaml says otherwise.
+        private readonly bool _data = context.Json && !(tree && !context.FormatAsked);
+
         public void Render(List<SessionView> sessions, bool live)
         {
-            if (context.Json)
+            if (_data)
             {
                 // One document per render; with --watch that makes a stream of JSON lines.
-                Json.Write(context.Out, new Page<SessionView> { Items = sessions }, MeshJsonContext.Default.PageSessionView, indented: !live);
+                context.Write(new Page<SessionView> { Items = sessions }, MeshJsonContext.Default.PageSessionView, indented: !live);
                 context.Out.Flush();
                 return;
             }
@@ -162,10 +188,14 @@ internal static class ListCommand
 
         private void WriteTable(List<SessionView> sessions, DateTimeOffset now)
         {
-            var table = new Table("AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION");
+            string[] headers = ["AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION"];
+            var table = new Table(context.Wide ? [.. headers, "CLUSTER", "STARTED", "LABELS"] : headers);
             foreach (var s in sessions)
             {
-                table.Add(
+                string?[] wide = context.Wide
+                    ? [s.Cluster, Times.Stamp(s.StartedAt), s.Labels.Count == 0 ? null : string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))]
+                    : [];
+                table.Add([
                     context.Style.Bold(s.AgentId),
                     context.Style.Status(s.Status.ToWire()),
                     s.ParentId,
@@ -174,7 +204,8 @@ internal static class ListCommand
                     Times.Ago(s.LastSeen, now),
                     s.Status.IsTerminal() ? $"{s.EndReason ?? s.Status.ToWire()}" : Times.Until(s.ExpiresAt, now),
                     s.Specializations.Count == 0 ? null : string.Join(",", s.Specializations),
-                    context.Style.Dim(s.SessionId));
+                    context.Style.Dim(s.SessionId),
+                    .. wide]);
             }
             table.Write(context.Out, context.Style);
         }

@@ -7,8 +7,10 @@ using SessionMesh.Store.Sqlite;
 namespace SessionMesh.Cli.Commands;
 
 /// <summary><c>session-mesh serve</c>: runs the mesh server in this process.</summary>
-internal static class ServeCommand
+internal static partial class ServeCommand
 {
+    public const string Name = "serve";
+
     public static Command Create(CliApp app)
     {
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
@@ -19,10 +21,11 @@ internal static class ServeCommand
         var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode for your integration tests: a throwaway store (deleted at exit), a printed root key, a free port, fault injection" };
         var faults = new Option<string?>("--faults") { Description = "Sandbox fault rates (kinds 5xx, 401, 429, latency, drop-stream), e.g. \"5xx=0.1,latency=20ms-200ms,drop-stream=0.05\"", HelpName = "SPEC" };
 
-        var command = new Command("serve", "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
+        var command = new Command(Name, "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
         {
             listen, store, dataDir, logFormat, sandbox, faults,
         };
+        // Left unmatched so --Section:Key=value reaches the server's configuration; anything else is refused below.
         command.TreatUnmatchedTokensAsErrors = false;
         app.Examples(command,
             "session-mesh serve",
@@ -30,6 +33,13 @@ internal static class ServeCommand
             "session-mesh serve --sandbox --listen http://127.0.0.1:0 --faults \"5xx=0.1,latency=20ms-200ms\"");
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (parseResult.UnmatchedTokens.FirstOrDefault(token => !IsConfigurationArgument(token)) is { } unknown)
+            {
+                // A misspelt --listen or --sandbox must not start an ordinary server on the defaults.
+                await app.Console.Error.WriteLineAsync(CliApp.UnknownToken(command, "session-mesh serve", unknown));
+                await app.Console.Error.WriteLineAsync("Server settings take the form --Section:Key=value. Run 'session-mesh serve --help' for usage and examples.");
+                return ExitCodes.Usage;
+            }
             if (parseResult.GetValue(faults) is not null && !parseResult.GetValue(sandbox))
             {
                 await app.Console.Error.WriteLineAsync("session-mesh: --faults needs --sandbox: fault injection is never available outside sandbox mode.");
@@ -39,6 +49,12 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The documented form of a server setting: <c>--Section:Key=value</c> (nested keys allowed).</summary>
+    internal static bool IsConfigurationArgument(string token) => ConfigurationArgument().IsMatch(token);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_]+)+=", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ConfigurationArgument();
 
     /// <summary>Maps the parsed flags of <c>serve</c> onto <see cref="ServeSettings"/>.</summary>
     internal static ServeSettings ToSettings(ParseResult parseResult) => new()
