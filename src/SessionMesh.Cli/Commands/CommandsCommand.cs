@@ -116,18 +116,17 @@ internal static class CommandsCommand
     /// <summary>Waits (server-side, up to 300 s a call) until the command is final or <paramref name="timeout"/> passes.</summary>
     public static async Task<CommandView> WaitAsync(Client.SessionMeshClient client, string commandId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = client.Options.TimeProvider.GetUtcNow() + timeout;
-        var command = await client.GetCommandAsync(commandId, cancellationToken);
-        while (!IsFinal(command))
+        var time = client.Options.TimeProvider;
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
         {
-            var left = deadline - client.Options.TimeProvider.GetUtcNow();
-            if (left <= TimeSpan.Zero)
+            var left = Math.Clamp((deadline - time.GetUtcNow()).TotalSeconds, 0, 300);
+            var command = await client.GetCommandAsync(commandId, (int)Math.Ceiling(left), cancellationToken);
+            if (IsFinal(command) || time.GetUtcNow() >= deadline)
             {
-                break;
+                return command;
             }
-            command = await client.GetCommandAsync(commandId, (int)Math.Ceiling(Math.Min(left.TotalSeconds, 300)), cancellationToken);
         }
-        return command;
     }
 
     /// <summary>A command as JSON/YAML, or described (steer, message, command get, get command).</summary>

@@ -109,21 +109,40 @@ internal static class ListCommand
             {
                 // Subscribe first, then list: a change between the two still triggers a redraw. After a reconnect the
                 // stream resumes after the last revision seen, and the list is fetched again in full.
-                await using var events = client.WatchEventsAsync(last, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var events = client.WatchEventsAsync(last, attempt.Token).GetAsyncEnumerator(attempt.Token);
                 var next = events.MoveNextAsync().AsTask();
-                view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
-                reconnector.Connected();
-                while (await next)
+                try
                 {
-                    var type = events.Current.Type;
-                    last = events.Current.Revision;
-                    next = events.MoveNextAsync().AsTask();
-                    if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                    view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                    reconnector.Connected();
+                    while (await next)
                     {
-                        view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                        var type = events.Current.Type;
+                        last = events.Current.Revision;
+                        next = events.MoveNextAsync().AsTask();
+                        if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                        {
+                            view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                        }
                     }
+                    return ExitCodes.Ok;
                 }
-                return ExitCodes.Ok;
+                finally
+                {
+                    // An async iterator cannot be disposed while a MoveNextAsync is pending (the list fetch failed
+                    // first): stop that read and let it finish before disposing, or the reconnect loop dies here.
+                    await attempt.CancelAsync();
+                    try
+                    {
+                        await next;
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException || Reconnector.IsTransient(ex, CancellationToken.None) || ex is SessionMeshException)
+                    {
+                        // The attempt's own failure: the catch below reports it.
+                    }
+                    await events.DisposeAsync();
+                }
             }
             catch (SessionMeshException ex) when (ex.Code == "revision_compacted")
             {

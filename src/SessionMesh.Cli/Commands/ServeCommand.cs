@@ -45,9 +45,53 @@ internal static partial class ServeCommand
                 await app.Console.Error.WriteLineAsync("session-mesh: --faults needs --sandbox: fault injection is never available outside sandbox mode.");
                 return ExitCodes.Usage;
             }
-            return await ServerHost.RunAsync(ToSettings(parseResult), cancellationToken);
+            var settings = ToSettings(parseResult);
+            if (BusyAddress(settings.Listen ?? Environment.GetEnvironmentVariable("SESSION_MESH_LISTEN")) is { } busy)
+            {
+                // Kestrel would log ~3 KB of stack for this before the host's one-line message: say it once, first.
+                await app.Console.Error.WriteLineAsync($"session-mesh: cannot listen on {busy}: the address is already in use (another session-mesh serve?). Stop that process or choose another address with --listen.");
+                return ExitCodes.Error;
+            }
+            return await ServerHost.RunAsync(settings, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>The first of the --listen addresses (';'-separated) whose port another process already holds, or null.</summary>
+    internal static string? BusyAddress(string? listen)
+    {
+        foreach (var address in (listen ?? "http://127.0.0.1:7780").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var normalized = address.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Port <= 0)
+            {
+                continue; // port 0, or not a URL: Kestrel reports it
+            }
+            var ip = uri.IsLoopback && !System.Net.IPAddress.TryParse(uri.DnsSafeHost, out _) ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var parsed) ? parsed : null;
+            if (ip is null)
+            {
+                continue;
+            }
+            var probe = new System.Net.Sockets.TcpListener(ip, uri.Port);
+            try
+            {
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return address;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Not ours to judge (no such interface, no permission): Kestrel says so.
+            }
+            finally
+            {
+                probe.Stop();
+            }
+        }
+        return null;
     }
 
     /// <summary>The documented form of a server setting: <c>--Section:Key=value</c> (nested keys allowed).</summary>
