@@ -49,7 +49,7 @@ internal static partial class ServeCommand
             if (BusyAddress(settings.Listen ?? Environment.GetEnvironmentVariable("SESSION_MESH_LISTEN")) is { } busy)
             {
                 // Kestrel would log ~3 KB of stack for this before the host's one-line message: say it once, first.
-                await app.Console.Error.WriteLineAsync($"session-mesh: cannot listen on {busy}: the address is already in use (another session-mesh serve?). Stop that process or choose another address with --listen.");
+                await app.Console.Error.WriteLineAsync($"session-mesh: cannot listen on {busy}: address already in use (another session-mesh serve?). Stop that process or choose another address with --listen.");
                 return ExitCodes.Error;
             }
             return await ServerHost.RunAsync(settings, cancellationToken);

@@ -176,6 +176,6 @@ public sealed class CliErrorReportingTests
 
         var run = (await cli.RunAsync("serve", "--sandbox", "--listen", $"http://127.0.0.1:{port}")).Expect(1);
 
-        Assert.Equal($"session-mesh: cannot listen on http://127.0.0.1:{port}: the address is already in use (another session-mesh serve?). Stop that process or choose another address with --listen.", run.Error.TrimEnd());
+        Assert.Equal($"session-mesh: cannot listen on http://127.0.0.1:{port}: address already in use (another session-mesh serve?). Stop that process or choose another address with --listen.", run.Error.TrimEnd());
     }
 }
