@@ -15,7 +15,6 @@ internal sealed class CliApp
     {
         Console = console;
         Root = new RootCommand("session-mesh: a control plane for fleets of live agent sessions — discover, register, steer, kill, and manage keys.");
-        Globals.AddTo(Root);
         Root.Subcommands.Add(ServeCommand.Create(this));
         Root.Subcommands.Add(ListCommand.Create(this));
         Root.Subcommands.Add(SteerCommand.Create(this));
@@ -26,9 +25,23 @@ internal sealed class CliApp
         Root.Subcommands.Add(KeysCommand.Create(this));
         Root.Subcommands.Add(TopologyCommand.Create(this));
         Root.Subcommands.Add(WatchCommand.Create(this));
+        Root.Subcommands.Add(GetCommand.Create(this));
+        Root.Subcommands.Add(RegistryCommand.Create(this));
+        Root.Subcommands.Add(MessageCommand.Create(this));
+        Root.Subcommands.Add(CommandsCommand.CreateList(this));
+        Root.Subcommands.Add(CommandsCommand.CreateGet(this));
+        Root.Subcommands.Add(AuditCommand.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create(this));
         Root.Subcommands.Add(NotYetCommand.Create(this, "agent", "Join as an agent and run a command as its child (not yet available in this build)"));
         Root.Subcommands.Add(NotYetCommand.Create(this, "mcp", "Serve the mesh as MCP tools over stdio (not yet available in this build)"));
+        foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
+        {
+            Globals.AddTo(client);
+        }
+        Root.Options.Add(Globals.Server);
+        Root.Options.Add(Globals.Output);
+        Root.Options.Add(Globals.Verbose);
+        Root.Options.Add(Globals.Cluster);
         Examples(Root,
             "export SESSION_API_KEY=<key>",
             "session-mesh list --filter alive --output json",
@@ -59,21 +72,67 @@ internal sealed class CliApp
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
-        var app = new CliApp(console);
-        var parseResult = app.Root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
-        if (parseResult.Errors.Count > 0 && parseResult.Action is ParseErrorAction)
+        try
         {
-            foreach (var error in parseResult.Errors)
+            var app = new CliApp(console);
+            var parseResult = app.Root.Parse(args);
+            // Unexpected exceptions reach the last-resort handler below, not System.CommandLine's stack-trace printer.
+            var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+            if (parseResult.Errors.Count > 0 && parseResult.Action is ParseErrorAction)
             {
-                await console.Error.WriteLineAsync($"session-mesh: {error.Message}");
+                await app.WriteParseErrorsAsync(parseResult);
+                return ExitCodes.Usage;
             }
-            var command = string.Join(' ', CommandPath(parseResult.CommandResult.Command));
-            await console.Error.WriteLineAsync($"Run '{command} --help' for usage and examples.");
-            return ExitCodes.Usage;
+            return await parseResult.InvokeAsync(configuration, cancellationToken);
         }
-        return await parseResult.InvokeAsync(configuration, cancellationToken);
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            // Last resort: a bug, not a usage or server problem. One line; the stack only when asked for.
+            await console.Error.WriteLineAsync($"session-mesh: error: unexpected {ex.GetType().Name}: {ex.Message} (this is a bug; run again with --verbose for the stack trace)");
+            if (args.Contains("--verbose") || args.Contains("-v"))
+            {
+                await console.Error.WriteLineAsync(ex.ToString());
+            }
+            return ExitCodes.Error;
+        }
     }
+
+    /// <summary>One line per parse error; a mistyped command or flag gets the closest name the command accepts.</summary>
+    private async Task WriteParseErrorsAsync(ParseResult parseResult)
+    {
+        var command = parseResult.CommandResult.Command;
+        var unmatched = parseResult.UnmatchedTokens.ToHashSet(StringComparer.Ordinal);
+        foreach (var error in parseResult.Errors)
+        {
+            // "Unrecognized command or argument 'x'." is said below, token by token, with a suggestion.
+            if (unmatched.Any(token => error.Message.Contains($"'{token}'", StringComparison.Ordinal) && error.Message.StartsWith("Unrecognized", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            await Console.Error.WriteLineAsync($"session-mesh: {error.Message}");
+        }
+        var path = string.Join(' ', CommandPath(command));
+        string? previous = null;
+        foreach (var token in parseResult.UnmatchedTokens)
+        {
+            // "--fitler alive": 'alive' is the unknown option's value, not a second mistake.
+            if (!(previous is { } option && option.StartsWith('-') && !option.Contains('=', StringComparison.Ordinal) && !token.StartsWith('-')))
+            {
+                await Console.Error.WriteLineAsync(UnknownToken(command, path, token));
+            }
+            previous = token;
+        }
+        await Console.Error.WriteLineAsync($"Run '{path} --help' for usage and examples.");
+    }
+
+    /// <summary>"unknown option '--x' for 'session-mesh list'. Did you mean '--y'?"</summary>
+    internal static string UnknownToken(Command command, string path, string token) => token.StartsWith('-')
+        ? $"session-mesh: unknown option '{token}' for '{path}'.{Suggestions.DidYouMean(command, token)}"
+        : $"session-mesh: unknown command or argument '{token}' for '{path}'.{Suggestions.DidYouMean(command, token)}";
 
     /// <summary>Registers the examples shown under "Examples:" in a command's help.</summary>
     public void Examples(Command command, params string[] lines) => _examples[command] = lines;
@@ -92,14 +151,25 @@ internal sealed class CliApp
             {
                 return Fail(ex.ExitCode, ex.Message);
             }
+            catch (Config.ConfigException ex)
+            {
+                // Compiler-style lines an editor can jump to, then the one thing that matters: nothing changed.
+                var style = new Output.Ansi(Console.IsErrorTerminal && Console.GetEnvironmentVariable("NO_COLOR") is not { Length: > 0 });
+                foreach (var error in ex.Errors)
+                {
+                    Console.Error.WriteLine($"{error.File}:{error.Line}:{error.Column}: {style.Red("error:")} {error.Message}");
+                }
+                var file = ex.Errors[0].File;
+                Console.Error.WriteLine($"session-mesh: {file} has {ex.Errors.Count} error{(ex.Errors.Count == 1 ? "" : "s")}; nothing was applied.");
+                return ExitCodes.Error;
+            }
             catch (SessionMeshConnectionException ex)
             {
-                return Fail(ExitCodes.Unreachable,
-                    $"{ex.Message}. Is the server running? Start one with `session-mesh serve`, or point --server / {CliContext.ServerVariable} at it.");
+                return Fail(ExitCodes.Unreachable, ErrorMessages.Describe(ex));
             }
             catch (SessionMeshException ex)
             {
-                return Fail(ErrorMessages.ExitCodeFor(ex), ErrorMessages.Describe(ex));
+                return Fail(ErrorMessages.ExitCodeFor(ex), ErrorMessages.Describe(ex, context?.Server ?? SessionMeshClientOptions.DefaultServer));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -114,7 +184,7 @@ internal sealed class CliApp
         return exitCode;
     }
 
-    private static IEnumerable<string> CommandPath(Command command)
+    internal static IEnumerable<string> CommandPath(Command command)
     {
         var names = new List<string>();
         for (var current = command; current is not null; current = current.Parents.OfType<Command>().FirstOrDefault())

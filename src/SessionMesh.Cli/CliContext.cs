@@ -12,12 +12,13 @@ internal sealed class CliContext
     public const string ServerVariable = "SESSION_MESH_URL";
     public const string MintingKeyVariable = "SESSION_MESH_MINTING_KEY";
 
-    private CliContext(CliConsole console, Uri server, string? cluster, bool json, bool verbose)
+    private CliContext(CliConsole console, Uri server, string? cluster, OutputFormat format, bool formatAsked, bool verbose)
     {
         Console = console;
         Server = server;
         Cluster = cluster;
-        Json = json;
+        Format = format;
+        FormatAsked = formatAsked;
         Verbose = verbose;
         var colorAllowed = console.GetEnvironmentVariable("NO_COLOR") is not { Length: > 0 } && console.GetEnvironmentVariable("TERM") != "dumb";
         Style = new Ansi(console.IsOutputTerminal && colorAllowed);
@@ -30,8 +31,14 @@ internal sealed class CliContext
     public TextWriter Error => Console.Error;
     public Uri Server { get; }
     public string? Cluster { get; }
-    /// <summary>JSON output (asked for, or stdout is not a terminal); otherwise tables.</summary>
-    public bool Json { get; }
+    /// <summary>The output shape: as asked with --output, else a table on a terminal and JSON when piped.</summary>
+    public OutputFormat Format { get; }
+    /// <summary>True when --output was given (not defaulted from whether stdout is a terminal).</summary>
+    public bool FormatAsked { get; }
+    /// <summary>Data for programs (JSON or YAML) rather than tables for people.</summary>
+    public bool Json => Format is OutputFormat.Json or OutputFormat.Yaml;
+    /// <summary>Tables with their extra columns (<c>--output wide</c>).</summary>
+    public bool Wide => Format == OutputFormat.Wide;
     public bool Verbose { get; }
     public Ansi Style { get; }
     public Ansi ErrorStyle { get; }
@@ -49,8 +56,21 @@ internal sealed class CliContext
             throw CliException.Usage($"--server '{serverText}' is not an http(s) URL, e.g. http://127.0.0.1:7780");
         }
         var output = parseResult.GetValue(options.Output);
-        var json = output is null ? !console.IsOutputTerminal : output == "json";
-        return new CliContext(console, server, parseResult.GetValue(options.Cluster), json, parseResult.GetValue(options.Verbose));
+        var format = output is null ? (console.IsOutputTerminal ? OutputFormat.Table : OutputFormat.Json) : OutputFormats.Parse(output);
+        return new CliContext(console, server, parseResult.GetValue(options.Cluster), format, output is not null, parseResult.GetValue(options.Verbose));
+    }
+
+    /// <summary>Writes a value as JSON or YAML, as <c>--output</c> asks; <paramref name="indented"/> false makes one line of a stream.</summary>
+    public void Write<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, bool indented = true)
+    {
+        if (Format == OutputFormat.Yaml)
+        {
+            Yaml.Write(Out, value, info, stream: !indented);
+        }
+        else
+        {
+            Output.Json.Write(Out, value, info, indented);
+        }
     }
 
     /// <summary>A client with the key from SESSION_API_KEY; fails with a one-line hint when it is not set.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SessionMesh.Cli.Output;
 
 namespace SessionMesh.Cli;
 
@@ -9,39 +10,43 @@ internal sealed class GlobalOptions
     {
         Description = "Server address (env SESSION_MESH_URL; default http://127.0.0.1:7780)",
         HelpName = "URL",
-        Recursive = true,
     };
 
     public Option<string?> Output { get; } = new("--output", "-o")
     {
-        Description = "Output format: table (default on a terminal) or json (default when piped)",
-        HelpName = "table|json",
-        Recursive = true,
+        Description = "Output format: table (default on a terminal), wide (a table with more columns), json (default when piped) or yaml",
+        HelpName = "table|wide|json|yaml",
     };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v")
     {
-        Description = "Log each request, its status and timing to stderr (keys masked)",
-        Recursive = true,
+        Description = "Log each request, its status and timing to stderr (keys masked); with an unexpected failure, its stack trace",
     };
 
     public Option<string?> Cluster { get; } = new("--cluster")
     {
         Description = "Cluster (namespace) to act in; default: the key's",
         HelpName = "NAME",
-        Recursive = true,
     };
 
     public GlobalOptions()
     {
-        Output.AcceptOnlyFromAmong("table", "json");
+        Output.AcceptOnlyFromAmong(OutputFormats.Names);
     }
 
-    public void AddTo(Command root)
+    /// <summary>
+    /// Adds the options to <paramref name="command"/> and every subcommand below it. Not <c>Recursive</c> on the root:
+    /// <c>serve</c> is no client, so its help must not offer <c>--server</c> or <c>--output</c>.
+    /// </summary>
+    public void AddTo(Command command)
     {
-        root.Options.Add(Server);
-        root.Options.Add(Output);
-        root.Options.Add(Verbose);
-        root.Options.Add(Cluster);
+        command.Options.Add(Server);
+        command.Options.Add(Output);
+        command.Options.Add(Verbose);
+        command.Options.Add(Cluster);
+        foreach (var subcommand in command.Subcommands)
+        {
+            AddTo(subcommand);
+        }
     }
 }

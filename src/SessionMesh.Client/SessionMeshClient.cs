@@ -172,6 +172,21 @@ public sealed partial class SessionMeshClient : IDisposable
     public Task<CommandView> GetCommandAsync(string commandId, CancellationToken cancellationToken = default) =>
         GetAsync($"commands/{MeshQuery.Segment(commandId)}", MeshJsonContext.Default.CommandView, cancellationToken);
 
+    /// <summary>
+    /// <c>GET /commands/{command_id}?wait=</c>: waits up to <paramref name="waitSeconds"/> (0..300) for the command to be
+    /// acked, rejected, failed or expired, and returns where it stands then.
+    /// </summary>
+    public Task<CommandView> GetCommandAsync(string commandId, int? waitSeconds, CancellationToken cancellationToken = default)
+    {
+        var path = new MeshQuery($"commands/{MeshQuery.Segment(commandId)}").Add("wait", waitSeconds);
+        var call = new MeshCallOptions { Timeout = Options.RequestTimeout + TimeSpan.FromSeconds(waitSeconds ?? 0) };
+        return _transport.SendAsync<object, CommandView>(HttpMethod.Get, path.ToString(), null, null, MeshJsonContext.Default.CommandView, call, cancellationToken);
+    }
+
+    /// <summary><c>GET /events?since=</c> without streaming: one page of events after <paramref name="since"/>, oldest first.</summary>
+    public Task<Page<EventView>> ListEventsAsync(long? since = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        GetAsync(new MeshQuery("events").Add("since", since).Add("limit", limit).ToString(), MeshJsonContext.Default.PageEventView, cancellationToken);
+
     // ---- keys -----------------------------------------------------------------------------------
 
     /// <summary><c>POST /keys</c>: mint a key (or rotate one); the secret is in the answer only.</summary>

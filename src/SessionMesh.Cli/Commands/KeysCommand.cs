@@ -89,7 +89,7 @@ internal static class KeysCommand
             }
             if (context.Json)
             {
-                Json.Write(context.Out, new Page<KeyView> { Items = items }, MeshJsonContext.Default.PageKeyView);
+                context.Write(new Page<KeyView> { Items = items }, MeshJsonContext.Default.PageKeyView);
                 return ExitCodes.Ok;
             }
             var now = context.Console.Time.GetUtcNow();
@@ -116,7 +116,7 @@ internal static class KeysCommand
             var key = await client.RevokeKeyAsync(parseResult.GetRequiredValue(keyId), cancellationToken);
             if (context.Json)
             {
-                Json.Write(context.Out, key, MeshJsonContext.Default.KeyView);
+                context.Write(key, MeshJsonContext.Default.KeyView);
             }
             else
             {
@@ -137,22 +137,30 @@ internal static class KeysCommand
             var key = await client.GetSelfKeyAsync(cancellationToken);
             if (context.Json)
             {
-                Json.Write(context.Out, key, MeshJsonContext.Default.KeyView);
+                context.Write(key, MeshJsonContext.Default.KeyView);
                 return ExitCodes.Ok;
             }
-            var now = context.Console.Time.GetUtcNow();
-            context.Out.WriteLine($"key_id   {key.KeyId}{(key.Name is null ? "" : $" ({key.Name})")}");
-            context.Out.WriteLine($"state    {StateText(context, key.State)}");
-            context.Out.WriteLine($"scopes   {string.Join(",", key.Scopes)}");
-            context.Out.WriteLine($"cluster  {key.Cluster}");
-            if (key.AgentId is not null)
-            {
-                context.Out.WriteLine($"agent    {key.AgentId}");
-            }
-            context.Out.WriteLine($"expires  {(key.ExpiresAt is { } e ? $"{Times.Stamp(e)} ({Times.Until(e, now)})" : "never")}");
+            Describe(context, key);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>One key, field by field (<c>keys self</c>, <c>get key</c>).</summary>
+    internal static void Describe(CliContext context, KeyView key)
+    {
+        var now = context.Console.Time.GetUtcNow();
+        new Details()
+            .Field("Key ID", key.KeyId)
+            .Field("Name", key.Name)
+            .Field("State", StateText(context, key.State))
+            .Field("Scopes", string.Join(",", key.Scopes))
+            .Field("Cluster", key.Cluster)
+            .Field("Agent", key.AgentId)
+            .Field("Created", $"{Times.Stamp(key.CreatedAt)}{(key.CreatedBy is null ? "" : $" by {key.CreatedBy}")}")
+            .Field("Expires", key.ExpiresAt is { } e ? $"{Times.Stamp(e)} ({Times.Until(e, now)})" : "never")
+            .Field("Revoked", key.RevokedAt is { } r ? Times.Stamp(r) : null)
+            .Write(context.Out);
     }
 
     private static string StateText(CliContext context, string state) => state switch
@@ -166,7 +174,7 @@ internal static class KeysCommand
     {
         if (context.Json)
         {
-            Json.Write(context.Out, key, MeshJsonContext.Default.CreatedKeyView);
+            context.Write(key, MeshJsonContext.Default.CreatedKeyView);
             return;
         }
         var now = context.Console.Time.GetUtcNow();

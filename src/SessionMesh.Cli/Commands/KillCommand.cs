@@ -69,7 +69,7 @@ internal static class KillCommand
     {
         if (context.Json)
         {
-            Json.Write(context.Out, result, MeshJsonContext.Default.KillResponse);
+            context.Write(result, MeshJsonContext.Default.KillResponse);
             return;
         }
         var style = context.Style;

@@ -101,38 +101,83 @@ internal static class ListCommand
 
     private static async Task<int> WatchAsync(CliContext context, SessionMeshClient client, ListView view, AliveQuery query, int? max, CancellationToken cancellationToken)
     {
-        try
+        var reconnector = new Reconnector(context);
+        long? last = null;
+        while (true)
         {
-            // Subscribe first, then list: a change between the two still triggers a redraw.
-            await using var events = client.WatchEventsAsync(null, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            var next = events.MoveNextAsync().AsTask();
-            view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
-            while (await next)
+            try
             {
-                var type = events.Current.Type;
-                next = events.MoveNextAsync().AsTask();
-                if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                // Subscribe first, then list: a change between the two still triggers a redraw. After a reconnect the
+                // stream resumes after the last revision seen, and the list is fetched again in full.
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var events = client.WatchEventsAsync(last, attempt.Token).GetAsyncEnumerator(attempt.Token);
+                var next = events.MoveNextAsync().AsTask();
+                try
                 {
                     view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                    reconnector.Connected();
+                    while (await next)
+                    {
+                        var type = events.Current.Type;
+                        last = events.Current.Revision;
+                        next = events.MoveNextAsync().AsTask();
+                        if (type.StartsWith("session.", StringComparison.Ordinal) || type.StartsWith("agent.", StringComparison.Ordinal))
+                        {
+                            view.Render(await FetchAsync(client, query, max, cancellationToken), live: true);
+                        }
+                    }
+                    return ExitCodes.Ok;
+                }
+                finally
+                {
+                    // An async iterator cannot be disposed while a MoveNextAsync is pending (the list fetch failed
+                    // first): stop that read and let it finish before disposing, or the reconnect loop dies here.
+                    await attempt.CancelAsync();
+                    try
+                    {
+                        await next;
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException || Reconnector.IsTransient(ex, CancellationToken.None) || ex is SessionMeshException)
+                    {
+                        // The attempt's own failure: the catch below reports it.
+                    }
+                    await events.DisposeAsync();
                 }
             }
-            return ExitCodes.Ok;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return ExitCodes.Ok;
+            catch (SessionMeshException ex) when (ex.Code == "revision_compacted")
+            {
+                last = null;
+            }
+            catch (Exception ex) when (Reconnector.IsTransient(ex, cancellationToken))
+            {
+                try
+                {
+                    await reconnector.WaitAsync(ex, last, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return ExitCodes.Ok;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Ok;
+            }
         }
     }
 
     /// <summary>Renders a list of sessions in the chosen shape.</summary>
     private sealed class ListView(CliContext context, AliveQuery query, bool tree)
     {
+        // A tree is asked for by name: piping it (to less, to a file) keeps it a tree unless --output json|yaml says otherwise.
+        private readonly bool _data = context.Json && !(tree && !context.FormatAsked);
+
         public void Render(List<SessionView> sessions, bool live)
         {
-            if (context.Json)
+            if (_data)
             {
                 // One document per render; with --watch that makes a stream of JSON lines.
-                Json.Write(context.Out, new Page<SessionView> { Items = sessions }, MeshJsonContext.Default.PageSessionView, indented: !live);
+                context.Write(new Page<SessionView> { Items = sessions }, MeshJsonContext.Default.PageSessionView, indented: !live);
                 context.Out.Flush();
                 return;
             }
@@ -162,10 +207,14 @@ internal static class ListCommand
 
         private void WriteTable(List<SessionView> sessions, DateTimeOffset now)
         {
-            var table = new Table("AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION");
+            string[] headers = ["AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION"];
+            var table = new Table(context.Wide ? [.. headers, "CLUSTER", "STARTED", "LABELS"] : headers);
             foreach (var s in sessions)
             {
-                table.Add(
+                string?[] wide = context.Wide
+                    ? [s.Cluster, Times.Stamp(s.StartedAt), s.Labels.Count == 0 ? null : string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))]
+                    : [];
+                table.Add([
                     context.Style.Bold(s.AgentId),
                     context.Style.Status(s.Status.ToWire()),
                     s.ParentId,
@@ -174,7 +223,8 @@ internal static class ListCommand
                     Times.Ago(s.LastSeen, now),
                     s.Status.IsTerminal() ? $"{s.EndReason ?? s.Status.ToWire()}" : Times.Until(s.ExpiresAt, now),
                     s.Specializations.Count == 0 ? null : string.Join(",", s.Specializations),
-                    context.Style.Dim(s.SessionId));
+                    context.Style.Dim(s.SessionId),
+                    .. wide]);
             }
             table.Write(context.Out, context.Style);
         }

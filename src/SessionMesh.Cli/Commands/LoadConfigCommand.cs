@@ -22,20 +22,7 @@ internal static class LoadConfigCommand
         app.SetAction(command, async (context, parseResult, cancellationToken) =>
         {
             var file = parseResult.GetRequiredValue(path);
-            MeshConfig config;
-            try
-            {
-                config = MeshConfigLoader.Load(file);
-            }
-            catch (ConfigException ex)
-            {
-                foreach (var error in ex.Errors)
-                {
-                    context.Error.WriteLine($"{error.File}:{error.Line}:{error.Column}: {context.ErrorStyle.Red("error:")} {error.Message}");
-                }
-                context.Error.WriteLine($"session-mesh: {file} has {ex.Errors.Count} error{(ex.Errors.Count == 1 ? "" : "s")}; nothing was applied.");
-                return ExitCodes.Error;
-            }
+            var config = MeshConfigLoader.Load(file);
             using var client = context.CreateClient(config.Cluster);
             var planner = new ConfigPlanner(client, context.Settings);
             await planner.PlanAsync(config, cancellationToken);
@@ -54,7 +41,7 @@ internal static class LoadConfigCommand
             };
             if (context.Json)
             {
-                Json.Write(context.Out, result, CliJsonContext.Default.LoadConfigResult);
+                context.Write(result, CliJsonContext.Default.LoadConfigResult);
             }
             else
             {

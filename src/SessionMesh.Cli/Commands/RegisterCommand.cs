@@ -28,15 +28,7 @@ internal static class RegisterCommand
             "session-mesh register --config spec.yaml --agent-id 790");
         app.SetAction(command, async (context, parseResult, cancellationToken) =>
         {
-            SpecFile file;
-            try
-            {
-                file = parseResult.GetValue(config) is { } path ? SpecFile.Load(path) : new SpecFile();
-            }
-            catch (ConfigException ex)
-            {
-                throw new CliException(ExitCodes.Error, ex.Message);
-            }
+            var file = parseResult.GetValue(config) is { } path ? SpecFile.Load(path) : new SpecFile();
             var tags = parseResult.GetValue(tag) is { Length: > 0 } t ? t.ToList() : file.Tags;
             var request = new RegisterRequest
             {
@@ -54,7 +46,7 @@ internal static class RegisterCommand
             var result = await client.RegisterAsync(request, cancellationToken);
             if (context.Json)
             {
-                Json.Write(context.Out, result.Entry, MeshJsonContext.Default.RegistryEntry);
+                context.Write(result.Entry, MeshJsonContext.Default.RegistryEntry);
                 return ExitCodes.Ok;
             }
             var entry = result.Entry;

@@ -7,8 +7,10 @@ using SessionMesh.Store.Sqlite;
 namespace SessionMesh.Cli.Commands;
 
 /// <summary><c>session-mesh serve</c>: runs the mesh server in this process.</summary>
-internal static class ServeCommand
+internal static partial class ServeCommand
 {
+    public const string Name = "serve";
+
     public static Command Create(CliApp app)
     {
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
@@ -19,10 +21,11 @@ internal static class ServeCommand
         var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode for your integration tests: a throwaway store (deleted at exit), a printed root key, a free port, fault injection" };
         var faults = new Option<string?>("--faults") { Description = "Sandbox fault rates (kinds 5xx, 401, 429, latency, drop-stream), e.g. \"5xx=0.1,latency=20ms-200ms,drop-stream=0.05\"", HelpName = "SPEC" };
 
-        var command = new Command("serve", "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
+        var command = new Command(Name, "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
         {
             listen, store, dataDir, logFormat, sandbox, faults,
         };
+        // Left unmatched so --Section:Key=value reaches the server's configuration; anything else is refused below.
         command.TreatUnmatchedTokensAsErrors = false;
         app.Examples(command,
             "session-mesh serve",
@@ -30,15 +33,72 @@ internal static class ServeCommand
             "session-mesh serve --sandbox --listen http://127.0.0.1:0 --faults \"5xx=0.1,latency=20ms-200ms\"");
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (parseResult.UnmatchedTokens.FirstOrDefault(token => !IsConfigurationArgument(token)) is { } unknown)
+            {
+                // A misspelt --listen or --sandbox must not start an ordinary server on the defaults.
+                await app.Console.Error.WriteLineAsync(CliApp.UnknownToken(command, "session-mesh serve", unknown));
+                await app.Console.Error.WriteLineAsync("Server settings take the form --Section:Key=value. Run 'session-mesh serve --help' for usage and examples.");
+                return ExitCodes.Usage;
+            }
             if (parseResult.GetValue(faults) is not null && !parseResult.GetValue(sandbox))
             {
                 await app.Console.Error.WriteLineAsync("session-mesh: --faults needs --sandbox: fault injection is never available outside sandbox mode.");
                 return ExitCodes.Usage;
             }
-            return await ServerHost.RunAsync(ToSettings(parseResult), cancellationToken);
+            var settings = ToSettings(parseResult);
+            if (BusyAddress(settings.Listen ?? Environment.GetEnvironmentVariable("SESSION_MESH_LISTEN")) is { } busy)
+            {
+                // Kestrel would log ~3 KB of stack for this before the host's one-line message: say it once, first.
+                await app.Console.Error.WriteLineAsync($"session-mesh: cannot listen on {busy}: address already in use (another session-mesh serve?). Stop that process or choose another address with --listen.");
+                return ExitCodes.Error;
+            }
+            return await ServerHost.RunAsync(settings, cancellationToken);
         });
         return command;
     }
+
+    /// <summary>The first of the --listen addresses (';'-separated) whose port another process already holds, or null.</summary>
+    internal static string? BusyAddress(string? listen)
+    {
+        foreach (var address in (listen ?? "http://127.0.0.1:7780").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var normalized = address.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Port <= 0)
+            {
+                continue; // port 0, or not a URL: Kestrel reports it
+            }
+            var ip = uri.IsLoopback && !System.Net.IPAddress.TryParse(uri.DnsSafeHost, out _) ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var parsed) ? parsed : null;
+            if (ip is null)
+            {
+                continue;
+            }
+            var probe = new System.Net.Sockets.TcpListener(ip, uri.Port);
+            try
+            {
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return address;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Not ours to judge (no such interface, no permission): Kestrel says so.
+            }
+            finally
+            {
+                probe.Stop();
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The documented form of a server setting: <c>--Section:Key=value</c> (nested keys allowed).</summary>
+    internal static bool IsConfigurationArgument(string token) => ConfigurationArgument().IsMatch(token);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_]+)+=", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ConfigurationArgument();
 
     /// <summary>Maps the parsed flags of <c>serve</c> onto <see cref="ServeSettings"/>.</summary>
     internal static ServeSettings ToSettings(ParseResult parseResult) => new()

@@ -8,8 +8,6 @@ namespace SessionMesh.Cli.Commands;
 /// <summary><c>session-mesh steer</c>: push a directive to an agent.</summary>
 internal static class SteerCommand
 {
-    private static readonly string[] s_finalStatuses = ["acked", "rejected", "failed", "expired"];
-
     public static Command Create(CliApp app)
     {
         var agentId = new Option<string>("--agent-id") { Description = "The agent to steer", HelpName = "ID", Required = true };
@@ -60,22 +58,12 @@ internal static class SteerCommand
             {
                 context.Error.WriteLine(context.ErrorStyle.Dim($"{command.CommandId} {command.Status}; waiting for agent {command.AgentId} to ack..."));
             }
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(TimeSpan.FromSeconds(parseResult.GetValue(timeout)));
-            var delay = TimeSpan.FromMilliseconds(200);
-            try
-            {
-                while (!s_finalStatuses.Contains(command.Status))
-                {
-                    await Task.Delay(delay, deadline.Token);
-                    delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 2000));
-                    command = await client.GetCommandAsync(command.CommandId, deadline.Token);
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            var seconds = parseResult.GetValue(timeout);
+            command = await CommandsCommand.WaitAsync(client, command.CommandId, TimeSpan.FromSeconds(seconds), cancellationToken);
+            if (!CommandsCommand.IsFinal(command))
             {
                 Print(context, command);
-                context.Error.WriteLine($"session-mesh: directive {command.CommandId} is still '{command.Status}' after {parseResult.GetValue(timeout)}s; check later with --output json or the audit log.");
+                context.Error.WriteLine($"session-mesh: directive {command.CommandId} is still '{command.Status}' after {seconds}s; check later with `session-mesh command get {command.CommandId} --wait`, or see who steered with `session-mesh audit`.");
                 return ExitCodes.Error;
             }
             Print(context, command);
@@ -84,7 +72,7 @@ internal static class SteerCommand
         return command;
     }
 
-    private static bool IsJson(string text)
+    internal static bool IsJson(string text)
     {
         try
         {
@@ -101,7 +89,7 @@ internal static class SteerCommand
     {
         if (context.Json)
         {
-            Json.Write(context.Out, command, MeshJsonContext.Default.CommandView);
+            context.Write(command, MeshJsonContext.Default.CommandView);
             return;
         }
         var style = context.Style;

@@ -30,7 +30,7 @@ internal static class TopologyCommand
             var topology = await client.GetTopologyAsync(cancellationToken);
             if (chosen == "json")
             {
-                Json.Write(context.Out, topology, MeshJsonContext.Default.TopologyView);
+                context.Write(topology, MeshJsonContext.Default.TopologyView);
                 return ExitCodes.Ok;
             }
             if (topology.Nodes.Count == 0)

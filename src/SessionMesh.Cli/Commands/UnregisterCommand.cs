@@ -19,7 +19,7 @@ internal static class UnregisterCommand
             var result = await client.UnregisterAsync(parseResult.GetRequiredValue(agentId), parseResult.GetRequiredValue(spec), cancellationToken);
             if (context.Json)
             {
-                Json.Write(context.Out, result, MeshJsonContext.Default.UnregisterResponse);
+                context.Write(result, MeshJsonContext.Default.UnregisterResponse);
             }
             else
             {

@@ -26,12 +26,14 @@ internal static class WatchCommand
             var from = parseResult.GetValue(since);
             var seen = 0;
             using var client = context.CreateClient();
+            var reconnector = new Reconnector(context);
             while (true)
             {
                 try
                 {
                     await foreach (var item in client.WatchEventsAsync(from, cancellationToken))
                     {
+                        reconnector.Connected();
                         from = item.Revision;
                         if (prefixes.Length > 0 && !prefixes.Any(p => item.Type.StartsWith(p, StringComparison.Ordinal)))
                         {
@@ -49,6 +51,17 @@ internal static class WatchCommand
                     context.Error.WriteLine($"session-mesh: revision {from} is older than the retained history; watching from now (re-list with `session-mesh list`).");
                     from = null;
                 }
+                catch (Exception ex) when (Reconnector.IsTransient(ex, cancellationToken))
+                {
+                    try
+                    {
+                        await reconnector.WaitAsync(ex, from, cancellationToken);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return ExitCodes.Ok;
+                    }
+                }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     return ExitCodes.Ok;
@@ -62,7 +75,7 @@ internal static class WatchCommand
     {
         if (context.Json)
         {
-            Json.Write(context.Out, item, MeshJsonContext.Default.EventView, indented: false);
+            context.Write(item, MeshJsonContext.Default.EventView, indented: false);
         }
         else
         {

@@ -42,14 +42,23 @@ internal sealed class YamlFile
     public static YamlFile Parse(string displayName, string text)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
             throw new ConfigException([new ConfigError(displayName, ex.Start.Line, ex.Start.Column, $"invalid YAML: {message}")]);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner fails on some malformed input (an unclosed [ followed by more lines) with an
+            // exception that carries no position: point at the collection left open, else at the last thing read.
+            throw new ConfigException([parser.OpenFlow is { } open
+                ? new ConfigError(displayName, open.Start.Line, open.Start.Column, $"invalid YAML: this {(open is YamlDotNet.Core.Events.SequenceStart ? "'[' is never closed with ']'" : "'{' is never closed with '}'")}")
+                : new ConfigError(displayName, parser.Last.Line, parser.Last.Column, $"invalid YAML: cannot read what follows ({ex.Message})")]);
         }
         if (stream.Documents.Count > 1)
         {
@@ -164,6 +173,43 @@ internal sealed class YamlFile
             }
         }
         return result;
+    }
+
+    /// <summary>Remembers where parsing got to, for errors that YamlDotNet raises without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        private readonly Stack<YamlDotNet.Core.Events.ParsingEvent> _flows = new();
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public Mark Last { get; private set; } = new(0, 1, 1);
+
+        /// <summary>The innermost flow collection (<c>[...]</c>, <c>{...}</c>) opened and not yet closed.</summary>
+        public YamlDotNet.Core.Events.ParsingEvent? OpenFlow => _flows.Count > 0 ? _flows.Peek() : null;
+
+        public bool MoveNext()
+        {
+            var moved = inner.MoveNext();
+            switch (inner.Current)
+            {
+                case YamlDotNet.Core.Events.SequenceStart { Style: YamlDotNet.Core.Events.SequenceStyle.Flow } or YamlDotNet.Core.Events.MappingStart { Style: YamlDotNet.Core.Events.MappingStyle.Flow }:
+                    _flows.Push(inner.Current);
+                    break;
+                case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd when _flows.Count > 0 && IsFlowEnd(inner.Current):
+                    _flows.Pop();
+                    break;
+            }
+            if (inner.Current is { } current)
+            {
+                Last = current.Start;
+            }
+            return moved;
+        }
+
+        // A block collection's end closes no flow collection; ends pair with starts, so compare kinds with the top.
+        private bool IsFlowEnd(YamlDotNet.Core.Events.ParsingEvent end) =>
+            (end is YamlDotNet.Core.Events.SequenceEnd && _flows.Peek() is YamlDotNet.Core.Events.SequenceStart)
+            || (end is YamlDotNet.Core.Events.MappingEnd && _flows.Peek() is YamlDotNet.Core.Events.MappingStart);
     }
 
     private static bool IsNull(YamlScalarNode scalar) =>

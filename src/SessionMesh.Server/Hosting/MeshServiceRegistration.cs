@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
@@ -103,7 +104,8 @@ internal static class MeshServiceRegistration
                 await Problems.WriteAsync(context.HttpContext, 429, "rate_limited", "Too many requests", $"This key sent too many requests; retry after {retryAfter} s.");
             };
         });
-        services.AddOpenTelemetry().WithMetrics(m =>
+        // Without a service name /metrics says service_name="unknown_service:session-mesh".
+        services.AddOpenTelemetry().ConfigureResource(r => r.AddService("session-mesh")).WithMetrics(m =>
         {
             m.AddMeter(MeshMetrics.MeterName).AddAspNetCoreInstrumentation().AddPrometheusExporter();
             // Meter listeners are process-wide: a second server in the same process (the tests run many; a host may embed

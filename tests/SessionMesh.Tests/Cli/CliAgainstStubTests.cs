@@ -187,7 +187,8 @@ public sealed class CliAgainstStubTests
         Assert.Equal("""{"agent_id":"123","direction":"west","mode":"interrupt"}""", post.Body);
         Assert.NotNull(post.Header("Idempotency-Key"));
         Assert.Equal("acked", JsonDocument.Parse(run.Out).RootElement.GetProperty("status").GetString());
-        Assert.All(server.Requests.Skip(1), r => Assert.Equal("GET /api/session-mesh/commands/c1", $"{r.Method} {r.PathAndQuery}"));
+        // Waiting is the server's (GET /commands/{id}?wait=), not a client-side poll loop.
+        Assert.All(server.Requests.Skip(1), r => Assert.StartsWith("GET /api/session-mesh/commands/c1?wait=", $"{r.Method} {r.PathAndQuery}", StringComparison.Ordinal));
     }
 
     [Fact]

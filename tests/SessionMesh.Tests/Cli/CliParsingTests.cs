@@ -38,7 +38,7 @@ public sealed class CliParsingTests
     [InlineData("list", "--label", "novalue")]
     [InlineData("kill")]
     [InlineData("frobnicate")]
-    [InlineData("list", "--output", "yaml")]
+    [InlineData("list", "--output", "xml")]
     [InlineData("steer", "--agent-id", "1", "--direction", "n", "--payload", "{not json")]
     public async Task Usage_errors_exit_2_with_a_pointer_to_help(params string[] args)
     {

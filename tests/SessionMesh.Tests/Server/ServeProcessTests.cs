@@ -132,6 +132,8 @@ public sealed class ServeProcessTests
         Assert.Equal(1, await second.WaitForExitAsync());
         Assert.Contains("address already in use", second.Error, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", second.Error, StringComparison.Ordinal);
+        // Nor Kestrel's logged stack on stdout before it.
+        Assert.DoesNotContain("Hosting failed to start", second.Output, StringComparison.Ordinal);
     }
 
     [Fact]

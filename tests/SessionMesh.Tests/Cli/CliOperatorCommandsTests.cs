@@ -1,0 +1,158 @@
+using System.Text.Json;
+using SessionMesh.Client;
+using SessionMesh.Contracts;
+using SessionMesh.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+
+namespace SessionMesh.Tests.Cli;
+
+/// <summary>get, registry, message, commands, command get, audit and the yaml/wide outputs, against a real server.</summary>
+public sealed class CliOperatorCommandsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(MeshTestServer Server, SessionMeshClient Sdk, CliHarness Cli)> StartAsync()
+    {
+        var server = await MeshTestServer.StartAsync();
+        var sdk = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await sdk.JoinAsync(new JoinRequest { AgentId = "123", Ttl = 120, Labels = new() { ["zone"] = "eu" } }, Ct);
+        await sdk.JoinAsync(new JoinRequest { AgentId = "124", ParentId = "123", Ttl = 120 }, Ct);
+        await sdk.RegisterAsync(new RegisterRequest { AgentId = "123", Specialization = "image-processing", Description = "resizes", Tags = ["gpu"] }, Ct);
+        await sdk.RegisterAsync(new RegisterRequest { AgentId = "900", Specialization = "image-processing" }, Ct);
+        return (server, sdk, new CliHarness().WithServer(server.BaseAddress, server.RootKey));
+    }
+
+    [Fact]
+    public async Task Get_agent_describes_it_with_children_and_specializations()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+
+        var table = (await cli.RunAsync(["get", "agent", "123"], terminal: true)).Expect(0);
+        Assert.Matches(@"Agent:\s+123", table.Out);
+        Assert.Matches(@"Labels:\s+zone=eu", table.Out);
+        Assert.Contains("Specializations:\n  image-processing  [gpu]  resizes", table.Out, StringComparison.Ordinal);
+        Assert.Contains("Children:\n  124", table.Out, StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse((await cli.RunAsync("get", "agent", "123")).Expect(0).Out);
+        Assert.Equal("124", json.RootElement.GetProperty("children")[0].GetString());
+        (await cli.RunAsync("get", "agent", "nobody")).Expect(3);
+    }
+
+    [Fact]
+    public async Task Get_session_command_and_key()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+        var session = (await sdk.GetAgentAsync("123", Ct)).Session!;
+        var steered = await sdk.SteerAsync(new SteerRequest { AgentId = "123", Direction = "west" }, cancellationToken: Ct);
+        var self = await sdk.GetSelfKeyAsync(Ct);
+        var minted = await sdk.CreateKeyAsync(new CreateKeyRequest { Scopes = ["read"], Name = "ops" }, cancellationToken: Ct);
+
+        Assert.Matches(@"Status:\s+active", (await cli.RunAsync(["get", "session", session.SessionId], terminal: true)).Expect(0).Out);
+        Assert.Matches(@"What:\s+west", (await cli.RunAsync(["get", "command", steered.CommandId], terminal: true)).Expect(0).Out);
+        Assert.Matches($@"Key ID:\s+{self.KeyId}", (await cli.RunAsync(["get", "key", self.KeyId], terminal: true)).Expect(0).Out);
+        Assert.Matches(@"Name:\s+ops", (await cli.RunAsync(["get", "key", minted.KeyId], terminal: true)).Expect(0).Out);
+        (await cli.RunAsync("get", "key", "key_nope")).Expect(3);
+        (await cli.RunAsync("get", "command", "cmd_nope")).Expect(3);
+    }
+
+    [Fact]
+    public async Task Registry_find_alive_and_registry_list()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+
+        using var all = JsonDocument.Parse((await cli.RunAsync("registry", "find", "image-processing")).Expect(0).Out);
+        Assert.Equal(["123", "900"], all.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("agent_id").GetString()));
+        using var alive = JsonDocument.Parse((await cli.RunAsync("registry", "find", "image-processing", "--alive")).Expect(0).Out);
+        Assert.Equal(["123"], alive.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("agent_id").GetString()));
+
+        var list = (await cli.RunAsync(["registry", "list"], terminal: true)).Expect(0);
+        Assert.Matches(@"image-processing\s+2\s+1", list.Out);
+    }
+
+    [Fact]
+    public async Task Message_then_commands_then_command_get_wait()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+
+        using var sent = JsonDocument.Parse((await cli.RunAsync("message", "--agent-id", "123", "--text", "summarise", "--from", "124")).Expect(0).Out);
+        var commandId = sent.RootElement.GetProperty("command_id").GetString()!;
+        Assert.Equal("message", sent.RootElement.GetProperty("kind").GetString());
+        await sdk.SteerAsync(new SteerRequest { AgentId = "123", Direction = "west" }, cancellationToken: Ct);
+
+        var listed = (await cli.RunAsync(["commands", "--agent-id", "123"], terminal: true)).Expect(0);
+        Assert.Matches(@"steer\s+\S+\s+.*west", listed.Out);
+        Assert.Matches($@"{commandId}\s+message\s+\S+\s+.*summarise", listed.Out);
+        (await cli.RunAsync("commands", "--agent-id", "nobody")).Expect(3);
+
+        var waiting = cli.RunAsync("command", "get", commandId, "--wait", "--timeout", "30");
+        await sdk.AckAsync("123", commandId, new AckRequest { Status = "acked" }, Ct);
+        using var done = JsonDocument.Parse((await waiting.WaitAsync(TestTimeouts.Request, Ct)).Expect(0).Out);
+        Assert.Equal("acked", done.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Audit_lists_who_did_what()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+        var self = await sdk.GetSelfKeyAsync(Ct);
+
+        using var json = JsonDocument.Parse((await cli.RunAsync("audit", "--limit", "2")).Expect(0).Out);
+        var items = json.RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(2, items.Count);
+        Assert.All(items, item => Assert.Equal(self.KeyId, item.GetProperty("key_id").GetString()));
+        Assert.Matches(@"POST\s+/api/session-mesh/registry\s+20\d", (await cli.RunAsync(["audit"], terminal: true)).Expect(0).Out);
+    }
+
+    [Fact]
+    public async Task Output_yaml_has_the_api_field_names_and_wide_adds_columns()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+
+        var yaml = (await cli.RunAsync("list", "--output", "yaml")).Expect(0).Out;
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        var items = (YamlSequenceNode)((YamlMappingNode)stream.Documents[0].RootNode)["items"];
+        var ids = items.Children.Select(i => ((YamlScalarNode)((YamlMappingNode)i)["agent_id"])).ToList();
+        Assert.Equal(["123", "124"], ids.Select(s => s.Value));
+        // "123" stays a string: quoted, not read back as a number.
+        Assert.All(ids, id => Assert.Equal(YamlDotNet.Core.ScalarStyle.DoubleQuoted, id.Style));
+
+        var wide = (await cli.RunAsync("list", "--output", "wide")).Expect(0).Out;
+        Assert.Contains("LABELS", wide, StringComparison.Ordinal);
+        Assert.Contains("zone=eu", wide, StringComparison.Ordinal);
+        Assert.DoesNotContain("LABELS", (await cli.RunAsync(["list"], terminal: true)).Expect(0).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_tree_piped_stays_a_tree_unless_json_is_asked_for()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+
+        var piped = (await cli.RunAsync("list", "--tree")).Expect(0).Out;
+        Assert.Contains("123", piped, StringComparison.Ordinal);
+        Assert.Contains("└── 124", piped, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse((await cli.RunAsync("list", "--tree", "--output", "json")).Expect(0).Out);
+        Assert.Equal(2, json.RootElement.GetProperty("items").GetArrayLength());
+    }
+}
