@@ -16,11 +16,13 @@ internal sealed class EventWatchers : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop;
     private readonly Action<SseItem<string>, long>? _onFrame;
+    private readonly string _path;
     private readonly ConcurrentBag<Task> _watchers = [];
     private long _broken;
 
-    private EventWatchers(Action<SseItem<string>, long>? onFrame, CancellationToken cancellationToken)
+    private EventWatchers(string path, Action<SseItem<string>, long>? onFrame, CancellationToken cancellationToken)
     {
+        _path = path;
         _onFrame = onFrame;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     }
@@ -30,10 +32,13 @@ internal sealed class EventWatchers : IAsyncDisposable
     /// <summary>Watches that broke before they were closed (should stay 0).</summary>
     public long Broken => Interlocked.Read(ref _broken);
 
-    /// <summary>Opens <paramref name="count"/> watches, <paramref name="parallelism"/> at a time; <paramref name="onFrame"/> gets each frame with its arrival timestamp.</summary>
-    public static async Task<EventWatchers> OpenAsync(HttpClient http, int count, int parallelism, Action<SseItem<string>, long>? onFrame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <paramref name="count"/> watches of <paramref name="path"/> (default: every event of the key's cluster),
+    /// <paramref name="parallelism"/> at a time; <paramref name="onFrame"/> gets each frame with its arrival timestamp.
+    /// </summary>
+    public static async Task<EventWatchers> OpenAsync(HttpClient http, int count, int parallelism, Action<SseItem<string>, long>? onFrame, CancellationToken cancellationToken, string path = MeshApi.EventsPath)
     {
-        var watchers = new EventWatchers(onFrame, cancellationToken);
+        var watchers = new EventWatchers(path, onFrame, cancellationToken);
         try
         {
             var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
@@ -65,7 +70,7 @@ internal sealed class EventWatchers : IAsyncDisposable
         await Task.Yield();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, MeshApi.EventsPath);
+            using var request = new HttpRequestMessage(HttpMethod.Get, _path);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
             response.EnsureSuccessStatusCode();

@@ -96,6 +96,12 @@ internal static class ScaleBench
             }
         }
 
+        /// <summary>
+        /// What an idle watcher watches: the events of a cluster nobody writes to (the joins go to <c>default</c>), so it
+        /// receives nothing and measures only what a watcher costs the server per commit elsewhere.
+        /// </summary>
+        private const string IdleWatchPath = MeshApi.EventsPath + "?cluster=quiet";
+
         /// <summary>6: closed-loop joins without, then with, idle <c>GET /events</c> watchers; p99 with ≤ 1.2 × p99 without.</summary>
         public async Task JoinWithWatchersAsync()
         {
@@ -110,7 +116,7 @@ internal static class ScaleBench
             using var watchClient = server.CreateStreamClient(SourceAddresses(options.ScaleWatchers));
             Measurement with;
             long broken;
-            await using (var watchers = await EventWatchers.OpenAsync(watchClient, options.ScaleWatchers, options.ScaleParallelism, onFrame: null, cancellationToken))
+            await using (var watchers = await EventWatchers.OpenAsync(watchClient, options.ScaleWatchers, options.ScaleParallelism, onFrame: null, cancellationToken, IdleWatchPath))
             {
                 with = await JoinWindowAsync($"with {watchers.Count} watchers", LoadGenOptions.LeadIn);
                 broken = watchers.Broken;

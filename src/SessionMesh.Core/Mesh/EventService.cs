@@ -60,7 +60,7 @@ public sealed class EventService(MeshRuntime mesh)
         var opened = false;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var signal = mesh.Signals.Next(SignalKeys.Revision);
+            var signal = mesh.Signals.Next(resolved is null ? SignalKeys.Revision : SignalKeys.RevisionOf(resolved));
             var revoked = key.Revoked();
             if (await key.CheckAsync(cancellationToken) is { } invalid)
             {

@@ -34,6 +34,9 @@ public static class SignalKeys
     /// <summary>A key was revoked (or rotated away): streams opened with it end.</summary>
     public static string Key(string keyId) => "key\n" + keyId;
 
-    /// <summary>New events were appended.</summary>
+    /// <summary>New events were appended, in any cluster (what a watcher of every cluster waits for).</summary>
     public const string Revision = "revision";
+
+    /// <summary>New events were appended in <paramref name="cluster"/>: a watcher of one cluster wakes for its own only.</summary>
+    public static string RevisionOf(string cluster) => "revision\n" + cluster;
 }

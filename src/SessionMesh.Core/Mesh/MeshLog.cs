@@ -11,7 +11,8 @@ internal static partial class MeshLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {Cluster}/{AgentId} joined again: session {SessionId} superseded")]
     public static partial void Superseded(ILogger logger, string cluster, string agentId, string sessionId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} expired: its lease and grace passed")]
+    // Debug: a fleet whose leases lapse together expires thousands at once; the sweeper logs how many it changed.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} of {Cluster}/{AgentId} expired: its lease and grace passed")]
     public static partial void Expired(ILogger logger, string cluster, string agentId, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} killed: {Reason}")]

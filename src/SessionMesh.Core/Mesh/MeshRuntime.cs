@@ -67,6 +67,11 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         {
             s_appended.Remove(tx);
             Recent.Publish(appended);
+            // Watchers of one cluster wake for their cluster only, so an idle watcher costs nothing per commit elsewhere.
+            foreach (var cluster in appended.Select(e => e.Cluster).Distinct(StringComparer.Ordinal))
+            {
+                signals.Notify(SignalKeys.RevisionOf(cluster));
+            }
         }
     }
 
