@@ -38,6 +38,7 @@ internal sealed class CliApp
         {
             Globals.AddTo(client);
         }
+        AgentIdCompletion.AddTo(Root, this);
         Root.Options.Add(Globals.Server);
         Root.Options.Add(Globals.Output);
         Root.Options.Add(Globals.Verbose);

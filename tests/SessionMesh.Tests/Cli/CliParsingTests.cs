@@ -134,6 +134,19 @@ public sealed class CliParsingTests
         Assert.Contains("[suggest:", run.Out, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("fish", "complete -c session-mesh")]
+    [InlineData("powershell", "Register-ArgumentCompleter -Native -CommandName session-mesh")]
+    public async Task Completion_scripts_for_fish_and_powershell_use_the_suggest_directive(string shell, string hook)
+    {
+        using var cli = new CliHarness();
+
+        var run = (await cli.RunAsync("completion", shell)).Expect(0);
+
+        Assert.Contains(hook, run.Out, StringComparison.Ordinal);
+        Assert.Contains("[suggest:", run.Out, StringComparison.Ordinal);
+    }
+
     private sealed class CliHarnessConsole
     {
         public CliConsole Console { get; } = new()

@@ -35,6 +35,7 @@ public sealed class OperationsTests
         var metrics = (await anonymous.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK).Body;
 
         Assert.Contains("session_mesh_heartbeats", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_name=\"session-mesh\"", metrics, StringComparison.Ordinal);
         Assert.Contains("session_mesh_sessions{", metrics, StringComparison.Ordinal);
         Assert.Matches("""session_mesh_sessions\{[^}]*status="active"[^}]*\} 1\b""", metrics);
         Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
