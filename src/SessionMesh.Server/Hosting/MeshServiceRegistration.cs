@@ -37,6 +37,9 @@ internal static class MeshServiceRegistration
         // Per-request framework logs drown the mesh's own; configuration (Logging:LogLevel) can raise them again.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A start that fails (a port taken between serve's check and the bind) is logged by the host with the whole
+        // Kestrel stack; ServerHost already says it in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // Every probe and scrape without a key would log "not authenticated"; refusals are answered, not news.
         builder.Logging.AddFilter(typeof(MeshKeyAuthentication).FullName, LogLevel.Warning);
         if (settings.JsonLogs || builder.Configuration["Logging:Format"] == "json")
