@@ -55,12 +55,14 @@ public sealed partial class SqliteMeshStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken) =>
-        agentIds.Count == 0 ? [] : await ReadAsync(async db =>
-        {
-            await using var command = db.Command(SelectSpecializationsOfAgents)
-                .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
-            return await command.ListAsync(ReadSpecialization, cancellationToken);
-        }, cancellationToken);
+        agentIds.Count == 0 ? [] : await ReadAsync(db => SelectSpecializationsAsync(db, cluster, agentIds, cancellationToken), cancellationToken);
+
+    internal static async Task<IReadOnlyList<SpecializationRecord>> SelectSpecializationsAsync(SqliteDb db, string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken)
+    {
+        await using var command = db.Command(SelectSpecializationsOfAgents)
+            .Bind("@cluster", cluster).Bind("@agent_ids", SqliteJson.WriteStrings(agentIds));
+        return await command.ListAsync(ReadSpecialization, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<RegistryMatch>> FindBySpecializationAsync(RegistryQuery query, CancellationToken cancellationToken)

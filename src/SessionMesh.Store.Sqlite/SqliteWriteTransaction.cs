@@ -103,6 +103,9 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
     public Task<int> ExtendOpenLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         SqliteMeshStore.ExtendOpenLeasesAsync(Db, now, cancellationToken);
 
+    public Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectSpecializationsAsync(Db, cluster, [agentId], cancellationToken);
+
     public Task<SpecializationRecord?> GetSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectSpecializationAsync(Db, cluster, agentId, name, cancellationToken);
 

@@ -63,13 +63,19 @@ public sealed class SessionService(MeshRuntime mesh)
         await tx.InsertSessionAsync(session, cancellationToken);
         mesh.Leases.OpenOnCommit(tx, session);
         revision = await AppendEventAsync(tx, "session.joined", session, agent, now, cancellationToken);
+        // The answer is built from the write's own reads: no reads on other connections after the commit.
+        var view = MeshViews.Session(session, agent, (await tx.GetSpecializationsAsync(cluster, agentId, cancellationToken)).Select(s => s.Name), now) with
+        {
+            SupersededSessionId = supersededId,
+            TerminatingUntil = (await tx.GetPendingKillAsync(cluster, agentId, cancellationToken))?.DeadlineAt,
+        };
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         MeshLog.Joined(mesh.Logger, cluster, agentId, session.SessionId, ttl);
         if (supersededId is not null)
         {
             MeshLog.Superseded(mesh.Logger, cluster, agentId, supersededId);
         }
-        return (await ToViewAsync(session, now, cancellationToken)) with { SupersededSessionId = supersededId };
+        return view;
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>One registered specialization.</summary>
     Task<SpecializationRecord?> GetSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken);
 
+    /// <summary>Every specialization of one agent, by name.</summary>
+    Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
     /// <summary>Inserts or replaces a specialization.</summary>
     Task UpsertSpecializationAsync(SpecializationRecord specialization, CancellationToken cancellationToken);
 

@@ -888,6 +888,23 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Specializations_OfOneAgent_InsideAWrite_SeeTheWritesOwnChanges()
+    {
+        await WriteAsync(async tx =>
+        {
+            await tx.UpsertSpecializationAsync(new SpecializationRecord("c1", "a1", "ocr", null, [], null, Now), Ct);
+            await tx.UpsertSpecializationAsync(new SpecializationRecord("c1", "a1", "asr", "speech", ["audio"], "2", Now), Ct);
+            await tx.UpsertSpecializationAsync(new SpecializationRecord("c1", "a2", "ocr", null, [], null, Now), Ct);
+            await tx.UpsertSpecializationAsync(new SpecializationRecord("c2", "a1", "nlp", null, [], null, Now), Ct);
+
+            var specs = await tx.GetSpecializationsAsync("c1", "a1", Ct);
+            Assert.Equal(["asr", "ocr"], specs.Select(s => s.Name));
+            Assert.Equal("speech", specs[0].Description);
+            Assert.Empty(await tx.GetSpecializationsAsync("c1", "nobody", Ct));
+        });
+    }
+
+    [Fact]
     public async Task Commands_GetPendingKills_OfTheGivenAgentsOnly()
     {
         await WriteAsync(async tx =>
