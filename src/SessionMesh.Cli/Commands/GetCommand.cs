@@ -12,37 +12,15 @@ internal static class GetCommand
     {
         var get = new Command("get", "Show one agent (with its session, specializations and children), session, command or key.");
         get.Subcommands.Add(Leaf(app, "agent", "AGENT_ID", "An agent: labels, open session, specializations, children.", async (context, client, id, ct) =>
-        {
-            var agent = await client.GetAgentAsync(id, ct);
-            if (context.Json)
-            {
-                context.Write(agent, MeshJsonContext.Default.AgentView);
-                return;
-            }
-            DescribeAgent(context, agent);
-        }));
+            Show(context, await client.GetAgentAsync(id, ct), MeshJsonContext.Default.AgentView, DescribeAgent)));
         get.Subcommands.Add(Leaf(app, "session", "SESSION_ID", "A session, open or ended.", async (context, client, id, ct) =>
-        {
-            var session = await client.GetSessionAsync(id, ct);
-            if (context.Json)
-            {
-                context.Write(session, MeshJsonContext.Default.SessionView);
-                return;
-            }
-            DescribeSession(context, session);
-        }));
+            Show(context, await client.GetSessionAsync(id, ct), MeshJsonContext.Default.SessionView, DescribeSession)));
         get.Subcommands.Add(Leaf(app, "command", "COMMAND_ID", "A steer, kill or message and where it stands.", async (context, client, id, ct) =>
             CommandsCommand.Print(context, await client.GetCommandAsync(id, ct))));
         get.Subcommands.Add(Leaf(app, "key", "KEY_ID", "A key (never its secret); needs the keys scope, except for your own key.", async (context, client, id, ct) =>
         {
             var self = await client.GetSelfKeyAsync(ct);
-            var key = self.KeyId == id ? self : await FindKeyAsync(client, id, ct);
-            if (context.Json)
-            {
-                context.Write(key, MeshJsonContext.Default.KeyView);
-                return;
-            }
-            KeysCommand.Describe(context, key);
+            Show(context, self.KeyId == id ? self : await FindKeyAsync(client, id, ct), MeshJsonContext.Default.KeyView, KeysCommand.Describe);
         }));
         app.Examples(get,
             "session-mesh get agent 123",
@@ -81,6 +59,19 @@ internal static class GetCommand
             }
         }
         throw new CliException(ExitCodes.NotFound, $"no key '{keyId}' among the keys this key can see. `session-mesh keys list` shows them.");
+    }
+
+    /// <summary>The value as JSON or YAML when data is asked for, else described for people.</summary>
+    private static void Show<T>(CliContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, Action<CliContext, T> describe)
+    {
+        if (context.Json)
+        {
+            context.Write(value, info);
+        }
+        else
+        {
+            describe(context, value);
+        }
     }
 
     private static void DescribeAgent(CliContext context, AgentView agent)
