@@ -53,6 +53,7 @@ public sealed class AgentService(MeshRuntime mesh)
                 new AgentView { AgentId = agentId, Cluster = cluster, ParentId = agent.ParentId, Labels = new(agent.Labels), CreatedAt = agent.CreatedAt },
                 MeshJsonContext.Default.AgentView, cancellationToken);
         }
+        MeshAudit.Current?.Created = existing is null;
         await mesh.CommitAsync(tx, revision, cancellationToken);
         return ((await ToViewsAsync([agent], now, cancellationToken))[0], existing is null);
     }

@@ -61,7 +61,14 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// </summary>
     internal async Task CommitQuietlyAsync(IMeshWriteTransaction tx, CancellationToken cancellationToken)
     {
+        // The call's audit entry commits with its first write, so a durable write always has its entry.
+        var audit = MeshAudit.Current is { Written: false } draft ? draft : null;
+        if (audit is not null)
+        {
+            await tx.AppendAuditAsync(audit.ToRecord(), cancellationToken);
+        }
         await tx.CommitAsync(cancellationToken);
+        audit?.MarkWritten();
         Leases.Committed(tx);
         if (s_appended.TryGetValue(tx, out var appended))
         {

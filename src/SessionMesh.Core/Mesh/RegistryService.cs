@@ -32,6 +32,7 @@ public sealed class RegistryService(MeshRuntime mesh)
         var record = new SpecializationRecord(cluster, agentId, name, description, tags, version, existing?.RegisteredAt ?? now);
         var revision = await UpsertAsync(tx, record, now, cancellationToken);
         var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
+        MeshAudit.Current?.Created = existing is null;
         await mesh.CommitAsync(tx, revision ?? 0, cancellationToken);
         var entry = MeshViews.RegistryEntry(revision is null ? existing! : record, session, now) with { Changed = revision is not null };
         return (entry, existing is null);
