@@ -6,10 +6,15 @@ namespace SessionMesh.Store.Sqlite;
 /// A connection and, inside a write, its transaction: Microsoft.Data.Sqlite requires every command
 /// on a connection with an open transaction to name it, so the two travel together.
 /// </summary>
-internal readonly record struct SqliteDb(SqliteConnection Connection, SqliteTransaction? Transaction)
+internal readonly record struct SqliteDb(SqliteConnection Connection, SqliteTransaction? Transaction, WriterStatements? Statements = null)
 {
+    /// <summary>A command for <paramref name="sql"/>; on the writer connection, its prepared statement is kept for the next write.</summary>
     public SqliteCommand Command(string sql)
     {
+        if (Statements is { } statements)
+        {
+            return statements.Get(Connection, Transaction, sql);
+        }
         var command = Connection.CreateCommand();
         command.Transaction = Transaction;
         command.CommandText = sql;

@@ -28,6 +28,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
     // whose wait handle is never asked for holds nothing to free.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
+    private WriterStatements? _statements;
     private readonly ILogger _logger;
     private bool _disposed;
 
@@ -170,7 +171,12 @@ public sealed partial class SqliteMeshStore : IMeshStore
     private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _writer ??= await OpenWriterAsync(WriterPragmas, cancellationToken);
+        if (_writer is null)
+        {
+            _writer = await OpenWriterAsync(WriterPragmas, cancellationToken);
+            _statements = new WriterStatements();
+        }
+        return _writer;
     }
 
     private async Task<SqliteConnection> OpenWriterAsync(string pragmas, CancellationToken cancellationToken)
@@ -190,8 +196,13 @@ public sealed partial class SqliteMeshStore : IMeshStore
         }
     }
 
+    /// <summary>The writer connection's kept statements; valid while the writer is open, under the write lock.</summary>
+    internal WriterStatements? Statements => _statements;
+
     private async ValueTask CloseWritersAsync()
     {
+        _statements?.Dispose();
+        _statements = null;
         if (_writer is { } writer)
         {
             _writer = null;

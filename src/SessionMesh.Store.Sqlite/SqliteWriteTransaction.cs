@@ -12,7 +12,7 @@ namespace SessionMesh.Store.Sqlite;
 /// </summary>
 internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteBatch batch) : IMeshWriteTransaction
 {
-    private readonly SqliteDb _db = new(batch.Transaction.Connection!, batch.Transaction);
+    private readonly SqliteDb _db = new(batch.Transaction.Connection!, batch.Transaction, store.Statements);
     private bool _committed;
     private bool _leftLock;
     private bool _disposed;
