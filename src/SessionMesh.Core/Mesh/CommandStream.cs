@@ -96,7 +96,7 @@ public sealed class CommandStreamReader
                 var revoked = _key.Revoked();
                 if (await _key.CheckAsync(cancellationToken) is { } invalid)
                 {
-                    var current = _mesh.Leases.OverlayOrNull(await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken)) ?? Session;
+                    var current = await _mesh.Leases.CurrentAsync(Session.SessionId, cancellationToken) ?? Session;
                     yield return End(current, invalid.Code, invalid.Reason);
                     yield break;
                 }
@@ -110,7 +110,8 @@ public sealed class CommandStreamReader
                     continue;
                 }
 
-                var session = _mesh.Leases.OverlayOrNull(await _mesh.Store.GetSessionAsync(Session.SessionId, cancellationToken));
+                // From memory while the session is open: a stream's wake-up reads the store only for its commands.
+                var session = await _mesh.Leases.CurrentAsync(Session.SessionId, cancellationToken);
                 if (_mesh.Time.GetUtcNow() >= nextRenewal && session is { IsOpen: true })
                 {
                     session = await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);
