@@ -14,9 +14,6 @@ internal sealed class MeshMetrics
     private readonly TimeProvider _time;
     private readonly Counter<long> _heartbeats;
     private readonly Histogram<double> _deliveryLatency;
-    private readonly Lock _refreshLock = new();
-    private long _refreshesStarted;
-    private long _refreshApplied;
     private volatile IReadOnlyDictionary<CommandStatus, long> _commands = new Dictionary<CommandStatus, long>();
     private volatile IReadOnlyDictionary<SessionStatus, long> _sessions = new Dictionary<SessionStatus, long>();
 
@@ -48,22 +45,10 @@ internal sealed class MeshMetrics
     /// <summary>Re-reads the counts the gauges report (a gauge's callback cannot do I/O).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        // Refreshes may overlap (the sweeper's tick and a caller's): the one that started last wins, so an older
-        // count never overwrites a newer one.
-        var ticket = Interlocked.Increment(ref _refreshesStarted);
         // Sessions are counted by status in the store, i.e. by lease fields: the renewals so far must be in it.
         await _leases.FlushAsync(cancellationToken);
-        var sessions = await _store.CountSessionsAsync(_time.GetUtcNow(), cancellationToken);
-        var commands = await _store.CountCommandsAsync(cancellationToken);
-        lock (_refreshLock)
-        {
-            if (ticket > _refreshApplied)
-            {
-                _refreshApplied = ticket;
-                _sessions = sessions;
-                _commands = commands;
-            }
-        }
+        _sessions = await _store.CountSessionsAsync(_time.GetUtcNow(), cancellationToken);
+        _commands = await _store.CountCommandsAsync(cancellationToken);
     }
 
     private IEnumerable<Measurement<long>> ObserveCommands()
