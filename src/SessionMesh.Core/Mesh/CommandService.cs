@@ -12,6 +12,8 @@ namespace SessionMesh.Mesh;
 /// </summary>
 public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
 {
+    private readonly UnwrittenDeliveries _unwritten = new();
+
     private static readonly string[] s_modes = ["inject", "interrupt", "enqueue"];
 
     /// <summary>How long a steer or message answer waits for a listening agent's stream to take the command.</summary>
@@ -63,7 +65,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             return command;
         }
         var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
-        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
         if (current?.Status == CommandStatus.Queued)
         {
             // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
@@ -72,7 +74,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             await timer.CancelAsync();
             current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
         }
-        return current is null ? command : MeshViews.Command(current);
+        return current is null ? command : MeshViews.Command(_unwritten.Overlay(current));
     }
 
     /// <summary>Where a command stands; with <paramref name="wait"/>, waits up to that long for it to complete.</summary>
@@ -83,7 +85,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var signal = mesh.Signals.Next(SignalKeys.Command(commandId));
-            var command = await mesh.Store.GetCommandAsync(commandId, cancellationToken);
+            var command = await mesh.Store.GetCommandAsync(commandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
             if (command is null || !caller.CanSee(command.Cluster))
             {
                 throw MeshException.NotFound("command_not_found", $"No command '{commandId}'.");
@@ -126,9 +128,16 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 ? MeshViews.Command(command)
                 : throw MeshException.Conflict("command_completed", $"Command '{commandId}' is already {command.Status.ToWire()}.");
         }
+        long revision = 0;
+        if (command.Status == CommandStatus.Queued && _unwritten.HandedAt(commandId) is { } handedAt)
+        {
+            // The stream's write of the delivery has not landed yet: it goes first, so the events stay in order.
+            revision = await WriteDeliveryAsync(tx, command, handedAt, cancellationToken) ?? revision;
+            command = UnwrittenDeliveries.Delivered(command, handedAt);
+        }
         command = command with { Status = status, Result = request.Result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
         await tx.UpdateCommandAsync(command, cancellationToken);
-        var revision = await AppendEventAsync(tx, command, now, cancellationToken);
+        revision = await AppendEventAsync(tx, command, now, cancellationToken);
         if (command.Kind == CommandKind.Kill && status == CommandStatus.Acked)
         {
             revision = await EndKilledSessionAsync(tx, resolved, agentId, command.Reason, now, cancellationToken) ?? revision;
@@ -220,8 +229,10 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     }
 
     /// <summary>
-    /// Hands an agent its pending commands after <paramref name="afterSequence"/>, in order, marking queued ones
-    /// delivered. Commands delivered before and not yet acked are handed again: delivery is at least once.
+    /// Hands an agent its pending commands after <paramref name="afterSequence"/>, in order, as delivered. Commands
+    /// delivered before and not yet acked are handed again: delivery is at least once. The hand-out does not wait for
+    /// the store: "delivered" is written just after, in a write that joins the next group commit (see
+    /// <see cref="UnwrittenDeliveries"/>); a crash before it leaves the command queued, to be handed out again.
     /// </summary>
     internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken)
     {
@@ -231,34 +242,57 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             return pending;
         }
         var now = mesh.Now();
-        var delivered = new List<CommandRecord>(pending.Count);
-        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
-        long revision = 0;
-        foreach (var listed in pending)
+        var handed = pending.Select(command => UnwrittenDeliveries.Delivered(command, now)).ToList();
+        _unwritten.Handed(pending, now);
+        using (ExecutionContext.SuppressFlow())
         {
-            var command = await tx.GetCommandAsync(listed.CommandId, cancellationToken);
-            if (command is null || !command.IsPending)
-            {
-                continue;
-            }
-            var first = command.Status == CommandStatus.Queued;
-            command = command with
-            {
-                Status = CommandStatus.Delivered,
-                DeliveredAt = command.DeliveredAt ?? now,
-                DeliveryCount = command.DeliveryCount + 1,
-                // Steers and messages expire only while undelivered; a kill keeps its grace deadline.
-                DeadlineAt = command.Kind == CommandKind.Kill ? command.DeadlineAt : null,
-            };
-            await tx.UpdateCommandAsync(command, cancellationToken);
-            if (first)
-            {
-                revision = await AppendEventAsync(tx, command, now, cancellationToken);
-            }
-            delivered.Add(command);
+            // Not the stream's request: the write must finish when the stream is gone, and it audits nothing.
+            _unwritten.Track(Task.Run(() => WriteDeliveriesAsync(pending), CancellationToken.None));
         }
-        await mesh.CommitAsync(tx, revision, cancellationToken, delivered.Select(c => SignalKeys.Command(c.CommandId)));
-        return delivered;
+        mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
+        return handed;
+    }
+
+    /// <summary>Waits for the deliveries being written now, so a clean stop leaves none to hand out again.</summary>
+    internal Task DrainDeliveriesAsync() => _unwritten.DrainAsync();
+
+    private async Task WriteDeliveriesAsync(IReadOnlyList<CommandRecord> handed)
+    {
+        try
+        {
+            await using var tx = await mesh.Store.BeginWriteAsync(CancellationToken.None);
+            long revision = 0;
+            foreach (var listed in handed)
+            {
+                var command = await tx.GetCommandAsync(listed.CommandId, CancellationToken.None);
+                if (command is { IsPending: true })
+                {
+                    revision = await WriteDeliveryAsync(tx, command, _unwritten.HandedAt(command.CommandId) ?? mesh.Now(), CancellationToken.None) ?? revision;
+                }
+            }
+            await mesh.CommitAsync(tx, revision, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The commands stay queued in the store: the agent gets them again on its next stream.
+            MeshLog.DeliveryWriteFailed(mesh.Logger, handed.Count, ex);
+        }
+        finally
+        {
+            foreach (var command in handed)
+            {
+                _unwritten.Written(command.CommandId);
+            }
+        }
+    }
+
+    /// <summary>Writes one hand-out of a pending command; the event revision when it was its first delivery.</summary>
+    private static async Task<long?> WriteDeliveryAsync(IMeshWriteTransaction tx, CommandRecord command, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var first = command.Status == CommandStatus.Queued;
+        command = UnwrittenDeliveries.Delivered(command, at);
+        await tx.UpdateCommandAsync(command, cancellationToken);
+        return first ? await AppendEventAsync(tx, command, at, cancellationToken) : null;
     }
 
     /// <summary>
@@ -276,6 +310,10 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         foreach (var command in await tx.ListDueCommandsAsync(now, Batch, cancellationToken))
         {
+            if (command.Status == CommandStatus.Queued && _unwritten.HandedAt(command.CommandId) is not null)
+            {
+                continue; // Delivered; the store learns it in a moment.
+            }
             var expired = command with { Status = CommandStatus.Expired, CompletedAt = now };
             await tx.UpdateCommandAsync(expired, cancellationToken);
             revision = await AppendEventAsync(tx, expired, now, cancellationToken);

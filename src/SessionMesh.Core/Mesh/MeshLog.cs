@@ -36,6 +36,9 @@ internal static partial class MeshLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Command stream of {Cluster}/{AgentId} ended ({Code}, session {SessionId})")]
     public static partial void StreamEnded(ILogger logger, string cluster, string agentId, string sessionId, string code);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the delivery of {Count} commands failed; they stay queued and are handed out again on the agent's next stream")]
+    public static partial void DeliveryWriteFailed(ILogger logger, int count, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Count} events through revision {Revision}")]
     public static partial void Compacted(ILogger logger, int count, long revision);
 

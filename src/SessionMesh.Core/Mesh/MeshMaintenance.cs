@@ -21,8 +21,15 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     /// <summary>How often <see cref="CheckpointLeasesAsync"/> should run.</summary>
     public TimeSpan CheckpointInterval => mesh.Options.LeaseCheckpointInterval;
 
-    /// <summary>Writes the leases renewed in memory since the last checkpoint to the store, in one transaction.</summary>
-    public Task CheckpointLeasesAsync(CancellationToken cancellationToken) => mesh.Leases.FlushAsync(cancellationToken);
+    /// <summary>
+    /// Writes the leases renewed in memory since the last checkpoint to the store, in one transaction, after the
+    /// deliveries being recorded now (so the last checkpoint of a clean stop leaves no command to hand out again).
+    /// </summary>
+    public async Task CheckpointLeasesAsync(CancellationToken cancellationToken)
+    {
+        await commands.DrainDeliveriesAsync().WaitAsync(cancellationToken);
+        await mesh.Leases.FlushAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Takes the lead when it is free, extending every open lease and loading the lease table when this server gains it. Returns whether this

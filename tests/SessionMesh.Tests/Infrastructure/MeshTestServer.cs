@@ -52,6 +52,7 @@ public sealed class MeshTestServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. Pass <paramref name="dataDir"/> to reuse a store (a restart); pass <paramref name="rootKey"/> = "" to let the server generate one.
+    /// <paramref name="configure"/> changes the services after the server's own (e.g. wraps the store).
     /// With <paramref name="sandbox"/>, it is a <c>serve --sandbox</c> server with <paramref name="faults"/>: its own throwaway store, which it deletes when stopped.
     /// </summary>
     public static async Task<MeshTestServer> StartAsync(
@@ -60,7 +61,8 @@ public sealed class MeshTestServer : IAsyncDisposable
         string? rootKey = null,
         IReadOnlyDictionary<string, string>? settings = null,
         bool sandbox = false,
-        string? faults = null)
+        string? faults = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var server = await LocalMeshServer.StartAsync(
             new LocalMeshServerOptions
@@ -72,7 +74,14 @@ public sealed class MeshTestServer : IAsyncDisposable
                 Settings = settings ?? new Dictionary<string, string>(),
                 Sandbox = sandbox,
                 Faults = faults,
-                Configure = time is null ? null : builder => builder.Services.Replace(ServiceDescriptor.Singleton(time)),
+                Configure = builder =>
+                {
+                    if (time is not null)
+                    {
+                        builder.Services.Replace(ServiceDescriptor.Singleton(time));
+                    }
+                    configure?.Invoke(builder);
+                },
             },
             TestContext.Current.CancellationToken);
         return new MeshTestServer(server);
