@@ -50,7 +50,7 @@ public class FrameWritingBenchmark : IDisposable
     public Task CommandFrame()
     {
         _output.SetLength(0);
-        return SseFormatter.WriteAsync(SseFrames.Of(ToAsync(_frames)), _output);
+        return SseFormatter.WriteAsync(SseFrames.Of(ToAsync(_frames)), _output, SseFrames.Format);
     }
 
     public void Dispose()

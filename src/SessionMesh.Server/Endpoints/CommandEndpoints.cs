@@ -88,8 +88,7 @@ internal static class CommandEndpoints
         var reader = await stream.OpenAsync(user.Caller(), agentId, query.Cluster, after, cancellationToken);
         if (context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            context.Response.Headers["X-Accel-Buffering"] = "no";
-            return TypedResults.ServerSentEvents(SseFrames.Of(reader.ReadAsync(lifetime.ApplicationStopping), cancellationToken));
+            return new SseResult<CommandStreamFrame>(SseFrames.Of(reader.ReadAsync(lifetime.ApplicationStopping), cancellationToken), SseFrames.Format);
         }
         var delivered = await reader.PollAsync(wait, limit, cancellationToken);
         // The cursor moves past what was handed out; with nothing new it stays where it was.

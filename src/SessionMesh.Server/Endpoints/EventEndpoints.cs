@@ -44,9 +44,8 @@ internal static class EventEndpoints
             var page = await events.ListAsync(caller, query.Cluster, query.Since is null && lastEventId is null ? 0 : after, limit, cancellationToken);
             return TypedResults.Ok(new Page<EventView> { Items = page.ToList() });
         }
-        context.Response.Headers["X-Accel-Buffering"] = "no";
         // The token is the server's shutdown (the result adds the request's abort), so shutdown never waits on a watcher.
-        return TypedResults.ServerSentEvents(SseFrames.Of(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), cancellationToken));
+        return new SseResult<EventStreamFrame>(SseFrames.Of(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), cancellationToken), SseFrames.Format);
     }
 
     private static async Task<IResult> Topology(string? format, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
