@@ -8,7 +8,7 @@ namespace SessionMesh.Mesh;
 /// <summary>
 /// The leases of open sessions, in memory (etcd's lessor): expiry, last-seen, load, idleness and the stale flag.
 /// A heartbeat renews a lease here with a compare-and-swap — no store write, no global lock — and the table
-/// persists renewed leases in batches: one write transaction per checkpoint interval, and before any read that
+/// persists renewed leases in batches: one checkpoint per interval (in writes of at most 256 leases), and before any read that
 /// filters or counts by lease fields in the store (<see cref="FlushAsync"/>), so such a read never lags.
 /// </summary>
 /// <remarks>
@@ -28,6 +28,9 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     // Lease changes a write transaction makes, applied when (and only if) it commits.
     private readonly ConditionalWeakTable<IMeshWriteTransaction, List<(string SessionId, SessionRecord? Opened)>> _pending = [];
     private long _changes;
+
+    /// <summary>How many leases one checkpoint write holds at most.</summary>
+    private const int CheckpointChunk = 256;
     private long _persisted;
 
     /// <summary>How many open sessions the table holds.</summary>
@@ -224,17 +227,20 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
             taken.Add(lease);
             records.Add(lease.Record);
         }
-        if (records.Count > 0)
+        // In chunks, each its own write: the store's other writers (a steer, a join) queue behind one chunk, never
+        // behind thousands of leases. The chunks share the group commit's fsyncs.
+        for (var start = 0; start < records.Count; start += CheckpointChunk)
         {
+            var count = Math.Min(CheckpointChunk, records.Count - start);
             try
             {
                 await using var tx = await store.BeginWriteAsync(cancellationToken);
-                await tx.UpdateLeasesAsync(records, cancellationToken);
+                await tx.UpdateLeasesAsync(records.GetRange(start, count), cancellationToken);
                 await tx.CommitAsync(cancellationToken);
             }
             catch
             {
-                foreach (var lease in taken.Where(l => l.MarkDirty()))
+                foreach (var lease in taken.Skip(start).Where(l => l.MarkDirty()))
                 {
                     _dirty.Enqueue(lease);
                 }

@@ -40,6 +40,8 @@ public sealed class SessionService(MeshRuntime mesh)
             await CheckSpawnLimitsAsync(tx, cluster, agentId, effectiveParent, agent, now, cancellationToken);
         }
 
+        // A new agent has no session, specialization or command yet: its join skips the reads that look for them.
+        var known = agent is not null;
         agent = agent is null
             ? new AgentRecord(cluster, agentId, effectiveParent, labels ?? [], now, now)
             : agent with { ParentId = effectiveParent, Labels = labels ?? agent.Labels, UpdatedAt = now };
@@ -47,7 +49,7 @@ public sealed class SessionService(MeshRuntime mesh)
 
         long revision = 0;
         string? supersededId = null;
-        if (await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken) is { } previous)
+        if (known && await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken) is { } previous)
         {
             (_, revision) = await EndAsync(tx, previous, SessionStatus.Superseded, "superseded by a new join", now, cancellationToken);
             supersededId = previous.SessionId;
@@ -64,10 +66,13 @@ public sealed class SessionService(MeshRuntime mesh)
         mesh.Leases.OpenOnCommit(tx, session);
         revision = await AppendEventAsync(tx, "session.joined", session, agent, now, cancellationToken);
         // The answer is built from the write's own reads: no reads on other connections after the commit.
-        var view = MeshViews.Session(session, agent, (await tx.GetSpecializationsAsync(cluster, agentId, cancellationToken)).Select(s => s.Name), now) with
+        var specializationNames = known
+            ? (await tx.GetSpecializationsAsync(cluster, agentId, cancellationToken)).Select(s => s.Name)
+            : specializations.Select(s => s.Name!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var view = MeshViews.Session(session, agent, specializationNames, now) with
         {
             SupersededSessionId = supersededId,
-            TerminatingUntil = (await tx.GetPendingKillAsync(cluster, agentId, cancellationToken))?.DeadlineAt,
+            TerminatingUntil = known ? (await tx.GetPendingKillAsync(cluster, agentId, cancellationToken))?.DeadlineAt : null,
         };
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         MeshLog.Joined(mesh.Logger, cluster, agentId, session.SessionId, ttl);
