@@ -54,7 +54,10 @@ internal static class Problems
 
         problem.Type = TypePrefix + code;
         problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
-        problem.Instance = http.Request.Path;
+        // Anything a client sent that reaches the answer (an id in the path, a field name, a value) loses any secret in it.
+        problem.Instance = SessionMesh.Security.KeySecrets.Redact(http.Request.Path.Value ?? "");
+        problem.Detail = problem.Detail is null ? null : SessionMesh.Security.KeySecrets.Redact(problem.Detail);
+        problem.Title = SessionMesh.Security.KeySecrets.Redact(problem.Title);
         // Rebuilt, not amended: the members go out in this order, and nothing the framework added (traceId) leaks through.
         problem.Extensions.Clear();
         problem.Extensions["code"] = code;
