@@ -29,6 +29,15 @@ public sealed class MeshServerOptions
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodySize { get; set; } = 1024 * 1024;
 
+    /// <summary>Streams (event and command streams, long polls) one key may hold open at once; one more is refused 429.</summary>
+    public int MaxStreamsPerKey { get; set; } = 64;
+
+    /// <summary>Command streams (SSE or long poll) open at once for one agent, whatever the key; one more is refused 429.</summary>
+    public int MaxCommandStreamsPerAgent { get; set; } = 4;
+
+    /// <summary>A quiet stream sends an SSE comment this often, so proxies that cut silent responses leave it open.</summary>
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long shutdown waits for open requests and streams.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

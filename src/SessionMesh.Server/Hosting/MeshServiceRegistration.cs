@@ -66,6 +66,7 @@ internal static class MeshServiceRegistration
         settings.UseStore?.Invoke(mesh, serverOptions);
         services.TryAddSingleton<MeshBootstrap>();
         services.TryAddSingleton<MeshMetrics>();
+        services.TryAddSingleton<StreamSlots>();
         services.TryAddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddHostedService<LeaseSweeper>();

@@ -1,0 +1,82 @@
+using System.Net.ServerSentEvents;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace SessionMesh.Server.Endpoints;
+
+/// <summary>
+/// An SSE response that is under way at once: status and headers go out with a first comment (<c>: connected</c>)
+/// before the first frame is ready, and a <c>: keep-alive</c> comment follows every quiet spell of
+/// <paramref name="keepAlive"/>, so a proxy that times out a silent response (or waits for the first byte) never cuts an
+/// idle stream. Frames are written by the framework's <see cref="SseFormatter"/>, as
+/// <c>TypedResults.ServerSentEvents</c> writes them; comments are ignored by every SSE client.
+/// </summary>
+internal sealed class SseStreamResult(IAsyncEnumerable<SseItem<string>> frames, TimeSpan keepAlive, TimeProvider time)
+    : IResult
+{
+    internal static readonly byte[] Connected = Encoding.UTF8.GetBytes(": connected\n\n");
+    internal static readonly byte[] KeepAlive = Encoding.UTF8.GetBytes(": keep-alive\n\n");
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        var cancellationToken = httpContext.RequestAborted;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache,no-store";
+        response.Headers.Pragma = "no-cache";
+        response.Headers.ContentEncoding = "identity";
+        response.Headers["X-Accel-Buffering"] = "no";
+        httpContext.Features.GetRequiredFeature<IHttpResponseBodyFeature>().DisableBuffering();
+        var body = response.Body;
+        await using var enumerator = frames.GetAsyncEnumerator(cancellationToken);
+        var next = Task.FromResult(false);
+        try
+        {
+            await body.WriteAsync(Connected, cancellationToken);
+            await body.FlushAsync(cancellationToken);
+            next = enumerator.MoveNextAsync().AsTask();
+            while (true)
+            {
+                if (!await QuietAsync(next, cancellationToken))
+                {
+                    await body.WriteAsync(KeepAlive, cancellationToken);
+                    await body.FlushAsync(cancellationToken);
+                    continue;
+                }
+                if (!await next)
+                {
+                    return;
+                }
+                await SseFormatter.WriteAsync(new[] { enumerator.Current }.ToAsyncEnumerable(), body, cancellationToken);
+                await body.FlushAsync(cancellationToken);
+                next = enumerator.MoveNextAsync().AsTask();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away: nothing left to answer.
+        }
+        finally
+        {
+            // The enumerator is disposed only once no MoveNextAsync is in flight (the request's abort ends it).
+            await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>True when <paramref name="next"/> completed; false when <c>keepAlive</c> passed first.</summary>
+    private async Task<bool> QuietAsync(Task<bool> next, CancellationToken cancellationToken)
+    {
+        if (next.IsCompleted)
+        {
+            return true;
+        }
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(keepAlive, time, timer.Token);
+        var first = await Task.WhenAny(next, delay);
+        await timer.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == next;
+    }
+}
