@@ -14,6 +14,15 @@ public sealed class MeshServerOptions
     /// <summary>Where the database and the generated root key file live.</summary>
     public string DataDir { get; set; } = "session-mesh-data";
 
+    /// <summary>HTTPS certificate: a PEM certificate (with its key, or see <see cref="TlsKey"/>) or a .pfx/.p12 file; serves the https:// listen addresses.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/>, when it is in a file of its own.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The password of an encrypted PEM key or of a .pfx/.p12 file (set it by environment, not on a command line).</summary>
+    public string? TlsPassword { get; set; }
+
     /// <summary>Serve <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
     public bool OperationsEndpoints { get; set; } = true;
 
