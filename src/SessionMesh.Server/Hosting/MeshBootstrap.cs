@@ -36,13 +36,22 @@ internal sealed partial class MeshBootstrap(Store.IMeshStore store, MeshMaintena
         }
     }
 
-    /// <summary>The data directory holds the database and the root key: owner-only (0700) on unix, however it was made.</summary>
+    /// <summary>The data directory holds the database and the root key: owner-only (0700, the key 0600) on unix, however it was made.</summary>
     private void RestrictDataDirectory()
     {
         var directory = Path.GetFullPath(options.Value.DataDir);
-        if (!OperatingSystem.IsWindows() && Directory.Exists(directory) && File.GetUnixFileMode(directory) != OwnerOnlyDirectory)
+        if (OperatingSystem.IsWindows() || !Directory.Exists(directory))
+        {
+            return;
+        }
+        if (File.GetUnixFileMode(directory) != OwnerOnlyDirectory)
         {
             File.SetUnixFileMode(directory, OwnerOnlyDirectory);
+        }
+        const UnixFileMode ownerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (File.Exists(RootKeyPath) && (File.GetUnixFileMode(RootKeyPath) & ~ownerOnlyFile) != 0)
+        {
+            File.SetUnixFileMode(RootKeyPath, ownerOnlyFile);
         }
     }
 

@@ -50,7 +50,7 @@ internal static class Problems
         var problem = context.ProblemDetails;
         var status = problem.Status ?? http.Response.StatusCode;
         var code = problem.Extensions.TryGetValue("code", out var c) && c is string known ? known : "http_" + status;
-        var field = problem.Extensions.TryGetValue("field", out var f) ? f as string : null;
+        var field = problem.Extensions.TryGetValue("field", out var f) && f is string named ? SessionMesh.Security.KeySecrets.Redact(named) : null;
 
         problem.Type = TypePrefix + code;
         problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
