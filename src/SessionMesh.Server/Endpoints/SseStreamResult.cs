@@ -54,9 +54,10 @@ internal sealed class SseStreamResult(IAsyncEnumerable<SseItem<string>> frames, 
                 next = enumerator.MoveNextAsync().AsTask();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The client went away: nothing left to answer.
+            // The client went away or the server is stopping (the frames' own token): the response has started, so
+            // there is nothing left to answer; the stream just ends.
         }
         finally
         {
