@@ -11,9 +11,11 @@ internal sealed class CliContext
     public const string KeyVariable = "SESSION_API_KEY";
     public const string ServerVariable = "SESSION_MESH_URL";
     public const string MintingKeyVariable = "SESSION_MESH_MINTING_KEY";
+    public const string CaCertVariable = "SESSION_MESH_CA_CERT";
 
-    private CliContext(CliConsole console, Uri server, string? cluster, OutputFormat format, bool formatAsked, bool verbose)
+    private CliContext(CliConsole console, Uri server, string? cluster, OutputFormat format, bool formatAsked, bool verbose, string? caCertificateFile)
     {
+        CaCertificateFile = caCertificateFile;
         Console = console;
         Server = server;
         Cluster = cluster;
@@ -30,6 +32,8 @@ internal sealed class CliContext
     public TextWriter Out => Console.Out;
     public TextWriter Error => Console.Error;
     public Uri Server { get; }
+    /// <summary>The CA file an https server's certificate must chain to (--ca-cert, SESSION_MESH_CA_CERT); null for the system's roots.</summary>
+    public string? CaCertificateFile { get; }
     public string? Cluster { get; }
     /// <summary>The output shape: as asked with --output, else a table on a terminal and JSON when piped.</summary>
     public OutputFormat Format { get; }
@@ -57,7 +61,12 @@ internal sealed class CliContext
         }
         var output = parseResult.GetValue(options.Output);
         var format = output is null ? (console.IsOutputTerminal ? OutputFormat.Table : OutputFormat.Json) : OutputFormats.Parse(output);
-        return new CliContext(console, server, parseResult.GetValue(options.Cluster), format, output is not null, parseResult.GetValue(options.Verbose));
+        var caCert = parseResult.GetValue(options.CaCert) ?? console.GetEnvironmentVariable(CaCertVariable);
+        if (caCert is { Length: > 0 } && !File.Exists(caCert))
+        {
+            throw CliException.Usage($"--ca-cert '{caCert}': no such file (a PEM certificate, e.g. the one serve was given with --tls-cert)");
+        }
+        return new CliContext(console, server, parseResult.GetValue(options.Cluster), format, output is not null, parseResult.GetValue(options.Verbose), caCert is { Length: > 0 } ? caCert : null);
     }
 
     /// <summary>Writes a value as JSON or YAML, as <c>--output</c> asks; <paramref name="indented"/> false makes one line of a stream.</summary>
@@ -76,7 +85,8 @@ internal sealed class CliContext
     /// <summary>A client with the key from SESSION_API_KEY; fails with a one-line hint when it is not set.</summary>
     public SessionMeshClient CreateClient(string? clusterOverride = null)
     {
-        var key = Console.GetEnvironmentVariable(KeyVariable);
+        // A key file saved on Windows, or a variable set from one, ends in CR LF: the key is what is between the blanks.
+        var key = Console.GetEnvironmentVariable(KeyVariable)?.Trim();
         if (key is not { Length: > 0 })
         {
             throw CliException.MissingKey();
@@ -86,7 +96,8 @@ internal sealed class CliContext
             Server = Server,
             SessionKey = key,
             Cluster = Cluster ?? clusterOverride,
-            MintingKey = Console.GetEnvironmentVariable(MintingKeyVariable) is { Length: > 0 } minting ? minting : null,
+            MintingKey = Console.GetEnvironmentVariable(MintingKeyVariable)?.Trim() is { Length: > 0 } minting ? minting : null,
+            CaCertificateFile = CaCertificateFile,
         };
         if (Verbose)
         {

@@ -29,6 +29,12 @@ internal sealed class GlobalOptions
         HelpName = "NAME",
     };
 
+    public Option<string?> CaCert { get; } = new("--ca-cert")
+    {
+        Description = "PEM file of the CA (or self-signed certificate) to trust for an https --server (env SESSION_MESH_CA_CERT)",
+        HelpName = "FILE",
+    };
+
     public GlobalOptions()
     {
         Output.AcceptOnlyFromAmong(OutputFormats.Names);
@@ -44,6 +50,7 @@ internal sealed class GlobalOptions
         command.Options.Add(Output);
         command.Options.Add(Verbose);
         command.Options.Add(Cluster);
+        command.Options.Add(CaCert);
         foreach (var subcommand in command.Subcommands)
         {
             AddTo(subcommand);

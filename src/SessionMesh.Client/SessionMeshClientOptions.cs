@@ -54,6 +54,13 @@ public sealed class SessionMeshClientOptions
     /// <summary>Sees every retry decision (attempt number, delay, cause).</summary>
     public Action<MeshRetryLog>? OnRetry { get; set; }
 
+    /// <summary>
+    /// A PEM file of the certificate authority (or the self-signed certificate itself) that the server's HTTPS certificate
+    /// must chain to, instead of the system's trusted roots: for a mesh serving its own certificate. The host name is still
+    /// checked. Ignored with <see cref="PrimaryHandler"/>.
+    /// </summary>
+    public string? CaCertificateFile { get; set; }
+
     /// <summary>The innermost handler, for tests or custom transports; default a <see cref="SocketsHttpHandler"/>.</summary>
     public HttpMessageHandler? PrimaryHandler { get; set; }
 

@@ -12,6 +12,10 @@ public sealed record ServeSettings
     public string? Store { get; init; }
     /// <summary>Directory for the database file and the generated root key.</summary>
     public string? DataDir { get; init; }
+    /// <summary>HTTPS certificate file (PEM or .pfx/.p12); see <see cref="Hosting.MeshServerOptions.TlsCertificate"/>.</summary>
+    public string? TlsCertificate { get; init; }
+    /// <summary>PEM private key file of <see cref="TlsCertificate"/>, when separate.</summary>
+    public string? TlsKey { get; init; }
     /// <summary>Console logs as JSON lines.</summary>
     public bool JsonLogs { get; init; }
     /// <summary>Sandbox mode: a throwaway store (deleted at exit), a printed root key, a free port, fault injection.</summary>

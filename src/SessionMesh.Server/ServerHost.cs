@@ -126,7 +126,8 @@ public static class ServerHost
     }
 
     /// <summary>
-    /// The flags of <c>serve</c>, else the documented <c>SESSION_MESH_LISTEN</c>, <c>_STORE</c>, <c>_DATA_DIR</c> variables.
+    /// The flags of <c>serve</c>, else the documented <c>SESSION_MESH_LISTEN</c>, <c>_STORE</c>, <c>_DATA_DIR</c>,
+    /// <c>_TLS_CERT</c>, <c>_TLS_KEY</c>, <c>_TLS_PASSWORD</c> variables.
     /// Read from the process environment by their full names: the host's own environment source also holds
     /// every variable without a prefix, and a stray <c>LISTEN</c> or <c>STORE</c> must not configure the mesh.
     /// </summary>
@@ -143,6 +144,9 @@ public static class ServerHost
         Set(nameof(MeshServerOptions.Listen), settings.Listen, "LISTEN");
         Set(nameof(MeshServerOptions.Store), settings.Store, "STORE");
         Set(nameof(MeshServerOptions.DataDir), settings.DataDir, "DATA_DIR");
+        Set(nameof(MeshServerOptions.TlsCertificate), settings.TlsCertificate, "TLS_CERT");
+        Set(nameof(MeshServerOptions.TlsKey), settings.TlsKey, "TLS_KEY");
+        Set(nameof(MeshServerOptions.TlsPassword), null, "TLS_PASSWORD");
         if (sandbox is not null)
         {
             overrides[$"{MeshServerOptions.Section}:DataDir"] = sandbox.Directory;

@@ -50,9 +50,10 @@ public sealed partial class SqliteMeshStore : IMeshStore
         builder.DataSource = Path.GetFullPath(builder.DataSource);
         if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } directory)
         {
-            Directory.CreateDirectory(directory);
+            OwnerOnlyFiles.CreateDirectory(directory);
         }
         FilePath = builder.DataSource;
+        OwnerOnlyFiles.PrepareDatabase(FilePath);
 
         // Writer connections live as long as the store; keeping them out of the pool keeps their
         // per-connection pragmas (synchronous) away from readers.

@@ -16,7 +16,12 @@ internal sealed class StoreLock : IDisposable
         var path = databasePath + ".lock";
         try
         {
-            return new StoreLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = OwnerOnlyFiles.FileMode;
+            }
+            return new StoreLock(new FileStream(path, options));
         }
         catch (IOException)
         {

@@ -16,6 +16,8 @@ internal static partial class ServeCommand
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
         var store = new Option<string?>("--store") { Description = "sqlite:PATH (default: session-mesh.db in the data directory)", HelpName = "STORE" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key (default ./session-mesh-data)", HelpName = "DIR" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "HTTPS certificate: a PEM file (with its key, or see --tls-key) or a .pfx/.p12 file; serves the https:// --listen addresses (env SESSION_MESH_TLS_CERT; password in SESSION_MESH_TLS_PASSWORD)", HelpName = "FILE" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert, when in a file of its own (env SESSION_MESH_TLS_KEY)", HelpName = "FILE" };
         var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text or json", HelpName = "text|json" };
         logFormat.AcceptOnlyFromAmong("text", "json");
         var sandbox = new Option<bool>("--sandbox") { Description = "Sandbox mode for your integration tests: a throwaway store (deleted at exit), a printed root key, a free port, fault injection" };
@@ -23,13 +25,14 @@ internal static partial class ServeCommand
 
         var command = new Command(Name, "Run the session-mesh server. Extra --Section:Key=value arguments go to the server's configuration.")
         {
-            listen, store, dataDir, logFormat, sandbox, faults,
+            listen, store, dataDir, tlsCert, tlsKey, logFormat, sandbox, faults,
         };
         // Left unmatched so --Section:Key=value reaches the server's configuration; anything else is refused below.
         command.TreatUnmatchedTokensAsErrors = false;
         app.Examples(command,
             "session-mesh serve",
             "session-mesh serve --listen http://127.0.0.1:7780 --store sqlite:./session-mesh.db --data-dir ./data",
+            "session-mesh serve --listen https://0.0.0.0:7780 --tls-cert mesh.crt --tls-key mesh.key",
             "session-mesh serve --sandbox --listen http://127.0.0.1:0 --faults \"5xx=0.1,latency=20ms-200ms\"");
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -106,6 +109,8 @@ internal static partial class ServeCommand
         Listen = parseResult.GetValue<string?>("--listen"),
         Store = parseResult.GetValue<string?>("--store"),
         DataDir = parseResult.GetValue<string?>("--data-dir"),
+        TlsCertificate = parseResult.GetValue<string?>("--tls-cert"),
+        TlsKey = parseResult.GetValue<string?>("--tls-key"),
         JsonLogs = parseResult.GetValue<string?>("--log-format") == "json",
         Sandbox = parseResult.GetValue<bool>("--sandbox"),
         Faults = parseResult.GetValue<string?>("--faults"),

@@ -34,7 +34,7 @@ internal sealed class MeshTransport : IDisposable
     public MeshTransport(SessionMeshClientOptions options)
     {
         _options = options;
-        _currentKey = options.SessionKey;
+        _currentKey = KeyText(options.SessionKey);
         var server = options.Server.AbsoluteUri.EndsWith('/') ? options.Server : new Uri(options.Server.AbsoluteUri + "/");
         _apiBase = new Uri(server, ApiPrefix);
 
@@ -42,6 +42,7 @@ internal sealed class MeshTransport : IDisposable
         {
             ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = CaTrust.SslOptions(options.CaCertificateFile),
         };
         HttpMessageHandler chain = new ObserverHandler(options.OnRequest, options.TimeProvider) { InnerHandler = primary };
         if (options.MaxAttempts > 1)
@@ -144,7 +145,7 @@ internal sealed class MeshTransport : IDisposable
             }
             else
             {
-                var minted = await context.MintAsync(_options.MintingKey!, _options.MintRequest ?? new CreateKeyRequest { Ttl = 3600, Name = "session-mesh-client" }, cancellationToken);
+                var minted = await context.MintAsync(KeyText(_options.MintingKey)!, _options.MintRequest ?? new CreateKeyRequest { Ttl = 3600, Name = "session-mesh-client" }, cancellationToken);
                 fresh = minted.SessionKey;
             }
             if (fresh is not null)
@@ -160,7 +161,13 @@ internal sealed class MeshTransport : IDisposable
         }
     }
 
-    public void SetKey(string? key) => Volatile.Write(ref _currentKey, key);
+    public void SetKey(string? key) => Volatile.Write(ref _currentKey, KeyText(key));
+
+    /// <summary>
+    /// A key as it goes on the wire: without the spaces, tabs and line ends around it that a key file saved on Windows or
+    /// a variable set with <c>$(cat key)</c> carries (a line end in a header would fail every request); null when empty.
+    /// </summary>
+    internal static string? KeyText(string? key) => key?.Trim() is { Length: > 0 } trimmed ? trimmed : null;
 
     public void Dispose()
     {

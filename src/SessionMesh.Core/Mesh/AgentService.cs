@@ -31,6 +31,7 @@ public sealed class AgentService(MeshRuntime mesh)
         }
         var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         caller.RequireActingFor(agentId, MeshScopes.Register);
 
         var now = mesh.Now();

@@ -31,6 +31,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         }
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         caller.Require(MeshScopes.Steer);
         var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, request.Payload, ttl);
         return await EnqueueAsync(caller, cluster, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
@@ -44,6 +45,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var from = request.From is null ? caller.AgentId : Validate.AgentId(request.From, "from");
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
         var resolved = caller.ResolveCluster(cluster);
+        MeshAudit.InCluster(resolved);
         if (!caller.Scopes.Covers(MeshScopes.Steer))
         {
             // An agent writes to another agent as itself.
@@ -114,6 +116,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             _ => throw MeshException.Invalid("status", "'status' must be 'acked', 'rejected' or 'failed'."),
         };
         var resolved = caller.ResolveCluster(cluster);
+        MeshAudit.InCluster(resolved);
         caller.RequireActingFor(agentId);
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
@@ -156,6 +159,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     {
         Validate.AgentId(agentId);
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         caller.Require(MeshScopes.Kill);
         var grace = request.GracePeriod ?? mesh.Options.DefaultGracePeriod;
         if (grace is < 0 or > MeshLimits.MaxGracePeriod)

@@ -32,6 +32,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
             throw MeshException.Forbidden("scope_escalation", $"A key cannot mint a key wider than itself: this key has [{string.Join(", ", MeshScopeNames.ToNames(caller.Scopes))}].", "scopes");
         }
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         var agentId = request.AgentId is null ? caller.AgentId : Validate.AgentId(request.AgentId);
         if (caller.AgentId is not null && agentId != caller.AgentId && !caller.IsAdmin)
         {
@@ -83,6 +84,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         {
             throw MeshException.NotFound("key_not_found", $"No key '{keyId}'.");
         }
+        MeshAudit.InCluster(key.Cluster);
         CheckMayManage(caller, key, "revoke", null);
         if (key.RevokedAt is null)
         {
@@ -147,6 +149,7 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         {
             throw MeshException.Invalid("session_key", "'session_key' is not a key of this server.");
         }
+        MeshAudit.InCluster(presented.Cluster);
         var name = Validate.Text(request.Name, "name", MeshLimits.MaxNameLength);
         var now = mesh.Now();
 

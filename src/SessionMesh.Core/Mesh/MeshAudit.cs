@@ -12,6 +12,12 @@ public sealed class AuditDraft(string keyId, string cluster, string method, stri
 {
     private int _written;
 
+    /// <summary>
+    /// The cluster the entry is filed under: the caller's until the service doing the write names the cluster the write
+    /// touches (<see cref="MeshAudit.InCluster"/>), which a body field, a query parameter or the thing named decides.
+    /// </summary>
+    public string Cluster { get; set; } = cluster;
+
     /// <summary>The status the call answers when it succeeds (from the endpoint's declared result).</summary>
     public int SuccessStatus { get; } = successStatus;
 
@@ -23,7 +29,7 @@ public sealed class AuditDraft(string keyId, string cluster, string method, stri
 
     /// <summary>The entry as the successful call's write records it.</summary>
     public AuditRecord ToRecord() =>
-        new(0, at, keyId, cluster, method, path, Created switch { true => 201, false => 200, null => SuccessStatus }, null);
+        new(0, at, keyId, Cluster, method, path, Created switch { true => 201, false => 200, null => SuccessStatus }, null);
 
     internal void MarkWritten() => Volatile.Write(ref _written, 1);
 }
@@ -38,5 +44,17 @@ public static class MeshAudit
     {
         get => s_current.Value;
         set => s_current.Value = value;
+    }
+
+    /// <summary>
+    /// Files the current call's entry under <paramref name="cluster"/>, the cluster its write touches: a service calls
+    /// this once it has resolved (and checked) the cluster, so an entry never shows one cluster's ids to another's keys.
+    /// </summary>
+    public static void InCluster(string cluster)
+    {
+        if (s_current.Value is { } draft)
+        {
+            draft.Cluster = cluster;
+        }
     }
 }

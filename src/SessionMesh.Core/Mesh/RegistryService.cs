@@ -20,6 +20,7 @@ public sealed class RegistryService(MeshRuntime mesh)
         var version = Validate.Text(request.Version, "version", MeshLimits.MaxVersionLength);
         var tags = Validate.Tags(request.Tags);
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         caller.RequireActingFor(agentId, MeshScopes.Register);
 
         var now = mesh.Now();
@@ -42,6 +43,7 @@ public sealed class RegistryService(MeshRuntime mesh)
     public async Task<UnregisterResponse> UnregisterAsync(MeshCaller caller, string agentId, string specialization, string? cluster, CancellationToken cancellationToken)
     {
         var resolved = caller.ResolveCluster(cluster);
+        MeshAudit.InCluster(resolved);
         caller.RequireActingFor(agentId, MeshScopes.Register);
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);

@@ -26,6 +26,7 @@ public sealed class SessionService(MeshRuntime mesh)
         var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
         var specializations = RegistryService.ValidateInputs(request.Specializations);
         var cluster = caller.ResolveCluster(request.Cluster);
+        MeshAudit.InCluster(cluster);
         caller.RequireActingFor(agentId);
 
         // The spawn limit counts live children in the store, by their leases: renewals must be there first.
@@ -106,6 +107,7 @@ public sealed class SessionService(MeshRuntime mesh)
     public async Task<SessionView> LeaveAsync(MeshCaller caller, string sessionId, CancellationToken cancellationToken)
     {
         var existing = await GetVisibleAsync(caller, sessionId, cancellationToken);
+        MeshAudit.InCluster(existing.Cluster);
         caller.RequireActingFor(existing.AgentId);
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);

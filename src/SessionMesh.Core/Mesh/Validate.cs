@@ -17,6 +17,18 @@ public static partial class Validate
     [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$")]
     private static partial Regex LabelKeyPattern();
 
+    /// <summary>
+    /// Refuses a value shaped like a session key secret where a public name goes (ids are logged, listed and shown to
+    /// every reader): a key pasted into the wrong field is not stored. The answer does not repeat it.
+    /// </summary>
+    public static void NotASecret(string? value, string field)
+    {
+        if (Security.KeySecrets.ContainsSecret(value))
+        {
+            throw MeshException.Invalid(field, $"'{field}' looks like a session key secret; names and ids are public, so it is refused. Use the key as a bearer token only.");
+        }
+    }
+
     /// <summary>The value of a required field, or a 400 naming it.</summary>
     public static string Required(string? value, string field) =>
         string.IsNullOrEmpty(value) ? throw MeshException.Invalid(field, $"'{field}' is required.") : value;
@@ -24,6 +36,7 @@ public static partial class Validate
     public static string AgentId(string? value, string field = "agent_id")
     {
         Required(value, field);
+        NotASecret(value, field);
         return AgentIdPattern().IsMatch(value!)
             ? value!
             : throw MeshException.Invalid(field, $"'{field}' must be 1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit.");
@@ -40,6 +53,7 @@ public static partial class Validate
     public static string Specialization(string? value, string field = "specialization")
     {
         Required(value, field);
+        NotASecret(value, field);
         return SpecializationPattern().IsMatch(value!)
             ? value!
             : throw MeshException.Invalid(field, $"'{field}' must be 1-128 characters of letters, digits and . _ : / + -, starting with a letter or digit.");

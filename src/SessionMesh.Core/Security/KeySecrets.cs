@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SessionMesh.Security;
 
@@ -8,7 +9,7 @@ namespace SessionMesh.Security;
 /// Session key secrets: <c>sm_&lt;key_id&gt;.&lt;256 random bits, base64url&gt;</c>. Only the SHA-256 of the
 /// whole token is stored; a slow hash buys nothing against 256 bits of entropy.
 /// </summary>
-public static class KeySecrets
+public static partial class KeySecrets
 {
     private const string Prefix = "sm_";
 
@@ -34,4 +35,21 @@ public static class KeySecrets
 
     /// <summary>Masks a token for logs: the key id stays, the secret does not.</summary>
     public static string Mask(string token) => KeyIdOf(token) is { } id ? $"{Prefix}{id}.***" : "***";
+
+    /// <summary>
+    /// True when <paramref name="text"/> holds something shaped like a secret (<c>sm_ID.</c> and 20 or more base64url
+    /// characters): a key pasted where an id or a name goes.
+    /// </summary>
+    public static bool ContainsSecret(string? text) => text is not null && SecretShape().IsMatch(text);
+
+    /// <summary>
+    /// <paramref name="text"/> with every secret-shaped part masked (<see cref="Mask"/>): what error bodies, audit
+    /// entries and logs carry of anything a client sent, so a key pasted as an id is never echoed or stored.
+    /// </summary>
+    public static string Redact(string text) =>
+        text.Contains(Prefix, StringComparison.Ordinal) ? SecretShape().Replace(text, m => Mask(m.Value)) : text;
+
+    // The id part is what KeyIdOf reads (up to the first dot); the secret part is base64url, 43 characters when minted.
+    [GeneratedRegex(@"sm_[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{20,}", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretShape();
 }

@@ -8,11 +8,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Model;
 using SessionMesh.Server.Auth;
+using SessionMesh.Server.Hosting;
 using SessionMesh.Server.Observability;
 using static Microsoft.AspNetCore.Http.StatusCodes;
 
@@ -79,16 +81,25 @@ internal static class CommandEndpoints
         HttpContext context,
         ClaimsPrincipal user,
         CommandStream stream,
+        StreamSlots slots,
+        IOptions<MeshServerOptions> options,
+        TimeProvider time,
         IHostApplicationLifetime lifetime,
         CancellationToken cancellationToken)
     {
         var after = ParseLastEventId(lastEventId) ?? Cursor.DecodeLong(query.Cursor) ?? query.After ?? 0;
         var limit = Validate.Limit(query.Limit);
         var wait = WaitOf(query.Wait);
-        var reader = await stream.OpenAsync(user.Caller(), agentId, query.Cluster, after, cancellationToken);
+        var caller = user.Caller();
+        // The slot is taken before the stream opens (and renews the lease), so a refused one costs the store nothing.
+        if (slots.TryOpen(context, caller.KeyId, caller.ResolveCluster(query.Cluster), agentId) is { } refused)
+        {
+            return refused;
+        }
+        var reader = await stream.OpenAsync(caller, agentId, query.Cluster, after, cancellationToken);
         if (context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            return new SseResult<CommandStreamFrame>(SseFrames.Of(reader.ReadAsync(lifetime.ApplicationStopping), cancellationToken), SseFrames.Format);
+            return new SseStreamResult<CommandStreamFrame>(reader.ReadAsync(lifetime.ApplicationStopping), SseFrames.Write, options.Value.StreamKeepAlive, time);
         }
         var delivered = await reader.PollAsync(wait, limit, cancellationToken);
         // The cursor moves past what was handed out; with nothing new it stays where it was.

@@ -8,10 +8,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Security;
 using SessionMesh.Server.Auth;
+using SessionMesh.Server.Hosting;
 using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
@@ -31,7 +33,7 @@ internal static class EventEndpoints
         [property: FromQuery(Name = "cluster")] string? Cluster,
         [property: FromQuery(Name = "limit")] int? Limit);
 
-    private static async Task<IResult> Events([AsParameters] EventsQuery query, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context, ClaimsPrincipal user, EventService events, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    private static async Task<IResult> Events([AsParameters] EventsQuery query, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context, ClaimsPrincipal user, EventService events, StreamSlots slots, IOptions<MeshServerOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var caller = user.Caller();
         var since = string.IsNullOrWhiteSpace(lastEventId) ? query.Since
@@ -44,8 +46,12 @@ internal static class EventEndpoints
             var page = await events.ListAsync(caller, query.Cluster, query.Since is null && lastEventId is null ? 0 : after, limit, cancellationToken);
             return TypedResults.Ok(new Page<EventView> { Items = page.ToList() });
         }
+        if (slots.TryOpen(context, caller.KeyId) is { } refused)
+        {
+            return refused;
+        }
         // The token is the server's shutdown (the result adds the request's abort), so shutdown never waits on a watcher.
-        return new SseResult<EventStreamFrame>(SseFrames.Of(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), cancellationToken), SseFrames.Format);
+        return new SseStreamResult<EventStreamFrame>(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), SseFrames.Write, options.Value.StreamKeepAlive, time);
     }
 
     private static async Task<IResult> Topology(string? format, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)

@@ -1,7 +1,6 @@
 using System.Buffers;
-using System.Globalization;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
+using System.Buffers.Text;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using SessionMesh.Contracts;
@@ -10,8 +9,9 @@ using SessionMesh.Mesh;
 namespace SessionMesh.Server.Endpoints;
 
 /// <summary>
-/// Core's stream frames as SSE items: <c>event:</c> the frame's kind, one <c>data:</c> line of JSON, and <c>id:</c> the
-/// cursor. The JSON is written straight into the response's buffer, never through a string (the <c>Format</c> methods).
+/// Core's stream frames in the SSE wire format: <c>event:</c> the frame's kind, <c>data:</c> its JSON, <c>id:</c> the
+/// cursor, then a blank line. Written straight into the response's buffer: the JSON goes through a reused per-thread
+/// buffer and writer, never through a string, so a frame allocates nothing of its own.
 /// </summary>
 internal static class SseFrames
 {
@@ -22,84 +22,107 @@ internal static class SseFrames
         SkipValidation = true,
     };
 
-    // One writer per thread, reset onto each frame's buffer: formatting a frame allocates no writer.
+    // Never written to: what the per-thread writer points at between frames, so it holds no response's buffer.
+    private static readonly ArrayBufferWriter<byte> s_detached = new(1);
+
     [ThreadStatic]
     private static Utf8JsonWriter? s_threadWriter;
 
-    public static async IAsyncEnumerable<SseItem<CommandStreamFrame>> Of(IAsyncEnumerable<CommandStreamFrame> frames, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await foreach (var frame in frames.WithCancellation(cancellationToken))
-        {
-            yield return frame switch
-            {
-                CommandStreamFrame.Command c => new SseItem<CommandStreamFrame>(c, "command") { EventId = c.View.Sequence.ToString(CultureInfo.InvariantCulture) },
-                CommandStreamFrame.Lease => new SseItem<CommandStreamFrame>(frame, "lease"),
-                CommandStreamFrame.End => new SseItem<CommandStreamFrame>(frame, "end"),
-                _ => throw new InvalidOperationException($"Unknown frame {frame.GetType().Name}."),
-            };
-        }
-    }
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? s_threadJson;
 
-    public static async IAsyncEnumerable<SseItem<EventStreamFrame>> Of(IAsyncEnumerable<EventStreamFrame> frames, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Writes one frame of an agent's command stream.</summary>
+    public static void Write(IBufferWriter<byte> output, CommandStreamFrame frame)
     {
-        await foreach (var frame in frames.WithCancellation(cancellationToken))
-        {
-            yield return frame switch
-            {
-                EventStreamFrame.Event e => new SseItem<EventStreamFrame>(e, e.View.Type) { EventId = e.View.Revision.ToString(CultureInfo.InvariantCulture) },
-                EventStreamFrame.Ping => new SseItem<EventStreamFrame>(frame, "ping"),
-                EventStreamFrame.End => new SseItem<EventStreamFrame>(frame, "end"),
-                _ => throw new InvalidOperationException($"Unknown frame {frame.GetType().Name}."),
-            };
-        }
-    }
-
-    /// <summary>Writes a command stream frame's JSON into the SSE formatter's buffer.</summary>
-    public static void Format(SseItem<CommandStreamFrame> item, IBufferWriter<byte> buffer)
-    {
-        switch (item.Data)
+        switch (frame)
         {
             case CommandStreamFrame.Command c:
-                Write(buffer, c.View, MeshJsonContext.Default.CommandView);
+                Write(output, "command"u8, c.View, MeshJsonContext.Default.CommandView, c.View.Sequence);
                 break;
             case CommandStreamFrame.Lease l:
-                Write(buffer, l.View, MeshJsonContext.Default.HeartbeatResponse);
+                Write(output, "lease"u8, l.View, MeshJsonContext.Default.HeartbeatResponse, null);
                 break;
             case CommandStreamFrame.End e:
-                Write(buffer, e.View, MeshJsonContext.Default.StreamEnd);
+                Write(output, "end"u8, e.View, MeshJsonContext.Default.StreamEnd, null);
                 break;
+            default:
+                throw new InvalidOperationException($"Unknown frame {frame.GetType().Name}.");
         }
     }
 
-    /// <summary>Writes an event stream frame's JSON into the SSE formatter's buffer.</summary>
-    public static void Format(SseItem<EventStreamFrame> item, IBufferWriter<byte> buffer)
+    /// <summary>Writes one frame of an event watch; an event's SSE type is its own type (<c>session.joined</c>).</summary>
+    public static void Write(IBufferWriter<byte> output, EventStreamFrame frame)
     {
-        switch (item.Data)
+        switch (frame)
         {
             case EventStreamFrame.Event e:
-                Write(buffer, e.View, MeshJsonContext.Default.EventView);
+                Span<byte> type = stackalloc byte[Encoding.UTF8.GetMaxByteCount(e.View.Type.Length)];
+                Write(output, type[..Encoding.UTF8.GetBytes(e.View.Type, type)], e.View, MeshJsonContext.Default.EventView, e.View.Revision);
                 break;
             case EventStreamFrame.Ping:
-                buffer.Write("{}"u8);
+                output.Write("event: ping\ndata: {}\n\n"u8);
                 break;
             case EventStreamFrame.End e:
-                Write(buffer, e.View, MeshJsonContext.Default.WatchEnd);
+                Write(output, "end"u8, e.View, MeshJsonContext.Default.WatchEnd, null);
                 break;
+            default:
+                throw new InvalidOperationException($"Unknown frame {frame.GetType().Name}.");
         }
     }
 
-    private static void Write<T>(IBufferWriter<byte> buffer, T value, JsonTypeInfo<T> typeInfo)
+    private static void Write<T>(IBufferWriter<byte> output, ReadOnlySpan<byte> eventType, T value, JsonTypeInfo<T> typeInfo, long? id)
     {
-        var writer = s_threadWriter ??= new Utf8JsonWriter(buffer, s_writerOptions);
-        writer.Reset(buffer);
+        output.Write("event: "u8);
+        output.Write(eventType);
+        output.Write("\n"u8);
+        WriteData(output, Serialize(value, typeInfo));
+        if (id is { } cursor)
+        {
+            output.Write("id: "u8);
+            var span = output.GetSpan(20);
+            Utf8Formatter.TryFormat(cursor, span, out var written);
+            output.Advance(written);
+            output.Write("\n"u8);
+        }
+        output.Write("\n"u8);
+    }
+
+    private static ReadOnlySpan<byte> Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        var json = s_threadJson ??= new ArrayBufferWriter<byte>(1024);
+        json.ResetWrittenCount();
+        var writer = s_threadWriter ??= new Utf8JsonWriter(s_detached, s_writerOptions);
+        writer.Reset(json);
         try
         {
             JsonSerializer.Serialize(writer, value, typeInfo);
         }
         finally
         {
-            // Drops the reference to the buffer, which belongs to the response.
-            writer.Reset(Stream.Null);
+            writer.Reset(s_detached);
+        }
+        return json.WrittenSpan;
+    }
+
+    /// <summary>
+    /// One <c>data:</c> line per line of the JSON: the serialiser writes none, but stored JSON embedded as written may
+    /// carry line breaks, and a bare one inside a data line would end the frame early.
+    /// </summary>
+    private static void WriteData(IBufferWriter<byte> output, ReadOnlySpan<byte> json)
+    {
+        while (true)
+        {
+            output.Write("data: "u8);
+            var end = json.IndexOfAny((byte)'\r', (byte)'\n');
+            if (end < 0)
+            {
+                output.Write(json);
+                output.Write("\n"u8);
+                return;
+            }
+            output.Write(json[..end]);
+            output.Write("\n"u8);
+            json = json[(json[end] == '\r' && end + 1 < json.Length && json[end + 1] == '\n' ? end + 2 : end + 1)..];
         }
     }
 }

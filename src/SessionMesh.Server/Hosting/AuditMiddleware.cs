@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using SessionMesh.Mesh;
+using SessionMesh.Security;
 using SessionMesh.Server.Auth;
 
 namespace SessionMesh.Server.Hosting;
@@ -46,12 +47,13 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, 
         {
             return null;
         }
+        // Filed under the caller's cluster until the service that writes names the cluster it touched (MeshAudit.InCluster):
+        // a ?cluster= that a body endpoint ignores must not decide it.
         var caller = identity.Caller;
-        var cluster = request.Query["cluster"].ToString() is { Length: > 0 } asked && caller.CanSee(asked) ? asked : caller.Cluster;
         var declared = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IProducesResponseTypeMetadata>()
             .Select(m => m.StatusCode).Where(s => s is >= 200 and < 300).ToHashSet() ?? [];
         var success = declared.Contains(201) && !declared.Contains(200) ? 201 : 200;
-        return new AuditDraft(caller.KeyId, cluster, request.Method, request.Path.Value!, time.GetUtcNow(), success);
+        return new AuditDraft(caller.KeyId, caller.Cluster, request.Method, KeySecrets.Redact(request.Path.Value!), time.GetUtcNow(), success);
     }
 
     private async Task RecordAsync(AuditDraft? draft, int status, string? code)

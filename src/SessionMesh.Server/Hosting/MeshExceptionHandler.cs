@@ -25,7 +25,7 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
         }
         if (exception is not (MeshException or BadHttpRequestException))
         {
-            LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+            LogUnhandled(logger, exception, context.Request.Method, SessionMesh.Security.KeySecrets.Redact(context.Request.Path.Value ?? ""));
         }
         await Problems.WriteAsync(context, ProblemOf(context, exception), exception);
         return true;

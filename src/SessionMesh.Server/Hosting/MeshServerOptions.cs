@@ -14,6 +14,15 @@ public sealed class MeshServerOptions
     /// <summary>Where the database and the generated root key file live.</summary>
     public string DataDir { get; set; } = "session-mesh-data";
 
+    /// <summary>HTTPS certificate: a PEM certificate (with its key, or see <see cref="TlsKey"/>) or a .pfx/.p12 file; serves the https:// listen addresses.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/>, when it is in a file of its own.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The password of an encrypted PEM key or of a .pfx/.p12 file (set it by environment, not on a command line).</summary>
+    public string? TlsPassword { get; set; }
+
     /// <summary>Serve <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
     public bool OperationsEndpoints { get; set; } = true;
 
@@ -28,6 +37,15 @@ public sealed class MeshServerOptions
 
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>Streams (event and command streams, long polls) one key may hold open at once; one more is refused 429.</summary>
+    public int MaxStreamsPerKey { get; set; } = 64;
+
+    /// <summary>Command streams (SSE or long poll) open at once for one agent, whatever the key; one more is refused 429.</summary>
+    public int MaxCommandStreamsPerAgent { get; set; } = 4;
+
+    /// <summary>A quiet stream sends an SSE comment this often, so proxies that cut silent responses leave it open.</summary>
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long shutdown waits for open requests and streams.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -58,6 +58,7 @@ internal static class MeshServiceRegistration
             urls.Add(ListenUrl(operations, "Server:OperationsListen"));
         }
         builder.WebHost.UseUrls([.. urls]);
+        ConfigureHttps(builder, serverOptions, urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
 
@@ -66,6 +67,7 @@ internal static class MeshServiceRegistration
         settings.UseStore?.Invoke(mesh, serverOptions);
         services.TryAddSingleton<MeshBootstrap>();
         services.TryAddSingleton<MeshMetrics>();
+        services.TryAddSingleton<StreamSlots>();
         services.TryAddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddHostedService<LeaseSweeper>();
@@ -187,6 +189,30 @@ internal static class MeshServiceRegistration
         {
             api.MapSandbox();
         }
+    }
+
+    /// <summary>
+    /// The certificate for the https:// addresses. An https address without a certificate, or a certificate with no https
+    /// address to serve, is a mistake said at start, not a server that answers in plain text or not at all.
+    /// </summary>
+    private static void ConfigureHttps(WebApplicationBuilder builder, MeshServerOptions options, List<string> urls)
+    {
+        var https = urls.Where(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (options.TlsCertificate is not { Length: > 0 } certificatePath)
+        {
+            if (https.Count > 0)
+            {
+                throw new ArgumentException($"Server:Listen (--listen): '{https[0]}' is https, but no certificate is set; give one with --tls-cert (and --tls-key), or SESSION_MESH_TLS_CERT.");
+            }
+            return;
+        }
+        if (https.Count == 0)
+        {
+            throw new ArgumentException($"Server:TlsCertificate (--tls-cert) is set, but no listen address is https; listen with --listen https://127.0.0.1:7780 (for example).");
+        }
+        var certificate = TlsCertificate.Load(certificatePath, options.TlsKey is { Length: > 0 } key ? key : null, options.TlsPassword is { Length: > 0 } password ? password : null);
+        builder.Services.AddSingleton(certificate);
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
     }
 
     private static bool IsOperationsPath(PathString path) =>

@@ -50,11 +50,14 @@ internal static class Problems
         var problem = context.ProblemDetails;
         var status = problem.Status ?? http.Response.StatusCode;
         var code = problem.Extensions.TryGetValue("code", out var c) && c is string known ? known : "http_" + status;
-        var field = problem.Extensions.TryGetValue("field", out var f) ? f as string : null;
+        var field = problem.Extensions.TryGetValue("field", out var f) && f is string named ? SessionMesh.Security.KeySecrets.Redact(named) : null;
 
         problem.Type = TypePrefix + code;
         problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
-        problem.Instance = http.Request.Path;
+        // Anything a client sent that reaches the answer (an id in the path, a field name, a value) loses any secret in it.
+        problem.Instance = SessionMesh.Security.KeySecrets.Redact(http.Request.Path.Value ?? "");
+        problem.Detail = problem.Detail is null ? null : SessionMesh.Security.KeySecrets.Redact(problem.Detail);
+        problem.Title = SessionMesh.Security.KeySecrets.Redact(problem.Title);
         // Rebuilt, not amended: the members go out in this order, and nothing the framework added (traceId) leaks through.
         problem.Extensions.Clear();
         problem.Extensions["code"] = code;

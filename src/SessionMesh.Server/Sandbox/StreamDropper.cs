@@ -17,7 +17,8 @@ internal sealed class StreamDropper(Stream inner, HttpContext context, FaultInje
     /// </summary>
     public static readonly TimeSpan DeliveryGrace = TimeSpan.FromMilliseconds(100);
 
-    private bool _afterNewline;
+    private bool _atLineStart = true;
+    private bool _blockHasField;
     private bool _dropped;
 
     public override bool CanRead => false;
@@ -70,20 +71,25 @@ internal sealed class StreamDropper(Stream inner, HttpContext context, FaultInje
         var drop = false;
         foreach (var b in written)
         {
-            if (b == (byte)'\n')
+            if (b == (byte)'\r')
             {
-                if (_afterNewline)
+                continue;
+            }
+            if (_atLineStart)
+            {
+                if (b == (byte)'\n')
                 {
-                    // "\n\n": a blank line ends a frame.
-                    drop |= faults.Roll(faults.Current.DropStream);
-                    _afterNewline = false;
+                    // A blank line ends a frame; a block of comments only (": connected", ": keep-alive") is no frame.
+                    drop |= _blockHasField && faults.Roll(faults.Current.DropStream);
+                    _blockHasField = false;
                     continue;
                 }
-                _afterNewline = true;
+                _blockHasField |= b != (byte)':';
+                _atLineStart = false;
             }
-            else if (b != (byte)'\r')
+            else if (b == (byte)'\n')
             {
-                _afterNewline = false;
+                _atLineStart = true;
             }
         }
         return drop;

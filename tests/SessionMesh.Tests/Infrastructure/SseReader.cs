@@ -64,6 +64,11 @@ public sealed class SseReader : IAsyncDisposable
             {
                 return null;
             }
+            if (line.Length > 0 && line[0] == ':')
+            {
+                // A comment (": connected", ": keep-alive") is no part of a frame: SSE clients ignore it.
+                continue;
+            }
             raw.Append(line).Append('\n');
             if (line.Length == 0)
             {
