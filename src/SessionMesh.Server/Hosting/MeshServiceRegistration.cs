@@ -58,7 +58,16 @@ internal static class MeshServiceRegistration
             urls.Add(ListenUrl(operations, "Server:OperationsListen"));
         }
         builder.WebHost.UseUrls([.. urls]);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize;
+            // Slow clients (slowloris headers, dribbled bodies) must not hold a connection and its buffers for long.
+            k.Limits.RequestHeadersTimeout = serverOptions.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = serverOptions.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = serverOptions.MinRequestBodyDataRate > 0
+                ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(serverOptions.MinRequestBodyDataRate, serverOptions.MinRequestBodyDataRateGracePeriod)
+                : null;
+        });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
 
         var mesh = services.AddSessionMesh();
