@@ -36,10 +36,10 @@ public sealed class RawConnection : IAsyncDisposable
     public async Task SendAsync(string text, CancellationToken cancellationToken) =>
         await _stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken);
 
-    /// <summary>Reads until what was received contains <paramref name="marker"/>; false if the server closed first.</summary>
-    public async Task<bool> ReadUntilAsync(string marker, CancellationToken cancellationToken)
+    /// <summary>Reads until what was received contains <paramref name="marker"/> (<paramref name="times"/> times); false if the server closed first.</summary>
+    public async Task<bool> ReadUntilAsync(string marker, CancellationToken cancellationToken, int times = 1)
     {
-        while (!_received.ToString().Contains(marker, StringComparison.Ordinal))
+        while (Count(marker) < times)
         {
             if (!await ReadOnceAsync(cancellationToken))
             {
@@ -68,6 +68,17 @@ public sealed class RawConnection : IAsyncDisposable
         }
         _received.Append(Encoding.ASCII.GetString(_buffer, 0, read));
         return true;
+    }
+
+    private int Count(string marker)
+    {
+        var text = _received.ToString();
+        var count = 0;
+        for (var at = text.IndexOf(marker, StringComparison.Ordinal); at >= 0; at = text.IndexOf(marker, at + marker.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
     }
 
     public ValueTask DisposeAsync()
