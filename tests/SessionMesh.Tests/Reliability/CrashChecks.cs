@@ -69,7 +69,7 @@ public sealed class CrashChecks(HttpClient http, CrashLedger ledger)
 
     private async Task KeysAsync()
     {
-        foreach (var (keyId, secret) in ledger.Keys)
+        foreach (var (keyId, secret) in ledger.Keys.Where(k => !ledger.RevocationUnknown.ContainsKey(k.Key)))
         {
             using var keyClient = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TestTimeouts.Request };
             keyClient.DefaultRequestHeaders.Authorization = new("Bearer", secret);

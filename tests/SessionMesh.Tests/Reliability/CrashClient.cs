@@ -23,8 +23,11 @@ public sealed class CrashClient(int index, CrashLedger ledger, Random random)
 
     public string Worker => $"c{index}-worker";
 
-    /// <summary>Runs until the server stops answering (it was killed); returns how many operations were answered.</summary>
-    public async Task<int> RunAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs until the server stops answering (it was killed); returns how many operations were answered.
+    /// <paramref name="running"/> is set once the first one is.
+    /// </summary>
+    public async Task<int> RunAsync(HttpClient http, TaskCompletionSource running, CancellationToken cancellationToken)
     {
         var answered = 0;
         try
@@ -34,6 +37,7 @@ public sealed class CrashClient(int index, CrashLedger ledger, Random random)
             {
                 await OneOperationAsync(http, cancellationToken);
                 answered++;
+                running.TrySetResult();
             }
         }
         catch (Exception ex) when (IsCrash(ex))
@@ -126,10 +130,13 @@ public sealed class CrashClient(int index, CrashLedger ledger, Random random)
 
     private async Task RevokeKeyAsync(HttpClient http, string keyId, CancellationToken cancellationToken)
     {
+        // Until the answer comes, the key may be revoked or not: a crash now leaves it unknown, and unchecked.
+        ledger.RevocationUnknown[keyId] = true;
         if (Expect(await SendAsync(http, HttpMethod.Delete, $"keys/{keyId}", null, null, cancellationToken), HttpStatusCode.OK))
         {
             ledger.Revoked[keyId] = true;
         }
+        ledger.RevocationUnknown.TryRemove(keyId, out _);
     }
 
     private Task SteerAsync(HttpClient http, CancellationToken cancellationToken)

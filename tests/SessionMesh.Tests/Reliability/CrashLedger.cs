@@ -27,6 +27,9 @@ public sealed class CrashLedger
     /// <summary>Keys whose revocation was answered.</summary>
     public ConcurrentDictionary<string, bool> Revoked { get; } = new();
 
+    /// <summary>Keys whose revocation a crash cut off: revoked or not, either is right.</summary>
+    public ConcurrentDictionary<string, bool> RevocationUnknown { get; } = new();
+
     /// <summary>Steers, messages and graceful kills answered 200: command id → (agent, what the request said).</summary>
     public ConcurrentDictionary<string, (string Agent, string Label)> Commands { get; } = new();
 
