@@ -20,7 +20,7 @@ internal sealed record LoadGenOptions
           --writes N            writes timed from write to watcher, per watch scenario (default 200, 1..10000)
           --agents N            agents joined, then streaming, for the memory probe (default 2000, 0..10000)
           --max-requests N      cap on requests per worker per scenario (default 1000000)
-          --scenario NAME       default (the tables above), or scale (the engine's scale targets instead; see below)
+          --scenario NAME       default (the tables above), scale (the engine's scale targets instead), or soak (a long run; see below)
           --server-dll PATH     session-mesh.dll to run (default: src/SessionMesh.Cli's build in the bench's configuration)
           --baseline-dll PATH   SessionMesh.Baseline.dll to run (default: its build in the bench's configuration)
           --etcd PATH|none      etcd binary for the peer rows (default: `etcd` on PATH; rows skipped when absent)
@@ -39,6 +39,16 @@ internal sealed record LoadGenOptions
           --scale-parallelism N   concurrent joins, steers and stream opens while setting up (default 64, 1..1024)
           --scale-budget MINUTES  hard limit of the whole scale run (default 15, 1..180)
           --duration also sets each join window (without and with the watchers).
+
+        --scenario soak runs one server for a long time under a steady fleet: agents heartbeating, steers to the agents
+        holding command streams (which ack them), forced kills of the others (each joins again on its next heartbeat's
+        410). Reports the server's RSS at the start and end of the load, errors, and p50/p99 per call per minute.
+          --soak-minutes N            how long the load runs (default 30, 1..1440)
+          --soak-agents N             agents joined and heartbeating (default 5000, 1..100000)
+          --soak-heartbeat-seconds N  each agent's heartbeat interval; its TTL is three times that (default 10, 1..600)
+          --soak-streams N            agents (of those) holding command streams and acking (default 100, 0..10000)
+          --soak-steer-rate N         steers per second to the streaming agents (default 20, 0..10000)
+          --soak-kills-per-minute N   forced kills per minute of the other agents (default 30, 0..60000)
         """;
 
     /// <summary>Measured window of each scenario.</summary>
@@ -78,6 +88,20 @@ internal sealed record LoadGenOptions
 
     public bool IsScale => Scenario == "scale";
 
+    public bool IsSoak => Scenario == "soak";
+
+    public int SoakMinutes { get; init; } = 30;
+
+    public int SoakAgents { get; init; } = 5000;
+
+    public int SoakHeartbeatSeconds { get; init; } = 10;
+
+    public int SoakStreams { get; init; } = 100;
+
+    public int SoakSteerRate { get; init; } = 20;
+
+    public int SoakKillsPerMinute { get; init; } = 30;
+
     public int ScaleSessions { get; init; } = 100_000;
 
     public int ScaleStreams { get; init; } = 10_000;
@@ -100,7 +124,7 @@ internal sealed record LoadGenOptions
     public TimeSpan ScaleBudget { get; init; } = TimeSpan.FromMinutes(15);
 
     /// <summary>A hard ceiling on the whole run: far above what the scenarios need, so only a hang reaches it (the scale run's is an option).</summary>
-    public TimeSpan Budget => IsScale ? ScaleBudget : TimeSpan.FromMinutes(8) + (Duration + Warmup + LeadIn) * (12 * Connections.Count + 4);
+    public TimeSpan Budget => IsScale ? ScaleBudget : IsSoak ? TimeSpan.FromMinutes(SoakMinutes + 10) : TimeSpan.FromMinutes(8) + (Duration + Warmup + LeadIn) * (12 * Connections.Count + 4);
 
     /// <summary>The options, or null with <paramref name="error"/> set (empty for --help).</summary>
     public static LoadGenOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -132,11 +156,11 @@ internal sealed record LoadGenOptions
                 case "--etcd":
                     options = options with { Etcd = value };
                     continue;
-                case "--scenario" when value is "default" or "scale":
+                case "--scenario" when value is "default" or "scale" or "soak":
                     options = options with { Scenario = value };
                     continue;
                 case "--scenario":
-                    error = $"--scenario: '{value}' is neither default nor scale.";
+                    error = $"--scenario: '{value}' is not default, scale or soak.";
                     return null;
                 case "--connections":
                     var counts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -207,6 +231,27 @@ internal sealed record LoadGenOptions
                 case "--scale-budget" when number is >= 1 and <= 180:
                     options = options with { ScaleBudget = TimeSpan.FromMinutes(number) };
                     break;
+                case "--soak-minutes" when number is >= 1 and <= 1440:
+                    options = options with { SoakMinutes = (int)number };
+                    break;
+                case "--soak-agents" when number is >= 1 and <= 100_000:
+                    options = options with { SoakAgents = (int)number };
+                    break;
+                case "--soak-heartbeat-seconds" when number is >= 1 and <= 600:
+                    options = options with { SoakHeartbeatSeconds = (int)number };
+                    break;
+                case "--soak-streams" when number is >= 0 and <= 10_000:
+                    options = options with { SoakStreams = (int)number };
+                    break;
+                case "--soak-steer-rate" when number is >= 0 and <= 10_000:
+                    options = options with { SoakSteerRate = (int)number };
+                    break;
+                case "--soak-kills-per-minute" when number is >= 0 and <= 60_000:
+                    options = options with { SoakKillsPerMinute = (int)number };
+                    break;
+                case "--soak-minutes" or "--soak-agents" or "--soak-heartbeat-seconds" or "--soak-streams" or "--soak-steer-rate" or "--soak-kills-per-minute":
+                    error = $"{name}: {value} is out of range (see --help).";
+                    return null;
                 case "--duration" or "--warmup" or "--sessions" or "--streams" or "--writes" or "--agents" or "--max-requests"
                     or "--scale-sessions" or "--scale-streams" or "--scale-steer-rate" or "--scale-steer-seconds" or "--scale-rss-streams"
                     or "--scale-expiry-ttl" or "--scale-watchers" or "--scale-alive-requests" or "--scale-parallelism" or "--scale-budget":
@@ -221,7 +266,9 @@ internal sealed record LoadGenOptions
     }
 
     /// <summary>The command line that reproduces this run.</summary>
-    public string CommandLine() => IsScale ? string.Create(CultureInfo.InvariantCulture,
+    public string CommandLine() => IsSoak ? string.Create(CultureInfo.InvariantCulture,
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario soak --soak-minutes {SoakMinutes} --soak-agents {SoakAgents} --soak-heartbeat-seconds {SoakHeartbeatSeconds} --soak-streams {SoakStreams} --soak-steer-rate {SoakSteerRate} --soak-kills-per-minute {SoakKillsPerMinute}")
+        : IsScale ? string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")
         : string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --streams {Streams} --writes {Writes} --agents {Agents}{(Etcd is null ? "" : " --etcd " + Etcd)}");

@@ -47,6 +47,24 @@ public sealed class MeshServerOptions
     /// <summary>A quiet stream sends an SSE comment this often, so proxies that cut silent responses leave it open.</summary>
     public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a client may take to send a request's headers; a slower one (slowloris) is answered 408 and
+    /// disconnected. Kestrel's default is 30 s; an API client sends its headers in one write.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connection may sit idle between requests before it is closed.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second, once <see cref="MinRequestBodyDataRateGracePeriod"/>
+    /// has passed; a slower one is answered 408 and disconnected. 0 turns the check off.
+    /// </summary>
+    public double MinRequestBodyDataRate { get; set; } = 240;
+
+    /// <summary>How long a request body may arrive slower than <see cref="MinRequestBodyDataRate"/> before it is cut.</summary>
+    public TimeSpan MinRequestBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long shutdown waits for open requests and streams.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

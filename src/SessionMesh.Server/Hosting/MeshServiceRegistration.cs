@@ -59,7 +59,16 @@ internal static class MeshServiceRegistration
         }
         builder.WebHost.UseUrls([.. urls]);
         ConfigureHttps(builder, serverOptions, urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = serverOptions.MaxRequestBodySize;
+            // Slow clients (slowloris headers, dribbled bodies) must not hold a connection and its buffers for long.
+            k.Limits.RequestHeadersTimeout = serverOptions.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = serverOptions.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = serverOptions.MinRequestBodyDataRate > 0
+                ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(serverOptions.MinRequestBodyDataRate, serverOptions.MinRequestBodyDataRateGracePeriod)
+                : null;
+        });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.ShutdownTimeout);
 
         var mesh = services.AddSessionMesh();
