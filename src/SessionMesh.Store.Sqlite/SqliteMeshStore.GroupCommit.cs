@@ -123,11 +123,13 @@ public sealed partial class SqliteMeshStore
             if (batch.Operations > 0)
             {
                 Interlocked.Increment(ref _batchCommits);
+                Writable();
             }
         }
         catch (Exception ex)
         {
-            error = ex;
+            // A commit the disk has no room for (the WAL cannot grow) fails its callers with storage_full.
+            error = Refused(ex);
             LogBatchCommitFailed(_logger, ex, batch.Operations);
         }
         await EndBatchAsync(batch, error);
