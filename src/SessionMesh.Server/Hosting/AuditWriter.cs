@@ -21,7 +21,11 @@ internal sealed partial class AuditWriter(AuditService audit, MeshMetrics metric
     private readonly Lock _progressLock = new();
     private long _enqueued;
     private long _done;
+    private long _dropped;
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many entries could not be stored (logged instead) since start.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     public async ValueTask EnqueueAsync(AuditRecord entry, CancellationToken cancellationToken)
     {
@@ -81,6 +85,7 @@ internal sealed partial class AuditWriter(AuditService audit, MeshMetrics metric
             {
                 LogDropped(logger, entry.At, entry.KeyId, entry.Cluster, entry.Method, entry.Path, entry.Status, entry.Code);
             }
+            Interlocked.Add(ref _dropped, batch.Count);
             metrics.AuditDropped(batch.Count);
         }
         lock (_progressLock)
