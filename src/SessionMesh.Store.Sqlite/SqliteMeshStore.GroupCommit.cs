@@ -123,7 +123,6 @@ public sealed partial class SqliteMeshStore
             if (batch.Operations > 0)
             {
                 Interlocked.Increment(ref _batchCommits);
-                Writable();
             }
         }
         catch (Exception ex)

@@ -8,8 +8,9 @@ namespace SessionMesh.Store.Sqlite;
 /// A full disk. A write SQLite has no room for (<c>SQLITE_FULL</c>: the file or its WAL cannot grow) is refused as
 /// <see cref="MeshErrorKind.StorageFull"/>; nothing of it is kept, and the rest of the store is untouched — a write that
 /// cannot be rolled back alone fails its batch, whose callers get the same refusal, and the next write starts a fresh
-/// batch on a fresh connection. The store remembers it is full until a write succeeds again; while it is,
-/// <see cref="IsWritableAsync"/> tries a small write of its own, so readiness comes back by itself once space returns.
+/// batch on a fresh connection. The store then counts as full until a probe write of its own succeeds: while full,
+/// <see cref="IsWritableAsync"/> tries one, so readiness comes back by itself once space returns. Other writes that
+/// happen to fit (a row in a page with room left) do not count: they say nothing about the next large one.
 /// </summary>
 public sealed partial class SqliteMeshStore
 {
@@ -46,7 +47,7 @@ public sealed partial class SqliteMeshStore
         return MeshException.StorageFull(error);
     }
 
-    /// <summary>A write was committed: the store has room again.</summary>
+    /// <summary>The probe write was committed: the store has room again.</summary>
     private void Writable()
     {
         if (_full)
@@ -65,7 +66,7 @@ public sealed partial class SqliteMeshStore
         }
         try
         {
-            // Through the ordinary write path, so its success is what clears the flag (the batch commit).
+            // Through the ordinary write path: the group commit, the fsync.
             await using var tx = (SqliteWriteTransaction)await BeginWriteAsync(cancellationToken);
             await tx.WriteAsync(async db =>
             {
@@ -73,7 +74,8 @@ public sealed partial class SqliteMeshStore
                 return await probe.ExecuteNonQueryAsync(cancellationToken);
             });
             await tx.CommitAsync(cancellationToken);
-            return !_full;
+            Writable();
+            return true;
         }
         catch (Exception ex) when (ex is MeshException { Kind: MeshErrorKind.StorageFull } or SqliteException)
         {

@@ -20,7 +20,8 @@ public sealed partial class SqliteMeshStore : IMeshStore
     public static string DefaultFileName => "session-mesh.db";
 
     // auto_vacuum first: it takes effect only on a database without tables yet (older files are converted by MigrateAsync).
-    private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+    // journal_size_limit: a WAL that grew during a burst is cut back to 32 MiB once a checkpoint lets it start over.
+    private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=33554432;";
     private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
 
     private readonly string _writerConnectionString;

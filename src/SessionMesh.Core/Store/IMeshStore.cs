@@ -17,8 +17,8 @@ public interface IMeshStore : IAsyncDisposable
 
     /// <summary>
     /// Whether writes succeed: false after a write failed because the store had no room left (a
-    /// <see cref="Mesh.MeshErrorKind.StorageFull"/> error), until a write succeeds again. While it is false, each call
-    /// tries a small write of its own, so the answer turns true as soon as space returns even when nothing else writes.
+    /// <see cref="Mesh.MeshErrorKind.StorageFull"/> error), until a probe write succeeds: while full, each call tries
+    /// one of its own (a few pages), so the answer turns true as soon as space returns, even when nothing else writes.
     /// </summary>
     Task<bool> IsWritableAsync(CancellationToken cancellationToken);
 
