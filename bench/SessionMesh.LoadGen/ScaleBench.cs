@@ -15,7 +15,7 @@ internal static class ScaleBench
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>So that a watcher that falls behind the expiry storm reads from the store instead of being told it was compacted.</summary>
-    private static readonly string[] s_serverSettings = ["--Mesh:EventRetention=100000000"];
+    private static readonly string[] s_serverSettings = ["--Mesh:EventRetention=100000000", "--Mesh:EventRetentionBytes=100000000000"];
 
     /// <summary>Connections of the two join windows (without and with the watchers).</summary>
     private const int JoinConnections = 16;

@@ -48,6 +48,7 @@ internal static class ErrorMessages
         (409, "spawn_limit_exceeded") => "The parent has too many live children or the tree is too deep.",
         (410, "revision_compacted") => "That revision is older than the retained history; re-list with `session-mesh list` and watch from now.",
         (429, _) => "Rate limited even after retries; wait a moment and try again.",
+        (507, "storage_full") => "The server's disk is full; nothing was kept. Free space on the server (its /readyz says when it takes writes again), then retry.",
         (>= 500, _) => "The server failed even after retries; see its log (run it with --log-format text).",
         _ => null,
     };

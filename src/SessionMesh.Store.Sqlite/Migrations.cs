@@ -19,6 +19,7 @@ internal static class Migrations
         new(1, "initial", V1Initial),
         new(2, "commands", V2Commands),
         new(3, "key lifetime limit", V3KeyLimit),
+        new(4, "retention by age and size", V4Retention),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -176,5 +177,36 @@ internal static class Migrations
     /// </summary>
     private const string V3KeyLimit = """
         ALTER TABLE api_keys ADD COLUMN limit_at INTEGER;
+        """;
+
+    /// <summary>
+    /// Retention by age and size, with one copy of each command payload. Each event has its size (its data as
+    /// appended, command payload included), and a command event keeps its command's payload, result, direction and text
+    /// only in the command's row (<c>lifted</c> flags which, <see cref="CommandEventData"/>); events from before this
+    /// version keep their full copies until retention drops them. A command's size is computed by SQLite from its
+    /// columns (octet_length reads a value's size, not the value). <c>storage_probe</c> is what a store that ran out of
+    /// space writes to learn whether it has room again.
+    /// </summary>
+    private const string V4Retention = """
+        ALTER TABLE events ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE events ADD COLUMN command_id TEXT;
+        ALTER TABLE events ADD COLUMN lifted INTEGER NOT NULL DEFAULT 0;
+        UPDATE events SET size = 100 + COALESCE(octet_length(data), 0);
+        -- Retention by size sums sizes newest first, reading this index only.
+        CREATE INDEX ix_events_size ON events (revision, size);
+        -- Whether a completed command still has events that read their payload from it.
+        CREATE INDEX ix_events_command ON events (command_id) WHERE command_id IS NOT NULL;
+
+        ALTER TABLE commands ADD COLUMN size INTEGER GENERATED ALWAYS AS (
+            200 + COALESCE(octet_length(payload), 0) + COALESCE(octet_length(result), 0)
+                + COALESCE(octet_length(direction), 0) + COALESCE(octet_length(text), 0)) VIRTUAL;
+        -- Completed commands, longest completed first, with their sizes: retention by age and by size.
+        CREATE INDEX ix_commands_completed ON commands (completed_at, command_id, size)
+            WHERE status IN ('acked', 'rejected', 'failed', 'expired');
+
+        CREATE TABLE storage_probe (
+            id     INTEGER PRIMARY KEY,
+            filler BLOB
+        );
         """;
 }

@@ -6,15 +6,21 @@ namespace SessionMesh.Store.Sqlite;
 
 public sealed partial class SqliteMeshStore
 {
+    // The command columns are read only for the events whose fields were lifted into the command (CommandEventData).
+    private const string EventWithCommandColumns = $"""
+        {EventColumns}, events.lifted, commands.payload, commands.result, commands.direction, commands.text
+        FROM events LEFT JOIN commands ON events.lifted <> 0 AND commands.command_id = events.command_id
+        """;
+
     private const string SelectEventsPage = $"""
-        SELECT {EventColumns} FROM events
+        SELECT {EventWithCommandColumns}
         WHERE events.revision > @after
         ORDER BY events.revision
         LIMIT @limit
         """;
 
     private const string SelectClusterEventsPage = $"""
-        SELECT {EventColumns} FROM events
+        SELECT {EventWithCommandColumns}
         WHERE events.cluster = @cluster AND events.revision > @after
         ORDER BY events.revision
         LIMIT @limit
@@ -35,10 +41,15 @@ public sealed partial class SqliteMeshStore
         """;
 
     private const string InsertEventSql = """
-        INSERT INTO events (cluster, type, at, agent_id, session_id, data)
-        VALUES (@cluster, @type, @at, @agent_id, @session_id, @data)
+        INSERT INTO events (cluster, type, at, agent_id, session_id, data, size, command_id, lifted)
+        VALUES (@cluster, @type, @at, @agent_id, @session_id, @data, @size, @command_id, @lifted)
         RETURNING revision
         """;
+
+    private const string SelectCommandExists = "SELECT COUNT(*) FROM commands WHERE command_id = @command_id";
+
+    /// <summary>What an event row costs beyond its data, roughly, for retention by size.</summary>
+    private const int EventRowOverhead = 100;
 
     private const string SelectOldestRevision = "SELECT MIN(revision) FROM events";
 
@@ -96,12 +107,29 @@ public sealed partial class SqliteMeshStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Appends an event. A command event's payload, result, direction and text stay in the command's row only
+    /// (<see cref="CommandEventData"/>); its size for retention counts them all the same.
+    /// </summary>
     internal static async Task<long> InsertEventAsync(
         SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken)
     {
+        var json = SqliteJson.WriteElement(data);
+        var size = EventRowOverhead + (json is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(json));
+        string? commandId = null;
+        var lifted = 0;
+        if (json is not null && CommandEventData.IsCommandEvent(type) && CommandEventData.Lift(json) is { } light)
+        {
+            await using var exists = db.Command(SelectCommandExists).Bind("@command_id", light.CommandId);
+            if (await exists.ScalarInt64Async(cancellationToken) > 0)
+            {
+                (commandId, json, lifted) = light;
+            }
+        }
         await using var command = db.Command(InsertEventSql)
             .Bind("@cluster", cluster).Bind("@type", type).Bind("@at", at).Bind("@agent_id", agentId)
-            .Bind("@session_id", sessionId).Bind("@data", SqliteJson.WriteElement(data));
+            .Bind("@session_id", sessionId).Bind("@data", json).Bind("@size", size)
+            .Bind("@command_id", commandId).Bind("@lifted", lifted);
         return await command.ScalarInt64Async(cancellationToken);
     }
 

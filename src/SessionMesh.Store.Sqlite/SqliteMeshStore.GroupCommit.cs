@@ -127,7 +127,8 @@ public sealed partial class SqliteMeshStore
         }
         catch (Exception ex)
         {
-            error = ex;
+            // A commit the disk has no room for (the WAL cannot grow) fails its callers with storage_full.
+            error = Refused(ex);
             LogBatchCommitFailed(_logger, ex, batch.Operations);
         }
         await EndBatchAsync(batch, error);

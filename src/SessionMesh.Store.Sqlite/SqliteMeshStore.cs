@@ -19,7 +19,9 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// <summary>The database file name used when only a data directory is configured.</summary>
     public static string DefaultFileName => "session-mesh.db";
 
-    private const string WriterPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+    // auto_vacuum first: it takes effect only on a database without tables yet (older files are converted by MigrateAsync).
+    // journal_size_limit: a WAL that grew during a burst is cut back to 32 MiB once a checkpoint lets it start over.
+    private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=33554432;";
     private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
 
     private readonly string _writerConnectionString;
@@ -82,6 +84,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
             await CommitBatchAsync();
             var connection = await GetWriterAsync(cancellationToken);
             await MigrationRunner.RunAsync(connection, _logger, cancellationToken);
+            await EnableIncrementalVacuumAsync(new SqliteDb(connection, null), cancellationToken);
         }
         finally
         {
@@ -176,6 +179,10 @@ public sealed partial class SqliteMeshStore : IMeshStore
         {
             _writer = await OpenWriterAsync(WriterPragmas, cancellationToken);
             _statements = new WriterStatements();
+            if (_maxPageCount is { } limit)
+            {
+                await ApplyMaxPageCountAsync(new SqliteDb(_writer, null), limit, cancellationToken);
+            }
         }
         return _writer;
     }

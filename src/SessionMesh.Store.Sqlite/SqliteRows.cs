@@ -104,14 +104,26 @@ internal static class SqliteRows
         RotatedFrom: NullableString(r, 10),
         LimitAt: NullableTime(r, 11));
 
-    public static MeshEventRecord ReadEvent(SqliteDataReader r) => new(
-        Revision: r.GetInt64(0),
-        Cluster: r.GetString(1),
-        Type: r.GetString(2),
-        At: Time(r, 3),
-        AgentId: NullableString(r, 4),
-        SessionId: NullableString(r, 5),
-        Data: r.IsDBNull(6) ? null : SqliteJson.ReadElement(r.GetString(6)));
+    /// <summary>
+    /// An event row read with its command's lifted fields (<see cref="EventColumns"/> then <c>lifted</c>, the command's
+    /// payload, result, direction and text): the data as it was appended (<see cref="CommandEventData"/>).
+    /// </summary>
+    public static MeshEventRecord ReadEvent(SqliteDataReader r)
+    {
+        var data = NullableString(r, 6);
+        if (data is not null && r.GetInt32(7) is var lifted and not 0)
+        {
+            data = CommandEventData.Restore(data, lifted, NullableString(r, 8), NullableString(r, 9), NullableString(r, 10), NullableString(r, 11));
+        }
+        return new(
+            Revision: r.GetInt64(0),
+            Cluster: r.GetString(1),
+            Type: r.GetString(2),
+            At: Time(r, 3),
+            AgentId: NullableString(r, 4),
+            SessionId: NullableString(r, 5),
+            Data: data is null ? null : SqliteJson.ReadElement(data));
+    }
 
     public static AuditRecord ReadAudit(SqliteDataReader r) => new(
         Id: r.GetInt64(0),

@@ -16,6 +16,8 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
     private bool _committed;
     private bool _leftLock;
     private bool _disposed;
+    // A write refused for want of space: the batch fails with it if this write cannot be rolled back alone.
+    private Exception? _refused;
 
     /// <summary>
     /// Releases the savepoint into the batch, hands the write lock on, and returns once the batch that holds this
@@ -59,7 +61,7 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         {
             // The connection is in an unknown state: the batch cannot be trusted, so it fails as a whole
             // and the store reopens the connection for the next write.
-            await store.AbortBatchAsync(batch, ex);
+            await store.AbortBatchAsync(batch, _refused ?? ex);
         }
         finally
         {
@@ -71,7 +73,7 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.SelectAgentAsync(Db, cluster, agentId, cancellationToken);
 
     public Task UpsertAgentAsync(AgentRecord agent, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpsertAgentAsync(Db, agent, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpsertAgentAsync(db, agent, cancellationToken));
 
     public Task<SessionRecord?> GetOpenSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectOpenSessionAsync(Db, cluster, agentId, cancellationToken);
@@ -80,10 +82,10 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.SelectSessionAsync(Db, sessionId, cancellationToken);
 
     public Task InsertSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
-        SqliteMeshStore.InsertSessionAsync(Db, session, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.InsertSessionAsync(db, session, cancellationToken));
 
     public Task UpdateSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpdateSessionAsync(Db, session, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpdateSessionAsync(db, session, cancellationToken));
 
     public Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken) =>
         SqliteMeshStore.CountLiveChildrenAsync(Db, cluster, parentId, now, cancellationToken);
@@ -92,7 +94,7 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.ListOpenSessionsAsync(Db, afterSessionId, limit, cancellationToken);
 
     public Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpdateLeasesAsync(Db, leases, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpdateLeasesAsync(db, leases, cancellationToken));
 
     public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         await SqliteMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;
@@ -101,7 +103,7 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.SelectChildrenAsync(Db, cluster, parentIds, cancellationToken);
 
     public Task<int> ExtendOpenLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        SqliteMeshStore.ExtendOpenLeasesAsync(Db, now, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.ExtendOpenLeasesAsync(db, now, cancellationToken));
 
     public Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectSpecializationsAsync(Db, cluster, [agentId], cancellationToken);
@@ -110,19 +112,19 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.SelectSpecializationAsync(Db, cluster, agentId, name, cancellationToken);
 
     public Task UpsertSpecializationAsync(SpecializationRecord specialization, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpsertSpecializationAsync(Db, specialization, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpsertSpecializationAsync(db, specialization, cancellationToken));
 
     public Task<bool> DeleteSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
-        SqliteMeshStore.DeleteSpecializationAsync(Db, cluster, agentId, name, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.DeleteSpecializationAsync(db, cluster, agentId, name, cancellationToken));
 
     public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectKeyAsync(Db, keyId, cancellationToken);
 
     public Task UpsertKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpsertKeyAsync(Db, key, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpsertKeyAsync(db, key, cancellationToken));
 
     public Task<long> AppendEventAsync(string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken) =>
-        SqliteMeshStore.InsertEventAsync(Db, cluster, type, at, agentId, sessionId, data, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.InsertEventAsync(db, cluster, type, at, agentId, sessionId, data, cancellationToken));
 
     public Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectCommandAsync(Db, commandId, cancellationToken);
@@ -134,10 +136,10 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.NextCommandSequenceAsync(Db, cluster, agentId, cancellationToken);
 
     public Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
-        SqliteMeshStore.InsertCommandAsync(Db, command, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.InsertCommandAsync(db, command, cancellationToken));
 
     public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
-        SqliteMeshStore.UpdateCommandAsync(Db, command, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.UpdateCommandAsync(db, command, cancellationToken));
 
     public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         SqliteMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
@@ -149,10 +151,32 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
         SqliteMeshStore.ListRuntimeExceededSessionsAsync(Db, now, limit, cancellationToken);
 
     public Task<int> CompactEventsAsync(long throughRevision, CancellationToken cancellationToken) =>
-        SqliteMeshStore.CompactEventsAsync(Db, throughRevision, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.CompactEventsAsync(db, throughRevision, cancellationToken));
 
     public Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken) =>
-        SqliteMeshStore.InsertAuditAsync(Db, entry, cancellationToken);
+        WriteAsync(db => SqliteMeshStore.InsertAuditAsync(db, entry, cancellationToken));
+
+    /// <summary>
+    /// Runs a write on the transaction's connection. A write the store has no room for is refused as
+    /// <c>storage_full</c> (<see cref="SqliteMeshStore.Refused"/>), and remembered in case the batch must fail with it.
+    /// </summary>
+    internal async Task<T> WriteAsync<T>(Func<SqliteDb, Task<T>> write)
+    {
+        try
+        {
+            return await write(Db);
+        }
+        catch (SqliteException ex) when (SqliteMeshStore.IsFull(ex))
+        {
+            throw _refused = store.Refused(ex);
+        }
+    }
+
+    private Task WriteAsync(Func<SqliteDb, Task> write) => WriteAsync(async db =>
+    {
+        await write(db);
+        return true;
+    });
 
     /// <summary>The transaction's connection; refused once committed or disposed.</summary>
     private SqliteDb Db

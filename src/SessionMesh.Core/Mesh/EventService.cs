@@ -92,23 +92,6 @@ public sealed class EventService(MeshRuntime mesh)
         }
     }
 
-    /// <summary>Drops events beyond the configured retention; returns how many.</summary>
-    internal async Task<int> CompactAsync(CancellationToken cancellationToken)
-    {
-        var latest = await mesh.Store.GetLatestRevisionAsync(cancellationToken);
-        var oldest = await mesh.Store.GetOldestRevisionAsync(cancellationToken);
-        var through = latest - mesh.Options.EventRetention;
-        if (oldest is null || through < oldest)
-        {
-            return 0;
-        }
-        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
-        var removed = await tx.CompactEventsAsync(through, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        MeshLog.Compacted(mesh.Logger, removed, through);
-        return removed;
-    }
-
     /// <summary>An admin without a cluster reads every cluster (null); anyone else one cluster.</summary>
     private static string? ClusterOf(MeshCaller caller, string? cluster) =>
         caller.IsAdmin && string.IsNullOrEmpty(cluster) ? null : caller.ResolveCluster(cluster);

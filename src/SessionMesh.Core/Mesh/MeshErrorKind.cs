@@ -23,4 +23,7 @@ public enum MeshErrorKind
 
     /// <summary>What the request names existed but has ended for good (an ended session, compacted history).</summary>
     Gone,
+
+    /// <summary>The store has no room left for the write (a full disk); nothing of it was kept. Retry once space is freed.</summary>
+    StorageFull,
 }

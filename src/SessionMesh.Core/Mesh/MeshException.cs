@@ -4,8 +4,8 @@ namespace SessionMesh.Mesh;
 /// A request the mesh refuses: its <see cref="Kind"/>, a stable machine <see cref="Code"/>, a title, a detail for people
 /// (the message) and, for bad input, the <see cref="Field"/> at fault. Transports decide how a kind is answered.
 /// </summary>
-public sealed class MeshException(MeshErrorKind kind, string code, string detail, string? field = null, string? title = null)
-    : Exception(detail)
+public sealed class MeshException(MeshErrorKind kind, string code, string detail, string? field = null, string? title = null, Exception? innerException = null)
+    : Exception(detail, innerException)
 {
     public MeshErrorKind Kind { get; } = kind;
 
@@ -33,6 +33,11 @@ public sealed class MeshException(MeshErrorKind kind, string code, string detail
 
     public static MeshException Gone(string code, string detail) => new(MeshErrorKind.Gone, code, detail);
 
+    /// <summary>The store could not take a write for want of space (<paramref name="cause"/> is the store's own error).</summary>
+    public static MeshException StorageFull(Exception cause) =>
+        new(MeshErrorKind.StorageFull, "storage_full",
+            "The server's storage is full, so nothing of this request was kept; retry once space is freed.", innerException: cause);
+
     public static MeshException AgentNotFound(string agentId) =>
         NotFound("agent_not_found", $"No agent '{agentId}' in this cluster.");
 
@@ -48,6 +53,7 @@ public sealed class MeshException(MeshErrorKind kind, string code, string detail
         MeshErrorKind.NotFound => "Not found",
         MeshErrorKind.Conflict => "Conflict",
         MeshErrorKind.Gone => "Gone",
+        MeshErrorKind.StorageFull => "Insufficient storage",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

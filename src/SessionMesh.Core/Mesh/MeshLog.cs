@@ -39,8 +39,8 @@ internal static partial class MeshLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the delivery of {Count} commands failed; they stay queued and are handed out again on the agent's next stream")]
     public static partial void DeliveryWriteFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Count} events through revision {Revision}")]
-    public static partial void Compacted(ILogger logger, int count, long revision);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention deleted {Events} events (through revision {Revision}) and {Commands} completed commands; the store went from {BytesBefore} to {BytesAfter} bytes")]
+    public static partial void Retained(ILogger logger, int events, long revision, int commands, long bytesBefore, long bytesAfter);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "This server leads expiry now; extended {Count} open leases by their TTL")]
     public static partial void GainedLead(ILogger logger, int count);

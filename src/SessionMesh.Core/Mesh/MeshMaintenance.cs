@@ -7,13 +7,14 @@ namespace SessionMesh.Mesh;
 /// The mesh's housekeeping, run by the leader only (<see cref="ILeaseLeader"/>): on gaining the lead, every open
 /// lease is extended by its TTL (Consul's rule, so downtime never mass-expires a fleet) and the lease table is loaded
 /// from the store; then, each tick, lapsed leases (read from the table, not the store) turn stale and expire, due
-/// commands expire, kills past their grace end sessions, max_runtime starts kills, and events past retention are
-/// compacted.
+/// commands expire, kills past their grace end sessions, max_runtime starts kills, and, every retention interval,
+/// events and completed commands past retention are deleted and the store shrinks back.
 /// </summary>
-public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, SessionService sessions, CommandService commands, EventService events)
+public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, SessionService sessions, CommandService commands)
 {
     private const int Batch = 500;
     private bool _leading;
+    private DateTimeOffset? _lastRetention;
 
     /// <summary>How often <see cref="RunOnceAsync"/> should run.</summary>
     public TimeSpan Interval => mesh.Options.SweepInterval;
@@ -51,7 +52,10 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
         return leading;
     }
 
-    /// <summary>One tick: when this server leads, sweeps sessions and commands and compacts events. Returns how many things changed.</summary>
+    /// <summary>
+    /// One tick: when this server leads, sweeps sessions and commands, and applies retention when it is due. Returns
+    /// how many sessions and commands changed.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         if (!await LeadAsync(cancellationToken))
@@ -59,8 +63,30 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
             return 0;
         }
         var changed = await SweepSessionsAsync(cancellationToken) + await commands.SweepAsync(cancellationToken);
-        await events.CompactAsync(cancellationToken);
+        var now = mesh.Time.GetUtcNow();
+        if (_lastRetention is not { } last || now - last >= mesh.Options.RetentionInterval)
+        {
+            _lastRetention = now;
+            await ApplyRetentionAsync(cancellationToken);
+        }
         return changed;
+    }
+
+    /// <summary>
+    /// Deletes the events and completed commands past retention (<see cref="MeshOptions.EventRetention"/> and the
+    /// other retention settings) and shrinks the store back; pending commands are never deleted.
+    /// </summary>
+    public async Task<RetentionResult> ApplyRetentionAsync(CancellationToken cancellationToken)
+    {
+        var options = mesh.Options;
+        var policy = new RetentionPolicy(mesh.Now(), options.EventRetention, options.EventRetentionAge, options.EventRetentionBytes,
+            options.CommandRetentionAge, options.CommandRetentionBytes);
+        var result = await mesh.Store.ApplyRetentionAsync(policy, cancellationToken);
+        if (result.EventsDeleted > 0 || result.CommandsDeleted > 0)
+        {
+            MeshLog.Retained(mesh.Logger, result.EventsDeleted, result.ThroughRevision, result.CommandsDeleted, result.BytesBefore, result.BytesAfter);
+        }
+        return result;
     }
 
     /// <summary>

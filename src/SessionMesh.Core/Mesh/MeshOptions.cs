@@ -29,6 +29,24 @@ public sealed class MeshOptions
     /// <summary>How many events are kept for <c>/events?since=</c>; older ones are compacted away.</summary>
     public long EventRetention { get; set; } = 100_000;
 
+    /// <summary>Events older than this are compacted away.</summary>
+    public TimeSpan EventRetentionAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The most bytes of events kept, each counted with the command payload it carries; the oldest beyond it are
+    /// compacted away.
+    /// </summary>
+    public long EventRetentionBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Completed commands (acked, rejected, failed, expired) are deleted this long after they completed.</summary>
+    public TimeSpan CommandRetentionAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The most bytes of completed commands kept; the longest completed beyond it are deleted.</summary>
+    public long CommandRetentionBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>How often retention runs (events and completed commands deleted, the file shrunk back).</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How many of the latest events are kept in memory to feed watchers without a store query.</summary>
     public int RecentEvents { get; set; } = 10_000;
 

@@ -28,6 +28,22 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:RecentEvents must be between 1 and 1000000.");
         }
+        if (options.EventRetention < 0)
+        {
+            failures.Add("Mesh:EventRetention cannot be negative.");
+        }
+        if (options.EventRetentionAge <= TimeSpan.Zero || options.CommandRetentionAge <= TimeSpan.Zero)
+        {
+            failures.Add("Mesh:EventRetentionAge and Mesh:CommandRetentionAge must be positive.");
+        }
+        if (options.EventRetentionBytes < 1 || options.CommandRetentionBytes < 1)
+        {
+            failures.Add("Mesh:EventRetentionBytes and Mesh:CommandRetentionBytes must be at least 1.");
+        }
+        if (options.RetentionInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Mesh:RetentionInterval must be positive.");
+        }
         if (options.SweepInterval <= TimeSpan.Zero)
         {
             failures.Add("Mesh:SweepInterval must be positive.");

@@ -15,6 +15,19 @@ public interface IMeshStore : IAsyncDisposable
     /// <summary>True when the store answers a trivial query.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether writes succeed: false after a write failed because the store had no room left (a
+    /// <see cref="Mesh.MeshErrorKind.StorageFull"/> error), until a probe write succeeds: while full, each call tries
+    /// one of its own (a few pages), so the answer turns true as soon as space returns, even when nothing else writes.
+    /// </summary>
+    Task<bool> IsWritableAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the events and completed commands <paramref name="policy"/> no longer keeps, in small transactions of
+    /// their own, then gives the freed space back to the file system. Never deletes a pending command.
+    /// </summary>
+    Task<RetentionResult> ApplyRetentionAsync(RetentionPolicy policy, CancellationToken cancellationToken);
+
     /// <summary>Starts a serialisable write; dispose without commit to roll back.</summary>
     Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
 

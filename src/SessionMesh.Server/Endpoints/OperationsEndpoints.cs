@@ -7,7 +7,7 @@ using SessionMesh.Mesh;
 
 namespace SessionMesh.Server.Endpoints;
 
-/// <summary><c>/healthz</c> (the process is up) and <c>/readyz</c> (the store answers); no key needed.</summary>
+/// <summary><c>/healthz</c> (the process is up) and <c>/readyz</c> (the store answers and takes writes); no key needed.</summary>
 internal static class OperationsEndpoints
 {
     public static void MapOperations(this IEndpointRouteBuilder app, string? host)
@@ -21,19 +21,25 @@ internal static class OperationsEndpoints
         }
     }
 
+    /// <summary>
+    /// Ready when the store answers and takes writes: a store that refused a write for want of space (507
+    /// <c>storage_full</c>) is not ready until a write succeeds again, which the store tries itself while it is full.
+    /// </summary>
     private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(Store.IMeshStore store, CancellationToken cancellationToken)
     {
-        bool reachable;
+        string? problem;
         try
         {
-            reachable = await store.PingAsync(cancellationToken);
+            problem = !await store.PingAsync(cancellationToken) ? "unreachable"
+                : !await store.IsWritableAsync(cancellationToken) ? "full"
+                : null;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            reachable = false;
+            problem = "unreachable";
         }
-        return reachable
+        return problem is null
             ? TypedResults.Ok(new HealthResponse { Status = "ready", Store = "ok" })
-            : TypedResults.Json(new HealthResponse { Status = "unavailable", Store = "unreachable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            : TypedResults.Json(new HealthResponse { Status = "unavailable", Store = problem }, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -21,4 +21,18 @@ internal static class ProblemMetadata
         }
         return builder;
     }
+
+    /// <summary>Every call that writes (not GET) can find the disk full: 507 <c>storage_full</c>.</summary>
+    public static TBuilder ProducesStorageFullOnWrites<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        // Finally: the endpoint's HTTP methods are known by then.
+        builder.Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>().Any(m => m.HttpMethods.Any(method => !HttpMethods.IsGet(method))))
+            {
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status507InsufficientStorage, typeof(ProblemResponse), [Problems.ContentType]));
+            }
+        });
+        return builder;
+    }
 }

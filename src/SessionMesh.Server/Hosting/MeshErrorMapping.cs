@@ -17,6 +17,7 @@ internal static class MeshErrorMapping
         MeshErrorKind.NotFound => StatusCodes.Status404NotFound,
         MeshErrorKind.Conflict => StatusCodes.Status409Conflict,
         MeshErrorKind.Gone => StatusCodes.Status410Gone,
+        MeshErrorKind.StorageFull => StatusCodes.Status507InsufficientStorage,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "A MeshErrorKind without an HTTP status."),
     };
 

@@ -192,7 +192,8 @@ internal static class MeshServiceRegistration
 
         // Every API call can be refused a key (401) or a token from its budget (429); each endpoint declares the rest.
         var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization()
-            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests)
+            .ProducesStorageFullOnWrites();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents();
         if (app.Services.IsSandbox())
         {

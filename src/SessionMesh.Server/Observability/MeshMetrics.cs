@@ -13,6 +13,7 @@ internal sealed class MeshMetrics
     private readonly LeaseTable _leases;
     private readonly TimeProvider _time;
     private readonly Counter<long> _heartbeats;
+    private readonly Counter<long> _auditDropped;
     private readonly Histogram<double> _deliveryLatency;
     private volatile IReadOnlyDictionary<CommandStatus, long> _commands = new Dictionary<CommandStatus, long>();
     private volatile IReadOnlyDictionary<SessionStatus, long> _sessions = new Dictionary<SessionStatus, long>();
@@ -25,6 +26,7 @@ internal sealed class MeshMetrics
         commandStream.Delivered += Delivered;
         var meter = meterFactory.Create(MeterName);
         _heartbeats = meter.CreateCounter<long>("session_mesh.heartbeats", "{heartbeat}", "Heartbeats received.");
+        _auditDropped = meter.CreateCounter<long>("session_mesh.audit.dropped", "{entry}", "Audit entries of refused or failed calls that could not be written (logged instead).");
         meter.CreateObservableGauge("session_mesh.sessions", ObserveSessions, "{session}", "Open sessions by status.");
         meter.CreateObservableGauge("session_mesh.commands", ObserveCommands, "{command}", "Commands by state.");
         _deliveryLatency = meter.CreateHistogram("session_mesh.command.delivery_latency", "s", "Time from a command being queued to its first delivery to the agent.",
@@ -32,6 +34,9 @@ internal sealed class MeshMetrics
     }
 
     public void Heartbeat() => _heartbeats.Add(1);
+
+    /// <summary>Counts audit entries the store could not take (they are logged instead).</summary>
+    public void AuditDropped(int count) => _auditDropped.Add(count);
 
     /// <summary>Records the queued→delivered latency of commands handed to an agent for the first time.</summary>
     public void Delivered(IEnumerable<CommandRecord> commands)

@@ -44,8 +44,8 @@ public sealed class MeshTestServer : IAsyncDisposable
     /// <summary>One command sweep (deadlines, kill grace periods, max_runtime), as the sweeper's tick runs it.</summary>
     public Task<int> SweepCommandsAsync() => App.Services.GetRequiredService<CommandService>().SweepAsync(TestContext.Current.CancellationToken);
 
-    /// <summary>Drops events past retention, as the sweeper's tick does.</summary>
-    public Task<int> CompactEventsAsync() => App.Services.GetRequiredService<EventService>().CompactAsync(TestContext.Current.CancellationToken);
+    /// <summary>Deletes events and completed commands past retention and shrinks the store, as the sweeper does every retention interval.</summary>
+    public Task<SessionMesh.Store.RetentionResult> ApplyRetentionAsync() => Maintenance.ApplyRetentionAsync(TestContext.Current.CancellationToken);
 
     /// <summary>A fresh temp directory for a server's data; deleted by the server that owns it.</summary>
     public static string NewDataDir() => TempDataDirectory.Create("test");

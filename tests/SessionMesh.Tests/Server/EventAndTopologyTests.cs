@@ -61,7 +61,7 @@ public sealed class EventAndTopologyTests
         {
             (await client.PostReplyAsync($"{Api}/sessions", $$"""{"agent_id": "e{{i}}"}""")).Expect(HttpStatusCode.Created);
         }
-        await server.CompactEventsAsync();
+        await server.ApplyRetentionAsync();
 
         (await client.GetReplyAsync($"{Api}/events?since=1")).ExpectProblem(HttpStatusCode.Gone, "revision_compacted");
         var latest = await server.Store.GetLatestRevisionAsync(TestContext.Current.CancellationToken);

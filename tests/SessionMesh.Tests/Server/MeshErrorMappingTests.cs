@@ -12,12 +12,13 @@ public sealed class MeshErrorMappingTests
     [InlineData(MeshErrorKind.NotFound, 404)]
     [InlineData(MeshErrorKind.Conflict, 409)]
     [InlineData(MeshErrorKind.Gone, 410)]
+    [InlineData(MeshErrorKind.StorageFull, 507)]
     public void Each_kind_maps_to_one_status(MeshErrorKind kind, int status) =>
         Assert.Equal(status, MeshErrorMapping.StatusOf(kind));
 
     [Fact]
     public void Every_kind_has_a_status() =>
-        Assert.All(Enum.GetValues<MeshErrorKind>(), kind => Assert.InRange(MeshErrorMapping.StatusOf(kind), 400, 499));
+        Assert.All(Enum.GetValues<MeshErrorKind>(), kind => Assert.InRange(MeshErrorMapping.StatusOf(kind), 400, 599));
 
     [Fact]
     public void A_refusal_becomes_a_problem_with_its_code_title_detail_and_field()

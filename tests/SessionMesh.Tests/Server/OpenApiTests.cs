@@ -10,12 +10,12 @@ public sealed class OpenApiTests
     private const string Api = "/api/session-mesh";
 
     [Theory]
-    [InlineData("post", "/steer", new[] { 400, 401, 403, 404, 409, 413, 429 })]
-    [InlineData("delete", "/agents/{agent_id}", new[] { 400, 401, 403, 404, 429 })]
-    [InlineData("post", "/sessions/{session_id}/heartbeat", new[] { 400, 401, 403, 404, 410, 413, 429 })]
+    [InlineData("post", "/steer", new[] { 400, 401, 403, 404, 409, 413, 429, 507 })]
+    [InlineData("delete", "/agents/{agent_id}", new[] { 400, 401, 403, 404, 429, 507 })]
+    [InlineData("post", "/sessions/{session_id}/heartbeat", new[] { 400, 401, 403, 404, 410, 413, 429, 507 })]
     [InlineData("get", "/sessions/{session_id}", new[] { 401, 403, 404, 429 })]
     [InlineData("get", "/events", new[] { 400, 401, 403, 404, 410, 429 })]
-    [InlineData("delete", "/keys/{key_id}", new[] { 401, 403, 404, 409, 429 })]
+    [InlineData("delete", "/keys/{key_id}", new[] { 401, 403, 404, 409, 429, 507 })]
     [InlineData("get", "/keys/self", new[] { 401, 404, 429 })]
     public async Task Each_endpoint_lists_exactly_the_problems_it_can_answer(string method, string path, int[] statuses)
     {
