@@ -28,9 +28,10 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             throw MeshException.Invalid("mode", $"'mode' must be one of: {string.Join(", ", s_modes)}.");
         }
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
         var cluster = caller.ResolveCluster(request.Cluster);
         caller.Require(MeshScopes.Steer);
-        var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, request.Payload, ttl);
+        var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, payload, ttl);
         return await EnqueueAsync(caller, cluster, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
     }
 
@@ -41,13 +42,14 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var text = Validate.Directive(request.Text, "text");
         var from = request.From is null ? caller.AgentId : Validate.AgentId(request.From, "from");
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         if (!caller.Scopes.Covers(MeshScopes.Steer))
         {
             // An agent writes to another agent as itself.
             caller.RequireActingFor(from ?? throw MeshException.Invalid("from", "'from' is required when an agent key sends a message."), field: "from");
         }
-        var draft = new CommandDraft(CommandKind.Message, null, null, text, from, request.Payload, ttl);
+        var draft = new CommandDraft(CommandKind.Message, null, null, text, from, payload, ttl);
         return await EnqueueAsync(caller, resolved, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
     }
 
@@ -111,6 +113,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             "failed" => CommandStatus.Failed,
             _ => throw MeshException.Invalid("status", "'status' must be 'acked', 'rejected' or 'failed'."),
         };
+        var result = Validate.Json(request.Result, "result", mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         caller.RequireActingFor(agentId);
         var now = mesh.Now();
@@ -126,7 +129,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 ? MeshViews.Command(command)
                 : throw MeshException.Conflict("command_completed", $"Command '{commandId}' is already {command.Status.ToWire()}.");
         }
-        command = command with { Status = status, Result = request.Result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
+        command = command with { Status = status, Result = result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
         await tx.UpdateCommandAsync(command, cancellationToken);
         var revision = await AppendEventAsync(tx, command, now, cancellationToken);
         if (command.Kind == CommandKind.Kill && status == CommandStatus.Acked)
