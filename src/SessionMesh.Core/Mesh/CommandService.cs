@@ -224,11 +224,17 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
 
     /// <summary>
     /// Hands an agent its pending commands after <paramref name="afterSequence"/>, in order, marking queued ones
-    /// delivered. Commands delivered before and not yet acked are handed again: delivery is at least once.
+    /// delivered. Commands delivered before and not yet acked are handed again: delivery is at least once. With
+    /// <paramref name="maxBytes"/>, the commands handed out stop before their JSON would pass that budget (at least one).
     /// </summary>
-    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
     {
         var pending = await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken);
+        if (maxBytes < long.MaxValue)
+        {
+            // Measured as listed; delivery adds its status and time, a few bytes each.
+            pending = pending.Take(PageBudget.Fit(pending, c => PageBudget.SizeOf(MeshViews.Command(c), MeshJsonContext.Default.CommandView) + 64, maxBytes)).ToList();
+        }
         if (pending.Count == 0)
         {
             return pending;

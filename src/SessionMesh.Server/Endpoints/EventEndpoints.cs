@@ -49,9 +49,9 @@ internal static class EventEndpoints
         return TypedResults.ServerSentEvents(SseFrames.Of(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), cancellationToken));
     }
 
-    private static async Task<IResult> Topology(string? format, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
+    private static async Task<IResult> Topology(string? format, string? cluster, [FromQuery(Name = "max_agents")] int? maxAgents, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
     {
-        var topology = await agents.GetTopologyAsync(user.Caller(), cluster, cancellationToken);
+        var topology = await agents.GetTopologyAsync(user.Caller(), cluster, maxAgents, cancellationToken);
         return (format ?? "json").ToLowerInvariant() switch
         {
             "json" => TypedResults.Ok(topology),
