@@ -35,8 +35,8 @@ internal static class EventEndpoints
     {
         var caller = user.Caller();
         var since = string.IsNullOrWhiteSpace(lastEventId) ? query.Since
-            : long.TryParse(lastEventId, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id
-            : throw MeshException.Invalid("Last-Event-ID", "The Last-Event-ID header must be a revision.");
+            : long.TryParse(lastEventId, System.Globalization.CultureInfo.InvariantCulture, out var id) && id >= 0 ? id
+            : throw MeshException.Invalid("Last-Event-ID", "The Last-Event-ID header must be a revision (0 or more).");
         var limit = Validate.Limit(query.Limit);
         var after = await events.StartAsync(caller, query.Cluster, since, cancellationToken);
         if (!context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
