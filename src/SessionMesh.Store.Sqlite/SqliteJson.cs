@@ -66,7 +66,8 @@ internal static class SqliteJson
 
     public static JsonElement ReadElement(string json)
     {
-        using var document = JsonDocument.Parse(json);
+        // No depth limit of its own: a read must never fail on what a write once stored.
+        using var document = JsonDocument.Parse(json, SessionMesh.Contracts.RawJsonElementConverter.StoredDocumentOptions);
         return document.RootElement.Clone();
     }
 

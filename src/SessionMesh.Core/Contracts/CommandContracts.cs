@@ -110,6 +110,8 @@ public sealed record EventView
 public sealed record TopologyView
 {
     public required string Cluster { get; init; }
+    /// <summary>True when the cluster has more agents than the answer holds (<c>max_agents</c>): the first ones by id are shown.</summary>
+    public bool? Truncated { get; init; }
     public List<TopologyNode> Nodes { get; init; } = [];
     public List<TopologyEdge> Edges { get; init; } = [];
 }

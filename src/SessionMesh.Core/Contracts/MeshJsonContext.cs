@@ -14,7 +14,7 @@ namespace SessionMesh.Contracts;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     // A number sent as a string ("30") is a wrong type the API names, not a number.
     NumberHandling = JsonNumberHandling.Strict,
-    Converters = [typeof(UtcTimestampConverter)])]
+    Converters = [typeof(UtcTimestampConverter), typeof(RawJsonElementConverter)])]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]
 [JsonSerializable(typeof(SessionView))]

@@ -68,7 +68,8 @@ public sealed class AgentService(MeshRuntime mesh)
         var parent = parentId is null ? null : Validate.AgentId(parentId, "parent_id");
         var rows = await mesh.Store.ListAgentsAsync(resolved, parent, Cursor.Decode(cursor), size + 1, cancellationToken);
         var (page, next) = Cursor.Trim(rows, size, a => a.AgentId);
-        return new Page<AgentView> { Items = await ToViewsAsync(page, mesh.Now(), cancellationToken), NextCursor = next };
+        var views = await ToViewsAsync(page, mesh.Now(), cancellationToken);
+        return PageBudget.Cut(views, next, kept => Cursor.Encode(views[kept - 1].AgentId), MeshJsonContext.Default.AgentView, mesh.Options.MaxPageBytes);
     }
 
     /// <summary>The agent and every descendant, as a tree.</summary>
@@ -101,20 +102,32 @@ public sealed class AgentService(MeshRuntime mesh)
     }
 
     /// <summary>Every agent of a cluster with its status, and the parent→child edges between them.</summary>
-    public async Task<TopologyView> GetTopologyAsync(MeshCaller caller, string? cluster, CancellationToken cancellationToken)
+    public async Task<TopologyView> GetTopologyAsync(MeshCaller caller, string? cluster, int? maxAgents, CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
         var resolved = caller.ResolveCluster(cluster);
-        var agents = new List<AgentRecord>();
-        for (string? after = null; ;)
+        var cap = maxAgents ?? mesh.Options.MaxTopologyAgents;
+        if (cap < 1 || cap > mesh.Options.MaxTopologyAgents)
         {
-            var page = await mesh.Store.ListAgentsAsync(resolved, null, after, MeshLimits.MaxPageSize, cancellationToken);
+            throw MeshException.Invalid("max_agents", $"'max_agents' must be between 1 and {mesh.Options.MaxTopologyAgents}.");
+        }
+        // One agent past the cap tells a cut topology from one that fits exactly.
+        var agents = new List<AgentRecord>();
+        for (string? after = null; agents.Count <= cap;)
+        {
+            var want = Math.Min(MeshLimits.MaxPageSize, cap + 1 - agents.Count);
+            var page = await mesh.Store.ListAgentsAsync(resolved, null, after, want, cancellationToken);
             agents.AddRange(page);
-            if (page.Count < MeshLimits.MaxPageSize)
+            if (page.Count < want)
             {
                 break;
             }
             after = page[^1].AgentId;
+        }
+        var truncated = agents.Count > cap;
+        if (truncated)
+        {
+            agents.RemoveRange(cap, agents.Count - cap);
         }
         var ids = agents.Select(a => a.AgentId).ToList();
         var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, ids, cancellationToken)).ToDictionary(s => s.AgentId);
@@ -128,6 +141,7 @@ public sealed class AgentService(MeshRuntime mesh)
         return new TopologyView
         {
             Cluster = resolved,
+            Truncated = truncated ? true : null,
             Nodes = agents.Select(a => new TopologyNode
             {
                 AgentId = a.AgentId,

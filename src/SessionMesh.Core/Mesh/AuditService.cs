@@ -30,6 +30,7 @@ public sealed class AuditService(MeshRuntime mesh)
         var resolved = caller.IsAdmin && string.IsNullOrEmpty(cluster) ? null : caller.ResolveCluster(cluster);
         var rows = await mesh.Store.ListAuditAsync(resolved, Cursor.DecodeLong(cursor), size + 1, cancellationToken);
         var (page, next) = Cursor.Trim(rows, size, a => a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return new Page<AuditView> { Items = page.Select(MeshViews.Audit).ToList(), NextCursor = next };
+        var views = page.Select(MeshViews.Audit).ToList();
+        return PageBudget.Cut(views, next, kept => Cursor.Encode(views[kept - 1].Id), MeshJsonContext.Default.AuditView, mesh.Options.MaxPageBytes);
     }
 }

@@ -30,10 +30,11 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             throw MeshException.Invalid("mode", $"'mode' must be one of: {string.Join(", ", s_modes)}.");
         }
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
         var cluster = caller.ResolveCluster(request.Cluster);
         MeshAudit.InCluster(cluster);
         caller.Require(MeshScopes.Steer);
-        var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, request.Payload, ttl);
+        var draft = new CommandDraft(CommandKind.Steer, direction, mode, null, null, payload, ttl);
         return await EnqueueAsync(caller, cluster, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
     }
 
@@ -44,6 +45,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var text = Validate.Directive(request.Text, "text");
         var from = request.From is null ? caller.AgentId : Validate.AgentId(request.From, "from");
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         MeshAudit.InCluster(resolved);
         if (!caller.Scopes.Covers(MeshScopes.Steer))
@@ -51,7 +53,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             // An agent writes to another agent as itself.
             caller.RequireActingFor(from ?? throw MeshException.Invalid("from", "'from' is required when an agent key sends a message."), field: "from");
         }
-        var draft = new CommandDraft(CommandKind.Message, null, null, text, from, request.Payload, ttl);
+        var draft = new CommandDraft(CommandKind.Message, null, null, text, from, payload, ttl);
         return await EnqueueAsync(caller, resolved, agentId, draft, request.QueueIfOffline ?? false, Validate.IdempotencyKey(idempotencyKey), cancellationToken);
     }
 
@@ -115,6 +117,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             "failed" => CommandStatus.Failed,
             _ => throw MeshException.Invalid("status", "'status' must be 'acked', 'rejected' or 'failed'."),
         };
+        var result = Validate.Json(request.Result, "result", mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         MeshAudit.InCluster(resolved);
         caller.RequireActingFor(agentId);
@@ -138,7 +141,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             revision = await WriteDeliveryAsync(tx, command, handedAt, cancellationToken) ?? revision;
             command = UnwrittenDeliveries.Delivered(command, handedAt);
         }
-        command = command with { Status = status, Result = request.Result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
+        command = command with { Status = status, Result = result, CompletedAt = now, DeliveredAt = command.DeliveredAt ?? now };
         await tx.UpdateCommandAsync(command, cancellationToken);
         revision = await AppendEventAsync(tx, command, now, cancellationToken);
         if (command.Kind == CommandKind.Kill && status == CommandStatus.Acked)
@@ -236,11 +239,17 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// Hands an agent its pending commands after <paramref name="afterSequence"/>, in order, as delivered. Commands
     /// delivered before and not yet acked are handed again: delivery is at least once. The hand-out does not wait for
     /// the store: "delivered" is written just after, in a write that joins the next group commit (see
-    /// <see cref="UnwrittenDeliveries"/>); a crash before it leaves the command queued, to be handed out again.
+    /// <see cref="UnwrittenDeliveries"/>); a crash before it leaves the command queued, to be handed out again. With
+    /// <paramref name="maxBytes"/>, the commands handed out stop before their JSON would pass that budget (at least one).
     /// </summary>
-    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
     {
         var pending = await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken);
+        if (maxBytes < long.MaxValue)
+        {
+            // Measured as listed; delivery adds its status and time, a few bytes each.
+            pending = pending.Take(PageBudget.Fit(pending, c => PageBudget.SizeOf(MeshViews.Command(c), MeshJsonContext.Default.CommandView) + 64, maxBytes)).ToList();
+        }
         if (pending.Count == 0)
         {
             return pending;

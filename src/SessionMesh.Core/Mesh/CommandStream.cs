@@ -153,7 +153,7 @@ public sealed class CommandStreamReader
                 throw MeshException.Unauthorized(invalid.Code, invalid.Reason);
             }
             await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);
-            var delivered = await DeliverAsync(limit, cancellationToken);
+            var delivered = await DeliverAsync(limit, cancellationToken, _mesh.Options.MaxPageBytes);
             var remaining = deadline - _mesh.Time.GetUtcNow();
             if (delivered.Count > 0 || remaining <= TimeSpan.Zero)
             {
@@ -163,9 +163,10 @@ public sealed class CommandStreamReader
         }
     }
 
-    private async Task<IReadOnlyList<CommandRecord>> DeliverAsync(int limit, CancellationToken cancellationToken)
+    // A long poll's page has a byte budget; the SSE stream writes each command as its own frame and needs none.
+    private async Task<IReadOnlyList<CommandRecord>> DeliverAsync(int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
     {
-        var delivered = await _commands.DeliverAsync(Session.Cluster, Session.AgentId, After, limit, cancellationToken);
+        var delivered = await _commands.DeliverAsync(Session.Cluster, Session.AgentId, After, limit, cancellationToken, maxBytes);
         if (delivered.Count > 0)
         {
             After = delivered[^1].Sequence;

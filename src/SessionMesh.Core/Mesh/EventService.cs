@@ -39,12 +39,16 @@ public sealed class EventService(MeshRuntime mesh)
         return since.Value;
     }
 
-    /// <summary>The events the caller may see after <paramref name="afterRevision"/>, oldest first.</summary>
+    /// <summary>
+    /// The events the caller may see after <paramref name="afterRevision"/>, oldest first: up to <paramref name="limit"/>
+    /// and within the page byte budget; the next page starts after the last one's revision.
+    /// </summary>
     public async Task<IReadOnlyList<EventView>> ListAsync(MeshCaller caller, string? cluster, long afterRevision, int limit, CancellationToken cancellationToken)
     {
         caller.Require(MeshScopes.Read);
         var (events, _, _) = await ReadAsync(caller, ClusterOf(caller, cluster), afterRevision, limit, cancellationToken);
-        return events;
+        var kept = PageBudget.Fit(events, e => PageBudget.SizeOf(e, MeshJsonContext.Default.EventView), mesh.Options.MaxPageBytes);
+        return kept == events.Count ? events : events.Take(kept).ToList();
     }
 
     /// <summary>

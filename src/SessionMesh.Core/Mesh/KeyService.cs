@@ -64,7 +64,8 @@ public sealed class KeyService(MeshRuntime mesh, KeyAuthenticator authenticator)
         var rows = await mesh.Store.ListKeysAsync(resolved, Cursor.Decode(cursor), size + 1, cancellationToken);
         var (page, next) = Cursor.Trim(rows, size, k => k.KeyId);
         var now = mesh.Now();
-        return new Page<KeyView> { Items = page.Select(k => MeshViews.Key(k, now)).ToList(), NextCursor = next };
+        var views = page.Select(k => MeshViews.Key(k, now)).ToList();
+        return PageBudget.Cut(views, next, kept => Cursor.Encode(views[kept - 1].KeyId), MeshJsonContext.Default.KeyView, mesh.Options.MaxPageBytes);
     }
 
     /// <summary>The calling key itself.</summary>

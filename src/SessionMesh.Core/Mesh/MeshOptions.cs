@@ -58,6 +58,18 @@ public sealed class MeshOptions
     /// this much of last-seen, load and idleness; never a session before its TTL (see <see cref="LeaseTable"/>).
     /// </summary>
     public TimeSpan LeaseCheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The largest free-form JSON a command may carry (a steer's or message's <c>payload</c>, an ack's <c>result</c>), in bytes written compactly.</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// The byte budget of one page (a list, an event page, a long poll): a page ends early, with a cursor, before its
+    /// items would pass this many bytes of JSON; it always holds at least one item.
+    /// </summary>
+    public int MaxPageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The most agents one <c>GET /topology</c> answer holds (and the largest <c>max_agents</c>); a larger cluster is answered in part, marked <c>truncated</c>.</summary>
+    public int MaxTopologyAgents { get; set; } = 10_000;
 }
 
 /// <summary>Fixed bounds of the API.</summary>
@@ -80,4 +92,7 @@ public static class MeshLimits
     public const int MaxCommandTtl = 7 * 86400;
     public const int MaxGracePeriod = 3600;
     public const int MaxReasonLength = 1000;
+
+    /// <summary>The deepest nesting of objects and arrays a free-form JSON field (<c>payload</c>, <c>result</c>) may have.</summary>
+    public const int MaxJsonDepth = 32;
 }

@@ -52,6 +52,18 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:LeaseCheckpointInterval must be positive.");
         }
+        if (options.MaxPayloadBytes is < 1 or > 1024 * 1024)
+        {
+            failures.Add("Mesh:MaxPayloadBytes must be between 1 and 1048576 (the request body limit).");
+        }
+        if (options.MaxPageBytes < 1024)
+        {
+            failures.Add("Mesh:MaxPageBytes must be at least 1024.");
+        }
+        if (options.MaxTopologyAgents < 1)
+        {
+            failures.Add("Mesh:MaxTopologyAgents must be at least 1.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SessionMesh.Contracts;
 using SessionMesh.Model;
 using SessionMesh.Security;
 using SessionMesh.Store;
@@ -101,7 +102,9 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// </summary>
     internal static async Task<long> AppendEventAsync<T>(IMeshWriteTransaction tx, string type, string cluster, DateTimeOffset at, string? agentId, string? sessionId, T data, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        var element = JsonSerializer.SerializeToElement(data, typeInfo);
+        // Parsed back without the default depth limit: the data may wrap a stored payload of any depth.
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(data, typeInfo), RawJsonElementConverter.StoredDocumentOptions);
+        var element = document.RootElement.Clone();
         var revision = await tx.AppendEventAsync(cluster, type, at, agentId, sessionId, element, cancellationToken);
         s_appended.GetOrCreateValue(tx).Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));
         return revision;

@@ -73,11 +73,8 @@ public sealed class RegistryService(MeshRuntime mesh)
         var now = mesh.Now();
         var rows = await mesh.Store.FindBySpecializationAsync(new RegistryQuery(resolved, name, aliveOnly, now, offset, size + 1), cancellationToken);
         var more = rows.Count > size;
-        return new Page<RegistryEntry>
-        {
-            Items = rows.Take(size).Select(m => MeshViews.RegistryEntry(m.Specialization, mesh.Leases.OverlayOrNull(m.Session), now)).ToList(),
-            NextCursor = more ? Cursor.Encode(offset + size) : null,
-        };
+        var views = rows.Take(size).Select(m => MeshViews.RegistryEntry(m.Specialization, mesh.Leases.OverlayOrNull(m.Session), now)).ToList();
+        return PageBudget.Cut(views, more ? Cursor.Encode(offset + size) : null, kept => Cursor.Encode(offset + kept), MeshJsonContext.Default.RegistryEntry, mesh.Options.MaxPageBytes);
     }
 
     /// <summary>Every specialization with counts of agents and alive agents.</summary>

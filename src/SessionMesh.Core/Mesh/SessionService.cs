@@ -147,7 +147,8 @@ public sealed class SessionService(MeshRuntime mesh)
             request.AgentId is null ? null : Validate.AgentId(request.AgentId),
             Cursor.Decode(request.Cursor));
         var (page, next) = Cursor.Trim(await mesh.Store.ListSessionsAsync(query, cancellationToken), limit, s => s.SessionId);
-        return new Page<SessionView> { Items = await ToViewsAsync(cluster, page, now, cancellationToken), NextCursor = next };
+        var views = await ToViewsAsync(cluster, page, now, cancellationToken);
+        return PageBudget.Cut(views, next, kept => Cursor.Encode(views[kept - 1].SessionId), MeshJsonContext.Default.SessionView, mesh.Options.MaxPageBytes);
     }
 
     /// <summary>

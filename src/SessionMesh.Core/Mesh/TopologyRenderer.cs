@@ -27,6 +27,10 @@ public static class TopologyRenderer
         var dot = new StringBuilder();
         dot.Append("digraph \"").Append(Escape(topology.Cluster)).AppendLine("\" {");
         dot.AppendLine("  node [shape=box, style=filled];");
+        if (topology.Truncated == true)
+        {
+            dot.AppendLine("  // truncated: the cluster has more agents than shown (max_agents)");
+        }
         foreach (var node in topology.Nodes)
         {
             dot.Append("  \"").Append(Escape(node.AgentId)).Append("\" [label=\"").Append(Escape(Label(node)).Replace("\\\\n", "\\n", StringComparison.Ordinal))
@@ -49,6 +53,10 @@ public static class TopologyRenderer
     {
         var ids = topology.Nodes.Select((n, i) => (n.AgentId, Id: "n" + i)).ToDictionary(x => x.AgentId, x => x.Id, StringComparer.Ordinal);
         var mermaid = new StringBuilder("flowchart TD\n");
+        if (topology.Truncated == true)
+        {
+            mermaid.AppendLine("  %% truncated: the cluster has more agents than shown (max_agents)");
+        }
         foreach (var node in topology.Nodes)
         {
             var label = $"{node.AgentId}<br/>{StatusText(node)}{(node.Orphaned ? " (orphaned)" : "")}".Replace("\"", "#quot;", StringComparison.Ordinal);

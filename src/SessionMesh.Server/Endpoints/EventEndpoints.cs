@@ -37,8 +37,8 @@ internal static class EventEndpoints
     {
         var caller = user.Caller();
         var since = string.IsNullOrWhiteSpace(lastEventId) ? query.Since
-            : long.TryParse(lastEventId, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id
-            : throw MeshException.Invalid("Last-Event-ID", "The Last-Event-ID header must be a revision.");
+            : long.TryParse(lastEventId, System.Globalization.CultureInfo.InvariantCulture, out var id) && id >= 0 ? id
+            : throw MeshException.Invalid("Last-Event-ID", "The Last-Event-ID header must be a revision (0 or more).");
         var limit = Validate.Limit(query.Limit);
         var after = await events.StartAsync(caller, query.Cluster, since, cancellationToken);
         if (!context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
@@ -54,9 +54,9 @@ internal static class EventEndpoints
         return new SseStreamResult<EventStreamFrame>(events.WatchAsync(caller, query.Cluster, after, lifetime.ApplicationStopping), SseFrames.Write, options.Value.StreamKeepAlive, time);
     }
 
-    private static async Task<IResult> Topology(string? format, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
+    private static async Task<IResult> Topology(string? format, string? cluster, [FromQuery(Name = "max_agents")] int? maxAgents, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken)
     {
-        var topology = await agents.GetTopologyAsync(user.Caller(), cluster, cancellationToken);
+        var topology = await agents.GetTopologyAsync(user.Caller(), cluster, maxAgents, cancellationToken);
         return (format ?? "json").ToLowerInvariant() switch
         {
             "json" => TypedResults.Ok(topology),

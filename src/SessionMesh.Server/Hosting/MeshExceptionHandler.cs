@@ -111,6 +111,11 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
             var field = path is null || path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path ?? name : $"{path}.{name}";
             return (field, $"Unknown field '{field}'.");
         }
+        if (json.InnerException is InvalidOperationException inner && inner.Message.Contains("UTF-", StringComparison.Ordinal))
+        {
+            // The reader could not turn the field's bytes into a string: invalid UTF-8, or a lone surrogate escape.
+            return (path, $"Field '{path ?? "$"}' holds text that is not valid Unicode (invalid UTF-8 or a lone surrogate).");
+        }
         if (path is null)
         {
             return (null, json.Message.Contains("could not be converted", StringComparison.Ordinal)

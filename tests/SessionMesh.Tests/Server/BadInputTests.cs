@@ -135,6 +135,21 @@ public sealed class BadInputTests
         Assert.Equal("status", (await client.PostReplyAsync($"{Api}/sessions/{id}/heartbeat", """{"status": "asleep"}""")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed").Json.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("seven")]
+    public async Task A_bad_Last_Event_ID_on_events_is_400_naming_the_header(string value)
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Api}/events?since=0");
+        request.Headers.Add("Last-Event-ID", value);
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal("Last-Event-ID", (await Reply.ReadAsync(response)).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed").Json.GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task Unknown_api_route_is_a_problem_404()
     {
