@@ -23,6 +23,9 @@ internal static class CommandEventData
     private const int Direction = 4;
     private const int Text = 8;
 
+    // A command's payload and result may be stored at any depth (older servers wrote deeper than today's limit).
+    private static readonly JsonReaderOptions s_readerOptions = new() { MaxDepth = SessionMesh.Contracts.RawJsonElementConverter.StoredMaxDepth };
+
     /// <summary>Whether an event of <paramref name="type"/> carries a command view (whose heavy fields can be lifted).</summary>
     public static bool IsCommandEvent(string type) => type.StartsWith("command.", StringComparison.Ordinal);
 
@@ -33,7 +36,7 @@ internal static class CommandEventData
     public static (string CommandId, string Data, int Lifted)? Lift(string json)
     {
         var utf8 = Encoding.UTF8.GetBytes(json);
-        var reader = new Utf8JsonReader(utf8);
+        var reader = new Utf8JsonReader(utf8, s_readerOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;
@@ -75,7 +78,7 @@ internal static class CommandEventData
     public static string Restore(string stored, int lifted, string? payload, string? result, string? direction, string? text)
     {
         var utf8 = Encoding.UTF8.GetBytes(stored);
-        var reader = new Utf8JsonReader(utf8);
+        var reader = new Utf8JsonReader(utf8, s_readerOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return stored;

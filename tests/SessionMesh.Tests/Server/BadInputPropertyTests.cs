@@ -167,7 +167,12 @@ public sealed class BadInputPropertyTests
     [Fact]
     public async Task Generated_bad_input_never_gets_a_5xx_and_never_changes_the_store()
     {
-        await using var server = await MeshTestServer.StartAsync();
+        // Hundreds of inputs, each with its reads, from one key: well past the per-key rate limit.
+        await using var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Server:RateLimitPerSecond"] = "1000000",
+            ["Server:RateLimitBurst"] = "1000000",
+        });
         using var client = server.CreateClient();
         var sessionId = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "target", "ttl": 86400}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
         var commandId = (await client.PostReplyAsync($"{Api}/steer", """{"agent_id": "target", "direction": "first"}""")).Expect(HttpStatusCode.OK).Json.GetProperty("command_id").GetString()!;

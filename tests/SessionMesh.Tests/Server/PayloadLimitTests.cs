@@ -195,7 +195,9 @@ public sealed class PayloadLimitTests
             }
         }
 
-        // The delivery the poll made appended an event that wraps the deep payload again; resuming past it works too.
+        // The delivery the poll made appended an event that wraps the deep payload again (once its write, which
+        // follows the hand-out, has landed); resuming past it works too.
+        await server.CheckpointLeasesAsync();
         var again = (await client.GetReplyAsync($"{Api}/events?since=1&limit=1000")).Expect(HttpStatusCode.OK);
         Assert.Contains("command.delivered", again.Body, StringComparison.Ordinal);
     }

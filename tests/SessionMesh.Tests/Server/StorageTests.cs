@@ -32,6 +32,8 @@ public sealed class StorageTests
             ["Mesh:EventRetentionAge"] = "01:00:00",
             ["Mesh:CommandRetentionAge"] = "01:00:00",
             ["Mesh:RetentionInterval"] = RetentionOnlyWhenAsked,
+            // The run from the hardening issue: payloads of 0.9 MB, above the 64 KiB default.
+            ["Mesh:MaxPayloadBytes"] = "1048576",
         });
         using var client = server.CreateClient();
         var store = (SqliteMeshStore)server.Store;
