@@ -232,6 +232,8 @@ public sealed class BadInputPropertyTests
             if ((int)reply.Status < 400)
             {
                 state.Accepted++;
+                // An accepted poll hands commands out now and records them delivered just after: let that land first.
+                await server.CheckpointLeasesAsync();
                 state.Revision = await LatestRevisionAsync(client);
                 return;
             }
