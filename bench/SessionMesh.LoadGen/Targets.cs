@@ -48,6 +48,8 @@ internal static class Targets
             [
                 "serve", "--listen", "http://127.0.0.1:0", "--data-dir", dataDir,
                 "--Server:RateLimitPerSecond=1000000", "--Server:RateLimitBurst=1000000",
+                // The bench opens thousands of streams with one key: the per-key cap would refuse them.
+                "--Server:MaxStreamsPerKey=1000000",
                 .. settings ?? [],
             ]);
             info.Environment["SESSION_MESH_ROOT_KEY"] = rootKey;

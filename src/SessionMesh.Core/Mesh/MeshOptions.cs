@@ -50,6 +50,9 @@ public sealed class MeshOptions
     /// <summary>How many of the latest events are kept in memory to feed watchers without a store query.</summary>
     public int RecentEvents { get; set; } = 10_000;
 
+    /// <summary>The bytes of event data kept in memory for watchers at most (with <see cref="RecentEvents"/>, whichever is fewer).</summary>
+    public long RecentEventsBytes { get; set; } = Mesh.RecentEvents.DefaultMaxBytes;
+
     /// <summary>How often the sweeper looks for lapsed leases.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 

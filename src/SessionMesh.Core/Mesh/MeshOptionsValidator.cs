@@ -28,6 +28,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:RecentEvents must be between 1 and 1000000.");
         }
+        if (options.RecentEventsBytes is < 1024 or > 16L * 1024 * 1024 * 1024)
+        {
+            failures.Add("Mesh:RecentEventsBytes must be between 1024 and 17179869184 (16 GiB).");
+        }
         if (options.EventRetention < 0)
         {
             failures.Add("Mesh:EventRetention cannot be negative.");

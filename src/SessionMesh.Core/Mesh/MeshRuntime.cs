@@ -33,7 +33,7 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     internal ILogger Logger { get; } = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh");
 
     /// <summary>The latest committed events, for watchers.</summary>
-    internal RecentEvents Recent { get; } = new(options.RecentEvents);
+    internal RecentEvents Recent { get; } = new(options.RecentEvents, options.RecentEventsBytes);
 
     // The events each open write has appended, published to Recent when it commits.
     private static readonly ConditionalWeakTable<IMeshWriteTransaction, List<MeshEventRecord>> s_appended = [];

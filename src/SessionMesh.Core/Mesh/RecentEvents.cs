@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SessionMesh.Model;
 
 namespace SessionMesh.Mesh;
@@ -12,16 +13,38 @@ namespace SessionMesh.Mesh;
 /// One server owns its store's event log. A store shared by several replicas must publish the other replicas'
 /// events here from its notifications, or reads past the first foreign revision go to the store (correct, slower).
 /// </remarks>
-public sealed class RecentEvents(int capacity)
+public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.DefaultMaxBytes)
 {
+    /// <summary>The default of <see cref="MaxBytes"/>: 64 MiB.</summary>
+    public const long DefaultMaxBytes = 64L * 1024 * 1024;
+
     private readonly Lock _lock = new();
     private readonly SortedList<long, MeshEventRecord> _events = [];
     // Revisions above _floor and up to _contiguous are all held; null until the first publish.
     private long? _floor;
     private long _contiguous;
+    private long _bytes;
 
     /// <summary>How many events are held at most.</summary>
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>
+    /// How many bytes of event data are held at most (at least the newest event is kept): events of large payloads
+    /// leave memory sooner, and older reads go to the store.
+    /// </summary>
+    public long MaxBytes { get; } = maxBytes > 0 ? maxBytes : throw new ArgumentOutOfRangeException(nameof(maxBytes));
+
+    /// <summary>The bytes of event data held now.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
 
     /// <summary>Adds committed events (any order; each revision once).</summary>
     public void Publish(IReadOnlyList<MeshEventRecord> events)
@@ -40,18 +63,19 @@ public sealed class RecentEvents(int capacity)
             }
             foreach (var e in events)
             {
-                if (e.Revision > _floor)
+                if (e.Revision > _floor && _events.TryAdd(e.Revision, e))
                 {
-                    _events[e.Revision] = e;
+                    _bytes += SizeOf(e);
                 }
             }
             while (_events.ContainsKey(_contiguous + 1))
             {
                 _contiguous++;
             }
-            while (_events.Count > Capacity)
+            while (_events.Count > Capacity || (_bytes > MaxBytes && _events.Count > 1))
             {
                 _floor = _events.Keys[0];
+                _bytes -= SizeOf(_events.Values[0]);
                 _events.RemoveAt(0);
             }
             if (_contiguous < _floor)
@@ -96,6 +120,10 @@ public sealed class RecentEvents(int capacity)
             return (taken, through, false);
         }
     }
+
+    /// <summary>An event's weight in memory: its data's JSON (read in place, not copied) and a fixed share for the rest.</summary>
+    private static long SizeOf(MeshEventRecord e) =>
+        256 + (e.Data is { ValueKind: not System.Text.Json.JsonValueKind.Undefined } data ? JsonMarshal.GetRawUtf8Value(data).Length : 0);
 
     /// <summary>The index of the first held event with a revision above <paramref name="revision"/>.</summary>
     private int FirstAfter(long revision)

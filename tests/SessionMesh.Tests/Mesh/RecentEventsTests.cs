@@ -85,4 +85,28 @@ public sealed class RecentEventsTests
         Assert.Null(recent.TryRead(null, 1, 100, All));
         Assert.Equal([3L, 4L, 5L], recent.TryRead(null, 2, 100, All)!.Value.Events.Select(e => e.Revision));
     }
+
+    [Fact]
+    public void Past_its_byte_budget_the_oldest_events_go_to_the_store_however_few_they_are()
+    {
+        // Each event weighs its data's JSON plus 256: about 10 KB here, so a 25 KB budget holds two.
+        var recent = new RecentEvents(1000, maxBytes: 25_000);
+        recent.Publish([Heavy(1), Heavy(2), Heavy(3), Heavy(4)]);
+
+        Assert.Null(recent.TryRead(null, 1, 100, All));
+        Assert.Equal([3L, 4L], recent.TryRead(null, 2, 100, All)!.Value.Events.Select(e => e.Revision));
+        Assert.InRange(recent.Bytes, 20_000, 25_000);
+    }
+
+    [Fact]
+    public void An_event_larger_than_the_whole_budget_is_still_kept_while_it_is_the_newest()
+    {
+        var recent = new RecentEvents(1000, maxBytes: 5_000);
+        recent.Publish([Heavy(1), Heavy(2)]);
+
+        Assert.Equal([2L], recent.TryRead(null, 1, 100, All)!.Value.Events.Select(e => e.Revision));
+    }
+
+    private static MeshEventRecord Heavy(long revision) =>
+        Event(revision) with { Data = System.Text.Json.JsonDocument.Parse($$"""{"blob":"{{new string('x', 10_000)}}"}""").RootElement.Clone() };
 }
