@@ -26,15 +26,8 @@ public sealed class LazyDeliveryTests
     [Fact]
     public async Task The_frame_reaches_the_agent_while_the_delivery_write_is_still_held()
     {
-        await using var server = await MeshTestServer.StartAsync(settings: s_quiet, configure: HeldWriteMeshStore.Install(out var store));
-        using var client = server.CreateClient();
-        await client.JoinAsync("lazy");
-        var id = await SteerAsync(client, "lazy");
-
-        store.HoldNextWrite();
-        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/lazy/commands");
-        var frame = await stream.NextOfTypeAsync("command");
-        await store.Held;
+        await using var held = await HandOutWithTheWriteHeldAsync("lazy");
+        var (server, client, store, frame, id) = (held.Server, held.Client, held.Store, held.Frame, held.CommandId);
 
         Assert.Equal("delivered", frame.Json.GetProperty("status").GetString());
         Assert.Equal(CommandStatus.Queued, (await server.Store.GetCommandAsync(id, Ct))!.Status);
@@ -53,15 +46,8 @@ public sealed class LazyDeliveryTests
     [Fact]
     public async Task An_ack_that_overtakes_the_delivery_write_records_delivered_then_acked()
     {
-        await using var server = await MeshTestServer.StartAsync(settings: s_quiet, configure: HeldWriteMeshStore.Install(out var store));
-        using var client = server.CreateClient();
-        await client.JoinAsync("quick");
-        var id = await SteerAsync(client, "quick");
-
-        store.HoldNextWrite();
-        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/quick/commands");
-        await stream.NextOfTypeAsync("command");
-        await store.Held;
+        await using var held = await HandOutWithTheWriteHeldAsync("quick");
+        var (server, client, store, id) = (held.Server, held.Client, held.Store, held.CommandId);
         (await client.PostReplyAsync($"{Api}/agents/quick/commands/{id}/ack", """{"status": "acked"}""")).Expect(HttpStatusCode.OK);
         store.Release();
         await server.CheckpointLeasesAsync();
@@ -77,15 +63,8 @@ public sealed class LazyDeliveryTests
     public async Task The_sweep_does_not_expire_a_steer_whose_delivery_is_not_written_yet()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await MeshTestServer.StartAsync(time: time, settings: s_quiet, configure: HeldWriteMeshStore.Install(out var store));
-        using var client = server.CreateClient();
-        await client.JoinAsync("slow");
-        var id = await SteerAsync(client, "slow", ttl: 5);
-
-        store.HoldNextWrite();
-        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/slow/commands");
-        await stream.NextOfTypeAsync("command");
-        await store.Held;
+        await using var held = await HandOutWithTheWriteHeldAsync("slow", time, ttl: 5);
+        var (server, client, store, id) = (held.Server, held.Client, held.Store, held.CommandId);
         time.Advance(TimeSpan.FromSeconds(10));
         await server.SweepCommandsAsync();
         store.Release();
@@ -93,6 +72,32 @@ public sealed class LazyDeliveryTests
 
         Assert.Equal(CommandStatus.Delivered, (await server.Store.GetCommandAsync(id, Ct))!.Status);
         Assert.Equal(["command.queued", "command.delivered"], await EventTypesAsync(client, id));
+    }
+
+    /// <summary>A server with one agent and one steer, whose stream has read the frame while the write of its delivery is held.</summary>
+    private static async Task<HeldDelivery> HandOutWithTheWriteHeldAsync(string agentId, TimeProvider? time = null, int ttl = 300)
+    {
+        var server = await MeshTestServer.StartAsync(time: time, settings: s_quiet, configure: HeldWriteMeshStore.Install(out var store));
+        var client = server.CreateClient();
+        await client.JoinAsync(agentId);
+        var id = await SteerAsync(client, agentId, ttl);
+        store.HoldNextWrite();
+        var stream = await SseReader.OpenAsync(client, $"{Api}/agents/{agentId}/commands");
+        var frame = await stream.NextOfTypeAsync("command");
+        await store.Held;
+        return new HeldDelivery(server, client, store, stream, frame, id);
+    }
+
+    private sealed record HeldDelivery(MeshTestServer Server, HttpClient Client, HeldWriteMeshStore Store, SseReader Stream, SseFrame Frame, string CommandId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // A test that failed early leaves the write held: let it go, so the server can stop.
+            Store.Release();
+            await Stream.DisposeAsync();
+            Client.Dispose();
+            await Server.DisposeAsync();
+        }
     }
 
     private static async Task<string> SteerAsync(HttpClient client, string agentId, int ttl = 300)

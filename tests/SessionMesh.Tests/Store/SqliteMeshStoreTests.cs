@@ -2,6 +2,8 @@ using Microsoft.Data.Sqlite;
 using SessionMesh.Store;
 using SessionMesh.Store.Sqlite;
 
+using SessionMesh.Tests.Infrastructure;
+
 namespace SessionMesh.Tests.Store;
 
 /// <summary>The store contract on a real SQLite file in a directory of its own, plus what only SQLite has.</summary>
@@ -36,7 +38,7 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     {
         Assert.True(File.Exists(FilePath));
         await using var connection = await OpenRawAsync();
-        Assert.Equal("wal", await ScalarAsync<string>(connection, "PRAGMA journal_mode"));
+        Assert.Equal("wal", await RawSqlite.ScalarAsync<string>(connection, "PRAGMA journal_mode"));
     }
 
     [Fact]
@@ -50,10 +52,10 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         }
 
         await using var connection = await OpenRawAsync();
-        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1"));
-        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 2"));
-        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM (SELECT version FROM schema_migrations GROUP BY version HAVING COUNT(*) > 1)"));
-        Assert.True(await ScalarAsync<long>(connection, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
+        Assert.Equal(1L, await RawSqlite.ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1"));
+        Assert.Equal(1L, await RawSqlite.ScalarAsync<long>(connection, "SELECT COUNT(*) FROM schema_migrations WHERE version = 2"));
+        Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(connection, "SELECT COUNT(*) FROM (SELECT version FROM schema_migrations GROUP BY version HAVING COUNT(*) > 1)"));
+        Assert.True(await RawSqlite.ScalarAsync<long>(connection, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
     }
 
     [Fact]
@@ -69,7 +71,7 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         await using (var connection = await OpenRawAsync())
         {
             // Back to the schema as version 1 left it.
-            await ExecuteAsync(connection, """
+            await RawSqlite.ExecuteAsync(connection, """
                 DROP TABLE commands; DROP TABLE command_sequences; DROP INDEX ix_sessions_open_runtime;
                 DELETE FROM schema_migrations WHERE version = 2;
                 """);
@@ -99,7 +101,7 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         });
         await using (var connection = await OpenRawAsync())
         {
-            await ExecuteAsync(connection, "DELETE FROM commands");
+            await RawSqlite.ExecuteAsync(connection, "DELETE FROM commands");
         }
 
         await WriteAsync(async tx => Assert.Equal(4, await tx.NextCommandSequenceAsync("c1", "a1", Ct)));
@@ -110,8 +112,8 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     {
         await WriteAsync(tx => tx.InsertCommandAsync(Command("cmd-1", "a1", 1), Ct));
         await using var connection = await OpenRawAsync();
-        await Assert.ThrowsAsync<SqliteException>(() => ExecuteAsync(connection, "UPDATE commands SET status = 'lost'"));
-        await Assert.ThrowsAsync<SqliteException>(() => ExecuteAsync(connection, "UPDATE commands SET kind = 'pause'"));
+        await Assert.ThrowsAsync<SqliteException>(() => RawSqlite.ExecuteAsync(connection, "UPDATE commands SET status = 'lost'"));
+        await Assert.ThrowsAsync<SqliteException>(() => RawSqlite.ExecuteAsync(connection, "UPDATE commands SET kind = 'pause'"));
     }
 
     [Fact]
@@ -120,7 +122,7 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         await CloseStoreAsync();
         await using (var connection = await OpenRawAsync())
         {
-            await ScalarAsync<long>(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (100000, 'future', 0) RETURNING version");
+            await RawSqlite.ScalarAsync<long>(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (100000, 'future', 0) RETURNING version");
         }
 
         await using var reopened = await ReopenStoreAsync(Ct);
@@ -141,24 +143,5 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     public void Constructor_RefusesAnInMemoryDatabase() =>
         Assert.Throws<ArgumentException>(() => new SqliteMeshStore(":memory:"));
 
-    private async Task<SqliteConnection> OpenRawAsync()
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = false }.ToString());
-        await connection.OpenAsync(Ct);
-        return connection;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static async Task<T> ScalarAsync<T>(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private Task<SqliteConnection> OpenRawAsync() => RawSqlite.OpenAsync(FilePath);
 }

@@ -5,6 +5,8 @@ using SessionMesh.Model;
 using SessionMesh.Store;
 using SessionMesh.Store.Sqlite;
 
+using SessionMesh.Tests.Infrastructure;
+
 namespace SessionMesh.Tests.Store;
 
 /// <summary>
@@ -60,9 +62,9 @@ public sealed class SqliteStorageTests : IAsyncLifetime
         Assert.True(JsonElement.DeepEquals(orphanData, events[1].Data!.Value));
         await using var connection = await OpenRawAsync();
         // The event row holds the command's id and a flag per lifted field, not the 100 kB payload.
-        Assert.InRange(await ScalarAsync<long>(connection, "SELECT octet_length(data) FROM events WHERE type = 'command.acked'"), 1, 200);
-        Assert.Equal(1 | 2 | 4, await ScalarAsync<long>(connection, "SELECT lifted FROM events WHERE type = 'command.acked'"));
-        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT lifted FROM events WHERE type = 'command.queued'"));
+        Assert.InRange(await RawSqlite.ScalarAsync<long>(connection, "SELECT octet_length(data) FROM events WHERE type = 'command.acked'"), 1, 200);
+        Assert.Equal(1 | 2 | 4, await RawSqlite.ScalarAsync<long>(connection, "SELECT lifted FROM events WHERE type = 'command.acked'"));
+        Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(connection, "SELECT lifted FROM events WHERE type = 'command.queued'"));
     }
 
     [Fact]
@@ -168,16 +170,16 @@ public sealed class SqliteStorageTests : IAsyncLifetime
         File.Delete(FilePath);
         await using (var connection = await OpenRawAsync())
         {
-            await ExecuteAsync(connection, "PRAGMA auto_vacuum=NONE; PRAGMA journal_mode=WAL; CREATE TABLE leftover (x INTEGER);");
-            Assert.Equal(0L, await ScalarAsync<long>(connection, "PRAGMA auto_vacuum"));
+            await RawSqlite.ExecuteAsync(connection, "PRAGMA auto_vacuum=NONE; PRAGMA journal_mode=WAL; CREATE TABLE leftover (x INTEGER);");
+            Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(connection, "PRAGMA auto_vacuum"));
         }
 
         _store = new SqliteMeshStore(FilePath);
         await _store.MigrateAsync(Ct);
 
         await using var reopened = await OpenRawAsync();
-        Assert.Equal(2L, await ScalarAsync<long>(reopened, "PRAGMA auto_vacuum"));
-        Assert.Equal("wal", await ScalarAsync<string>(reopened, "PRAGMA journal_mode"));
+        Assert.Equal(2L, await RawSqlite.ScalarAsync<long>(reopened, "PRAGMA auto_vacuum"));
+        Assert.Equal("wal", await RawSqlite.ScalarAsync<string>(reopened, "PRAGMA journal_mode"));
     }
 
     [Fact]
@@ -246,24 +248,5 @@ public sealed class SqliteStorageTests : IAsyncLifetime
         await tx.CommitAsync(Ct);
     }
 
-    private async Task<SqliteConnection> OpenRawAsync()
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = false }.ToString());
-        await connection.OpenAsync(Ct);
-        return connection;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static async Task<T> ScalarAsync<T>(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (T)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private Task<SqliteConnection> OpenRawAsync() => RawSqlite.OpenAsync(FilePath);
 }
