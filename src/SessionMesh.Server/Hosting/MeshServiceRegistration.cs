@@ -29,6 +29,7 @@ internal static class MeshServiceRegistration
     {
         var services = builder.Services;
         services.AddOptions<MeshServerOptions>().BindConfiguration(MeshServerOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeshServerOptions>, MeshServerOptionsValidator>());
         // The limits are the mesh's (validated by Core's validator, registered by AddSessionMesh); the host binds them.
         services.AddOptions<MeshOptions>().BindConfiguration(MeshOptions.Section).ValidateOnStart();
         var serverOptions = builder.Configuration.GetSection(MeshServerOptions.Section).Get<MeshServerOptions>() ?? new MeshServerOptions();
