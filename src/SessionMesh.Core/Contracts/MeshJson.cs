@@ -18,6 +18,7 @@ public static class MeshJson
         options.UnmappedMemberHandling = wire.UnmappedMemberHandling;
         options.DefaultIgnoreCondition = wire.DefaultIgnoreCondition;
         options.NumberHandling = wire.NumberHandling;
+        options.AllowDuplicateProperties = wire.AllowDuplicateProperties;
         foreach (var converter in wire.Converters)
         {
             options.Converters.Add(converter);

@@ -14,6 +14,8 @@ namespace SessionMesh.Contracts;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     // A number sent as a string ("30") is a wrong type the API names, not a number.
     NumberHandling = JsonNumberHandling.Strict,
+    // {"agent_id": "a", "agent_id": "b"} is ambiguous: refused, not read as its last value.
+    AllowDuplicateProperties = false,
     Converters = [typeof(UtcTimestampConverter), typeof(RawJsonElementConverter)])]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]

@@ -22,6 +22,8 @@ public sealed class BadInputTests
     [InlineData("""{"agent_id": "ok", "parent_id": "ok"}""", "parent_id")]
     [InlineData("""{"agent_id": "ok", "ttl": "30"}""", "ttl")]
     [InlineData("""{"agent_id": "ok", "labels": {"team": 7}}""", "labels.team")]
+    [InlineData("""{"agent_id": "first", "agent_id": "second"}""", "agent_id")]
+    [InlineData("""{"agent_id": "ok", "labels": {"team": "a", "team": "b"}}""", "team")]
     public async Task Join_with_bad_input_is_400_naming_the_field(string body, string field)
     {
         await using var server = await MeshTestServer.StartAsync();
