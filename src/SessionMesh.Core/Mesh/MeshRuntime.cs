@@ -102,8 +102,9 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// </summary>
     internal static async Task<long> AppendEventAsync<T>(IMeshWriteTransaction tx, string type, string cluster, DateTimeOffset at, string? agentId, string? sessionId, T data, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        // Parsed back without the default depth limit: the data may wrap a stored payload of any depth.
-        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(data, typeInfo), RawJsonElementConverter.StoredDocumentOptions);
+        // Parsed back without the default depth limit: the data may wrap a stored payload of any depth. The bytes are
+        // the thread's buffer, read before anything is awaited; the clone owns its own copy.
+        using var document = JsonDocument.Parse(ThreadJson.Serialize(data, typeInfo), RawJsonElementConverter.StoredDocumentOptions);
         var element = document.RootElement.Clone();
         var revision = await tx.AppendEventAsync(cluster, type, at, agentId, sessionId, element, cancellationToken);
         s_appended.GetOrCreateValue(tx).Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));

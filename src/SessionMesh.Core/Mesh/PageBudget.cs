@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using SessionMesh.Contracts;
 
@@ -29,14 +27,7 @@ public static class PageBudget
     }
 
     /// <summary>The bytes of <paramref name="item"/> as the API writes it.</summary>
-    public static long SizeOf<T>(T item, JsonTypeInfo<T> typeInfo)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using var writer = new Utf8JsonWriter(buffer);
-        JsonSerializer.Serialize(writer, item, typeInfo);
-        writer.Flush();
-        return buffer.WrittenCount;
-    }
+    public static long SizeOf<T>(T item, JsonTypeInfo<T> typeInfo) => ThreadJson.Serialize(item, typeInfo).Length;
 
     /// <summary>
     /// A page of <paramref name="items"/> cut to the budget: when cut, its cursor is <paramref name="cursorAfter"/> of the

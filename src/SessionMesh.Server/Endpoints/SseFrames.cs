@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
@@ -10,27 +9,11 @@ namespace SessionMesh.Server.Endpoints;
 
 /// <summary>
 /// Core's stream frames in the SSE wire format: <c>event:</c> the frame's kind, <c>data:</c> its JSON, <c>id:</c> the
-/// cursor, then a blank line. Written straight into the response's buffer: the JSON goes through a reused per-thread
-/// buffer and writer, never through a string, so a frame allocates nothing of its own.
+/// cursor, then a blank line. Written straight into the response's buffer: the JSON goes through
+/// <see cref="ThreadJson"/>, never through a string, so a frame allocates nothing of its own.
 /// </summary>
 internal static class SseFrames
 {
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        Encoder = MeshJsonContext.Default.Options.Encoder,
-        MaxDepth = MeshJsonContext.Default.Options.MaxDepth,
-        SkipValidation = true,
-    };
-
-    // Never written to: what the per-thread writer points at between frames, so it holds no response's buffer.
-    private static readonly ArrayBufferWriter<byte> s_detached = new(1);
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? s_threadWriter;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? s_threadJson;
-
     /// <summary>Writes one frame of an agent's command stream.</summary>
     public static void Write(IBufferWriter<byte> output, CommandStreamFrame frame)
     {
@@ -75,7 +58,7 @@ internal static class SseFrames
         output.Write("event: "u8);
         output.Write(eventType);
         output.Write("\n"u8);
-        WriteData(output, Serialize(value, typeInfo));
+        WriteData(output, ThreadJson.Serialize(value, typeInfo).Span);
         if (id is { } cursor)
         {
             output.Write("id: "u8);
@@ -85,23 +68,6 @@ internal static class SseFrames
             output.Write("\n"u8);
         }
         output.Write("\n"u8);
-    }
-
-    private static ReadOnlySpan<byte> Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
-    {
-        var json = s_threadJson ??= new ArrayBufferWriter<byte>(1024);
-        json.ResetWrittenCount();
-        var writer = s_threadWriter ??= new Utf8JsonWriter(s_detached, s_writerOptions);
-        writer.Reset(json);
-        try
-        {
-            JsonSerializer.Serialize(writer, value, typeInfo);
-        }
-        finally
-        {
-            writer.Reset(s_detached);
-        }
-        return json.WrittenSpan;
     }
 
     /// <summary>
