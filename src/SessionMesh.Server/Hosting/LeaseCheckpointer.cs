@@ -13,7 +13,7 @@ internal sealed partial class LeaseCheckpointer(MeshMaintenance maintenance, Tim
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(maintenance.CheckpointInterval, time);
-        while (await WaitAsync(timer, stoppingToken))
+        while (await PeriodicTicks.NextAsync(timer, stoppingToken))
         {
             try
             {
@@ -42,18 +42,6 @@ internal sealed partial class LeaseCheckpointer(MeshMaintenance maintenance, Tim
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogCheckpointFailed(logger, ex);
-        }
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 

@@ -31,19 +31,7 @@ internal sealed partial class LeaseSweeper(MeshMaintenance maintenance, MeshMetr
                 LogSweepFailed(logger, ex);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (await PeriodicTicks.NextAsync(timer, stoppingToken));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweeper changed {Count} lapsed sessions and due commands")]
