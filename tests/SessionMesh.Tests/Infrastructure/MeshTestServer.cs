@@ -38,7 +38,10 @@ public sealed class MeshTestServer : IAsyncDisposable
     /// <summary>One session sweep (stale, then expired), as the sweeper's tick runs it.</summary>
     public Task<int> SweepSessionsAsync() => Maintenance.SweepSessionsAsync(TestContext.Current.CancellationToken);
 
-    /// <summary>One lease checkpoint: writes the leases renewed in memory to the store, as the checkpointer's tick does.</summary>
+    /// <summary>
+    /// One lease checkpoint, as the checkpointer's tick does: waits for the deliveries being recorded (a stream's
+    /// "delivered" writes), then writes the leases renewed in memory to the store.
+    /// </summary>
     public Task CheckpointLeasesAsync() => Maintenance.CheckpointLeasesAsync(TestContext.Current.CancellationToken);
 
     /// <summary>One command sweep (deadlines, kill grace periods, max_runtime), as the sweeper's tick runs it.</summary>
