@@ -68,18 +68,30 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             return command;
         }
+        // The stream's hand-out is known here before the store hears of it: most answers need no read.
         var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
-        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
-        if (current?.Status == CommandStatus.Queued)
+        if (HandedOut(command) is { } handed)
         {
-            // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            return handed;
+        }
+        // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
+        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
             await Task.WhenAny(signal, Task.Delay(s_settleTime, timer.Token));
             await timer.CancelAsync();
-            current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
         }
+        if (HandedOut(command) is { } handedNow)
+        {
+            return handedNow;
+        }
+        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
         return current is null ? command : MeshViews.Command(_unwritten.Overlay(current));
     }
+
+    /// <summary>A just-queued steer or message as delivered, when a stream has handed it out and the store does not know yet.</summary>
+    private CommandView? HandedOut(CommandView queued) => _unwritten.HandedAt(queued.CommandId) is { } at
+        ? queued with { Status = CommandStatus.Delivered.ToWire(), DeliveredAt = at, ExpiresAt = null }
+        : null;
 
     /// <summary>Where a command stands; with <paramref name="wait"/>, waits up to that long for it to complete.</summary>
     public async Task<CommandView> GetAsync(MeshCaller caller, string commandId, TimeSpan wait, CancellationToken cancellationToken)
@@ -242,9 +254,15 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// <see cref="UnwrittenDeliveries"/>); a crash before it leaves the command queued, to be handed out again. With
     /// <paramref name="maxBytes"/>, the commands handed out stop before their JSON would pass that budget (at least one).
     /// </summary>
-    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
+    internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue) =>
+        HandOut(await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken), maxBytes);
+
+    /// <summary>
+    /// Hands out <paramref name="pending"/> — read from the store, or just committed (<see cref="FreshCommands"/>) — as
+    /// <see cref="DeliverAsync"/> does.
+    /// </summary>
+    internal IReadOnlyList<CommandRecord> HandOut(IReadOnlyList<CommandRecord> pending, long maxBytes = long.MaxValue)
     {
-        var pending = await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken);
         if (maxBytes < long.MaxValue)
         {
             // Measured as listed; delivery adds its status and time, a few bytes each.
@@ -378,7 +396,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             await tx.NextCommandSequenceAsync(cluster, agentId, cancellationToken),
             draft.Direction, draft.Mode, draft.Text, draft.From, null, null, draft.Payload, null,
             now, null, null, now.AddSeconds(draft.Ttl), caller.KeyId, idempotencyKey);
-        await tx.InsertCommandAsync(command, cancellationToken);
+        await MeshRuntime.InsertCommandAsync(tx, command, cancellationToken);
         var revision = await AppendEventAsync(tx, command, now, cancellationToken);
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         return (MeshViews.Command(command), true);
@@ -408,7 +426,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             Ids.NewCommandId(now), cluster, agentId, CommandKind.Kill, CommandStatus.Queued,
             await tx.NextCommandSequenceAsync(cluster, agentId, cancellationToken),
             null, null, null, null, reason, grace, null, null, now, null, null, now.AddSeconds(grace), createdBy, null);
-        await tx.InsertCommandAsync(command, cancellationToken);
+        await MeshRuntime.InsertCommandAsync(tx, command, cancellationToken);
         return (command, await AppendEventAsync(tx, command, now, cancellationToken));
     }
 

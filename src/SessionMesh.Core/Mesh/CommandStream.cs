@@ -58,6 +58,7 @@ public sealed class CommandStreamReader
     private readonly CommandService _commands;
     private readonly CommandStream _owner;
     private readonly KeyValidity _key;
+    private bool _readStore = true;
 
     internal CommandStreamReader(MeshRuntime mesh, SessionService sessions, CommandService commands, CommandStream owner, KeyValidity key, SessionRecord session, long after)
     {
@@ -85,6 +86,7 @@ public sealed class CommandStreamReader
     public async IAsyncEnumerable<CommandStreamFrame> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var listening = _mesh.Signals.Listen(AgentKey);
+        using var inbox = OpenInbox();
         MeshLog.StreamAttached(_mesh.Logger, Session.Cluster, Session.AgentId, Session.SessionId);
         try
         {
@@ -100,7 +102,7 @@ public sealed class CommandStreamReader
                     yield return End(current, invalid.Code, invalid.Reason);
                     yield break;
                 }
-                var delivered = await DeliverAsync(MeshLimits.DefaultPageSize, cancellationToken);
+                var delivered = await DeliverAsync(inbox, MeshLimits.DefaultPageSize, cancellationToken);
                 foreach (var command in delivered)
                 {
                     yield return new CommandStreamFrame.Command(MeshViews.Command(command));
@@ -143,6 +145,7 @@ public sealed class CommandStreamReader
     public async Task<IReadOnlyList<CommandView>> PollAsync(TimeSpan wait, int limit, CancellationToken cancellationToken)
     {
         var deadline = _mesh.Time.GetUtcNow() + wait;
+        using var inbox = OpenInbox();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -153,7 +156,7 @@ public sealed class CommandStreamReader
                 throw MeshException.Unauthorized(invalid.Code, invalid.Reason);
             }
             await _sessions.KeepAliveAsync(Session.SessionId, cancellationToken);
-            var delivered = await DeliverAsync(limit, cancellationToken, _mesh.Options.MaxPageBytes);
+            var delivered = await DeliverAsync(inbox, limit, cancellationToken, _mesh.Options.MaxPageBytes);
             var remaining = deadline - _mesh.Time.GetUtcNow();
             if (delivered.Count > 0 || remaining <= TimeSpan.Zero)
             {
@@ -163,10 +166,24 @@ public sealed class CommandStreamReader
         }
     }
 
-    // A long poll's page has a byte budget; the SSE stream writes each command as its own frame and needs none.
-    private async Task<IReadOnlyList<CommandRecord>> DeliverAsync(int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
+    // Opened before the first read of the store, so a command committed in between is in one or the other.
+    private FreshCommands.Inbox OpenInbox()
     {
-        var delivered = await _commands.DeliverAsync(Session.Cluster, Session.AgentId, After, limit, cancellationToken, maxBytes);
+        _readStore = true;
+        return _mesh.Fresh.Open(Session.Cluster, Session.AgentId);
+    }
+
+    // The next commands after the cursor: from the inbox when it has them all, else from the store, which is read first,
+    // after a full page and whenever the inbox cannot vouch for what follows. A long poll's page has a byte budget; the
+    // SSE stream writes each command as its own frame and needs none.
+    private async Task<IReadOnlyList<CommandRecord>> DeliverAsync(FreshCommands.Inbox inbox, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue)
+    {
+        var fresh = _readStore ? null : inbox.TakeAfter(After, limit);
+        var delivered = fresh is null
+            ? await _commands.DeliverAsync(Session.Cluster, Session.AgentId, After, limit, cancellationToken, maxBytes)
+            : _commands.HandOut(fresh, maxBytes);
+        // The store again after a full page, and when the budget left some of the inbox's commands behind.
+        _readStore = fresh is null ? delivered.Count == limit : delivered.Count < fresh.Count;
         if (delivered.Count > 0)
         {
             After = delivered[^1].Sequence;

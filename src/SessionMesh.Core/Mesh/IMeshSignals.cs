@@ -20,6 +20,12 @@ public interface IMeshSignals
 
     /// <summary>True while at least one stream is attached to <paramref name="key"/> (on this server).</summary>
     bool HasListener(string key);
+
+    /// <summary>
+    /// True when other processes' commits raise these signals too (replicas sharing a store). Then what this server
+    /// holds in memory about newly queued commands is not the whole story, and agents' streams read theirs from the store.
+    /// </summary>
+    bool SpansProcesses => false;
 }
 
 /// <summary>The names signals are raised under.</summary>

@@ -35,8 +35,18 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// <summary>The latest committed events, for watchers.</summary>
     internal RecentEvents Recent { get; } = new(options.RecentEvents, options.RecentEventsBytes);
 
-    // The events each open write has appended, published to Recent when it commits.
-    private static readonly ConditionalWeakTable<IMeshWriteTransaction, List<MeshEventRecord>> s_appended = [];
+    /// <summary>Commands committed a moment ago, for the streams open on this server.</summary>
+    internal FreshCommands Fresh { get; } = new(enabled: !signals.SpansProcesses);
+
+    // What each open write has appended and queued, published to Recent and Fresh when it commits.
+    private static readonly ConditionalWeakTable<IMeshWriteTransaction, WriteEffects> s_effects = [];
+
+    private sealed class WriteEffects
+    {
+        public List<MeshEventRecord> Events { get; } = [];
+
+        public List<CommandRecord> Commands { get; } = [];
+    }
 
     /// <summary>The current time at the millisecond precision the stores keep, so a stored time reads back equal.</summary>
     internal DateTimeOffset Now()
@@ -71,12 +81,13 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         await tx.CommitAsync(cancellationToken);
         audit?.MarkWritten();
         Leases.Committed(tx);
-        if (s_appended.TryGetValue(tx, out var appended))
+        if (s_effects.TryGetValue(tx, out var effects))
         {
-            s_appended.Remove(tx);
-            Recent.Publish(appended);
+            s_effects.Remove(tx);
+            Fresh.Post(effects.Commands);
+            Recent.Publish(effects.Events);
             // Watchers of one cluster wake for their cluster only, so an idle watcher costs nothing per commit elsewhere.
-            foreach (var cluster in appended.Select(e => e.Cluster).Distinct(StringComparer.Ordinal))
+            foreach (var cluster in effects.Events.Select(e => e.Cluster).Distinct(StringComparer.Ordinal))
             {
                 signals.Notify(SignalKeys.RevisionOf(cluster));
             }
@@ -107,8 +118,15 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         using var document = JsonDocument.Parse(ThreadJson.Serialize(data, typeInfo), RawJsonElementConverter.StoredDocumentOptions);
         var element = document.RootElement.Clone();
         var revision = await tx.AppendEventAsync(cluster, type, at, agentId, sessionId, element, cancellationToken);
-        s_appended.GetOrCreateValue(tx).Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));
+        s_effects.GetOrCreateValue(tx).Events.Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));
         return revision;
+    }
+
+    /// <summary>Queues a command in the write, and hands it to the streams open on this server once the write commits.</summary>
+    internal static async Task InsertCommandAsync(IMeshWriteTransaction tx, CommandRecord command, CancellationToken cancellationToken)
+    {
+        await tx.InsertCommandAsync(command, cancellationToken);
+        s_effects.GetOrCreateValue(tx).Commands.Add(command);
     }
 
     /// <summary>

@@ -22,6 +22,19 @@ public class CountingMeshStore : DispatchProxy
         return (store, counter);
     }
 
+    /// <summary>Wraps the server's store; <paramref name="counter"/> counts its calls.</summary>
+    public static Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> Install(out CountingMeshStore counter)
+    {
+        var store = Create<IMeshStore, CountingMeshStore>();
+        var wrapper = (CountingMeshStore)(object)store;
+        counter = wrapper;
+        return StoreWrapper.Around(inner =>
+        {
+            wrapper._inner = inner;
+            return store;
+        });
+    }
+
     /// <summary>How many times the store method <paramref name="method"/> was called.</summary>
     public int Calls(string method) => _calls.GetValueOrDefault(method);
 

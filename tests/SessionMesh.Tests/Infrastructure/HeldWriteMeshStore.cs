@@ -1,6 +1,5 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using SessionMesh.Store;
 
 namespace SessionMesh.Tests.Infrastructure;
@@ -23,16 +22,11 @@ public class HeldWriteMeshStore : DispatchProxy
         var store = Create<IMeshStore, HeldWriteMeshStore>();
         var gate = (HeldWriteMeshStore)(object)store;
         handle = gate;
-        return builder =>
+        return StoreWrapper.Around(inner =>
         {
-            var original = builder.Services.Last(service => service.ServiceType == typeof(IMeshStore));
-            builder.Services.Remove(original);
-            builder.Services.AddSingleton(sp =>
-            {
-                gate._inner = (IMeshStore)original.ImplementationFactory!(sp);
-                return store;
-            });
-        };
+            gate._inner = inner;
+            return store;
+        });
     }
 
     /// <summary>The next write to begin waits for <see cref="Release"/>.</summary>
