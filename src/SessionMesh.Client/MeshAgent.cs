@@ -62,6 +62,12 @@ public sealed class MeshAgent : IAsyncDisposable
     /// <summary>Report the agent idle (true) or active with the next heartbeat.</summary>
     public bool Idle { get; set; }
 
+    /// <summary>
+    /// Progress reported with the next heartbeat: cumulative counters (they only grow) and the current activity. Set it
+    /// as work advances; <see cref="ReportProgressAsync"/> sends it at once.
+    /// </summary>
+    public AgentProgress? Progress { get; set; }
+
     /// <summary>Raised with the new session after the agent joined again.</summary>
     public event EventHandler<SessionView>? Rejoined;
 
@@ -179,12 +185,19 @@ public sealed class MeshAgent : IAsyncDisposable
         var session = Session;
         try
         {
-            await _client.HeartbeatAsync(session.SessionId, new HeartbeatRequest { Load = Load, Status = Idle ? "idle" : "active" }, cancellationToken);
+            await _client.HeartbeatAsync(session.SessionId, new HeartbeatRequest { Load = Load, Status = Idle ? "idle" : "active", Progress = Progress }, cancellationToken);
         }
         catch (SessionMeshException ex) when (ex.Status is 404 or 410)
         {
             await OnSessionEndedAsync(session.SessionId, cancellationToken);
         }
+    }
+
+    /// <summary>Sets <see cref="Progress"/> and reports it now, with a heartbeat.</summary>
+    public Task ReportProgressAsync(AgentProgress progress, CancellationToken cancellationToken = default)
+    {
+        Progress = progress;
+        return HeartbeatAsync(cancellationToken);
     }
 
     /// <summary>Leaves the mesh: the session ends <c>left</c>. Idempotent.</summary>

@@ -18,6 +18,10 @@ public sealed record MeshAgentOptions
     /// <summary>Seconds after which the mesh kills the agent with reason <c>max_runtime_exceeded</c>.</summary>
     public int? MaxRuntime { get; init; }
     /// <summary>Heartbeat every <c>ttl × HeartbeatFraction</c>; default one third, so two beats may be lost before the lease runs out.</summary>
+    /// <summary>Seconds without progress after which the mesh counts the agent as stalled (report it with <see cref="MeshAgent.Progress"/>).</summary>
+    public int? StallAfter { get; init; }
+    /// <summary>What the mesh does when the agent stalls: <c>none</c>, <c>message</c> or <c>kill</c>.</summary>
+    public string? OnStall { get; init; }
     public double HeartbeatFraction { get; init; } = 1.0 / 3;
     /// <summary>Join again when the session ends under the agent (expired, 410) rather than stop; default true.</summary>
     public bool Rejoin { get; init; } = true;
@@ -30,5 +34,7 @@ public sealed record MeshAgentOptions
         Labels = Labels?.ToDictionary(),
         Ttl = Ttl,
         MaxRuntime = MaxRuntime,
+        StallAfter = StallAfter,
+        OnStall = OnStall,
     };
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using SessionMesh.Client.Http;
 using SessionMesh.Contracts;
+using SessionMesh.Model;
 
 namespace SessionMesh.Client;
 
@@ -225,6 +226,13 @@ public sealed partial class SessionMeshClient : IDisposable
         _transport.SendAsync(
             HttpMethod.Post, $"sessions/{MeshQuery.Segment(sessionId)}/heartbeat", request ?? new HeartbeatRequest(),
             MeshJsonContext.Default.HeartbeatRequest, MeshJsonContext.Default.HeartbeatResponse,
+            new MeshCallOptions { Retryable = true }, cancellationToken);
+
+    /// <summary><c>POST /sessions/{session_id}/progress</c>: counters and activity, renewing the lease; a 410 means the session ended.</summary>
+    public Task<HeartbeatResponse> ReportProgressAsync(string sessionId, AgentProgress progress, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync(
+            HttpMethod.Post, $"sessions/{MeshQuery.Segment(sessionId)}/progress", progress,
+            MeshJsonContext.Default.AgentProgress, MeshJsonContext.Default.HeartbeatResponse,
             new MeshCallOptions { Retryable = true }, cancellationToken);
 
     /// <summary><c>DELETE /sessions/{session_id}</c>: leave.</summary>

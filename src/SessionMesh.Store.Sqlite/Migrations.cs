@@ -20,6 +20,7 @@ internal static class Migrations
         new(2, "commands", V2Commands),
         new(3, "key lifetime limit", V3KeyLimit),
         new(4, "retention by age and size", V4Retention),
+        new(5, "progress and stalls", V5Progress),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -208,5 +209,17 @@ internal static class Migrations
             id     INTEGER PRIMARY KEY,
             filler BLOB
         );
+        """;
+
+    /// <summary>
+    /// Progress on sessions: the last report (JSON of counters and activity), when a counter last grew, the stall limit
+    /// and what to do at it, and whether the current stall was announced.
+    /// </summary>
+    private const string V5Progress = """
+        ALTER TABLE sessions ADD COLUMN progress TEXT;
+        ALTER TABLE sessions ADD COLUMN progressed_at INTEGER;
+        ALTER TABLE sessions ADD COLUMN stall_after INTEGER;
+        ALTER TABLE sessions ADD COLUMN on_stall TEXT;
+        ALTER TABLE sessions ADD COLUMN stall_notified INTEGER NOT NULL DEFAULT 0;
         """;
 }

@@ -4,7 +4,7 @@ namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
 /// <see cref="SessionRecord.StatusAt"/> in SQL, over the outer <c>sessions</c> row and a <c>@now</c>
-/// parameter in unix milliseconds. An open session is active or idle up to and including its
+/// parameter in unix milliseconds. An open session is active, idle or stalled up to and including its
 /// <c>expires_at</c>, stale up to and including the end of its grace (one more TTL), and counts as
 /// expired after that even before the sweep ends it.
 /// </summary>
@@ -13,8 +13,13 @@ internal static class SessionStatusSql
     private const string Open = "sessions.end_status IS NULL";
     private const string GraceEnd = "sessions.expires_at + sessions.ttl * 1000";
 
+    // No counter grew for stall_after seconds (since the start, before any report).
+    private const string NoProgress =
+        "(sessions.stall_after IS NOT NULL AND @now > COALESCE(sessions.progressed_at, sessions.started_at) + sessions.stall_after * 1000)";
+
     public const string Alive = "(" + Open + " AND @now <= sessions.expires_at)";
-    public const string Active = "(" + Open + " AND @now <= sessions.expires_at AND sessions.idle = 0)";
+    public const string Active = "(" + Open + " AND @now <= sessions.expires_at AND sessions.idle = 0 AND NOT " + NoProgress + ")";
+    public const string Stalled = "(" + Open + " AND @now <= sessions.expires_at AND sessions.idle = 0 AND " + NoProgress + ")";
     public const string Idle = "(" + Open + " AND @now <= sessions.expires_at AND sessions.idle <> 0)";
     public const string Stale = "(" + Open + " AND @now > sessions.expires_at AND @now <= " + GraceEnd + ")";
     public const string Ended = "(sessions.end_status IS NOT NULL OR @now > " + GraceEnd + ")";
@@ -38,6 +43,7 @@ internal static class SessionStatusSql
         StatusFilter.Alive => Alive,
         StatusFilter.Active => Active,
         StatusFilter.Idle => Idle,
+        StatusFilter.Stalled => Stalled,
         StatusFilter.Stale => Stale,
         StatusFilter.Ended => Ended,
         StatusFilter.Orphaned => Orphaned,

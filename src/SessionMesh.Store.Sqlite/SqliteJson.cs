@@ -64,6 +64,12 @@ internal static class SqliteJson
         return values;
     }
 
+    public static string? WriteProgress(SessionMesh.Model.AgentProgress? progress) =>
+        progress is null ? null : JsonSerializer.Serialize(progress, SessionMesh.Contracts.MeshJsonContext.Default.AgentProgress);
+
+    public static SessionMesh.Model.AgentProgress? ReadProgress(string json) =>
+        JsonSerializer.Deserialize(json, SessionMesh.Contracts.MeshJsonContext.Default.AgentProgress);
+
     public static JsonElement ReadElement(string json)
     {
         // No depth limit of its own: a read must never fail on what a write once stored.

@@ -29,14 +29,15 @@ public sealed partial class SqliteMeshStore
         ORDER BY sessions.agent_id
         """;
 
-    private const string CountOpenSessionsByStatus = """
+    private const string CountOpenSessionsByStatus = $"""
         SELECT
-            COUNT(CASE WHEN @now <= expires_at AND idle = 0 THEN 1 END),
-            COUNT(CASE WHEN @now <= expires_at AND idle <> 0 THEN 1 END),
-            COUNT(CASE WHEN @now > expires_at AND @now <= expires_at + ttl * 1000 THEN 1 END),
-            COUNT(CASE WHEN @now > expires_at + ttl * 1000 THEN 1 END)
+            COUNT(CASE WHEN {SessionStatusSql.Active} THEN 1 END),
+            COUNT(CASE WHEN {SessionStatusSql.Idle} THEN 1 END),
+            COUNT(CASE WHEN {SessionStatusSql.Stale} THEN 1 END),
+            COUNT(CASE WHEN @now > sessions.expires_at + sessions.ttl * 1000 THEN 1 END),
+            COUNT(CASE WHEN {SessionStatusSql.Stalled} THEN 1 END)
         FROM sessions
-        WHERE end_status IS NULL
+        WHERE sessions.end_status IS NULL
         """;
 
     private const string SelectOpenSessionOfAgent = $"""
@@ -46,16 +47,19 @@ public sealed partial class SqliteMeshStore
 
     private const string InsertSessionSql = """
         INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
-                              max_runtime, end_status, ended_at, end_reason, stale_notified)
+                              max_runtime, end_status, ended_at, end_reason, stale_notified, progress, progressed_at,
+                              stall_after, on_stall, stall_notified)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
-                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified)
+                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @progress, @progressed_at,
+                @stall_after, @on_stall, @stall_notified)
         """;
 
     private const string UpdateSessionSql = """
         UPDATE sessions
         SET ttl = @ttl, last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle,
             max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
-            stale_notified = @stale_notified
+            stale_notified = @stale_notified, progress = @progress, progressed_at = @progressed_at,
+            stall_after = @stall_after, on_stall = @on_stall, stall_notified = @stall_notified
         WHERE session_id = @session_id
         """;
 
@@ -74,7 +78,8 @@ public sealed partial class SqliteMeshStore
 
     private const string UpdateLeaseSql = """
         UPDATE sessions
-        SET last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle, stale_notified = @stale_notified
+        SET last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle, stale_notified = @stale_notified,
+            progress = @progress, progressed_at = @progressed_at, stall_notified = @stall_notified
         WHERE session_id = @session_id AND end_status IS NULL
         """;
 
@@ -146,6 +151,7 @@ public sealed partial class SqliteMeshStore
                 [SessionStatus.Idle] = reader.GetInt64(1),
                 [SessionStatus.Stale] = reader.GetInt64(2),
                 [SessionStatus.Expired] = reader.GetInt64(3),
+                [SessionStatus.Stalled] = reader.GetInt64(4),
             };
         }, cancellationToken);
 
@@ -196,7 +202,9 @@ public sealed partial class SqliteMeshStore
         {
             command.Parameters.Clear();
             command.Bind("@session_id", lease.SessionId).Bind("@last_seen", lease.LastSeen).Bind("@expires_at", lease.ExpiresAt)
-                .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified);
+                .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified)
+                .Bind("@progress", SqliteJson.WriteProgress(lease.Progress)).Bind("@progressed_at", lease.ProgressedAt)
+                .Bind("@stall_notified", lease.StallNotified);
             written += await command.ExecuteNonQueryAsync(cancellationToken);
         }
         return written;
@@ -219,7 +227,9 @@ public sealed partial class SqliteMeshStore
         command.Bind("@session_id", session.SessionId).Bind("@ttl", session.Ttl).Bind("@last_seen", session.LastSeen)
             .Bind("@expires_at", session.ExpiresAt).Bind("@load", session.Load).Bind("@idle", session.Idle)
             .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)
-            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified);
+            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified)
+            .Bind("@progress", SqliteJson.WriteProgress(session.Progress)).Bind("@progressed_at", session.ProgressedAt)
+            .Bind("@stall_after", (long?)session.StallAfter).Bind("@on_stall", session.OnStall).Bind("@stall_notified", session.StallNotified);
 
     private static string BuildSessionQuery(SessionQuery query)
     {

@@ -88,6 +88,7 @@ internal static class GetCommand
             .Field("Created", Times.Stamp(agent.CreatedAt))
             .Field("Session", session is null ? null
                 : $"{session.SessionId} ttl {session.Ttl}s, last seen {Times.Ago(session.LastSeen, now)}, expires {Times.Until(session.ExpiresAt, now)}, load {Times.Load(session.Load)}")
+            .Field("Progress", ProgressText.Line(session?.Progress))
             .Section("Specializations", agent.Specializations.Select(s =>
                 string.Join("  ", new[] { style.Cyan(s.Name), s.Version is null ? null : $"v{s.Version}", s.Tags.Count == 0 ? null : $"[{string.Join(",", s.Tags)}]", s.Description }.Where(p => p is not null))))
             .Section("Children", agent.Children)
@@ -111,6 +112,8 @@ internal static class GetCommand
                 ? $"{(session.EndedAt is { } e ? Times.Stamp(e) : "-")} ({session.EndReason ?? session.Status.ToWire()})"
                 : $"{Times.Stamp(session.ExpiresAt)} ({Times.Until(session.ExpiresAt, now)})")
             .Field("Max runtime", session.MaxRuntime is { } m ? $"{m}s" : null)
+            .Field("Progress", ProgressText.Line(session.Progress))
+            .Field("Stall after", session.StallAfter is { } stall ? $"{stall}s without progress, then {session.OnStall ?? "none"}" : null)
             .Field("Labels", session.Labels.Count == 0 ? null : string.Join(",", session.Labels.Select(l => $"{l.Key}={l.Value}")))
             .Field("Specializations", session.Specializations.Count == 0 ? null : string.Join(",", session.Specializations))
             .Write(context.Out);

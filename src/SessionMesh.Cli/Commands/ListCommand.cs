@@ -208,12 +208,17 @@ internal static class ListCommand
         private void WriteTable(List<SessionView> sessions, DateTimeOffset now)
         {
             string[] headers = ["AGENT", "STATUS", "PARENT", "LOAD", "TTL", "LAST SEEN", "EXPIRES", "SPECIALIZATIONS", "SESSION"];
-            var table = new Table(context.Wide ? [.. headers, "CLUSTER", "STARTED", "LABELS"] : headers);
+            // The progress column only when some agent reports progress: most fleets never do.
+            var progress = sessions.Any(s => s.Progress is not null);
+            string[] extra = [.. progress ? ["PROGRESS"] : Array.Empty<string>(), .. context.Wide ? ["CLUSTER", "STARTED", "LABELS"] : Array.Empty<string>()];
+            var table = new Table([.. headers, .. extra]);
             foreach (var s in sessions)
             {
-                string?[] wide = context.Wide
-                    ? [s.Cluster, Times.Stamp(s.StartedAt), s.Labels.Count == 0 ? null : string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))]
-                    : [];
+                string?[] wide = [
+                    .. progress ? [ProgressText.Line(s.Progress)] : Array.Empty<string?>(),
+                    .. context.Wide
+                        ? [s.Cluster, Times.Stamp(s.StartedAt), s.Labels.Count == 0 ? null : string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))]
+                        : Array.Empty<string?>()];
                 table.Add([
                     context.Style.Bold(s.AgentId),
                     context.Style.Status(s.Status.ToWire()),

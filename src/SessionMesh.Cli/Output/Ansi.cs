@@ -19,7 +19,7 @@ internal sealed class Ansi(bool enabled)
         null => Dim("-"),
         "active" or "acked" or "alive" => Green(status),
         "idle" or "queued" or "delivered" or "killing" => Yellow(status),
-        "stale" or "rejected" or "failed" or "orphaned" => Red(status),
+        "stale" or "stalled" or "rejected" or "failed" or "orphaned" => Red(status),
         "killed" or "expired" => Red(status),
         _ => Dim(status),
     };

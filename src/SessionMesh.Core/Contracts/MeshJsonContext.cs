@@ -19,6 +19,7 @@ namespace SessionMesh.Contracts;
     Converters = [typeof(UtcTimestampConverter), typeof(RawJsonElementConverter)])]
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]
+[JsonSerializable(typeof(SessionMesh.Model.AgentProgress))]
 [JsonSerializable(typeof(SessionView))]
 [JsonSerializable(typeof(HeartbeatResponse))]
 [JsonSerializable(typeof(AgentView))]

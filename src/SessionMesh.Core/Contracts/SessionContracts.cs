@@ -17,6 +17,10 @@ public sealed record JoinRequest
     public int? Ttl { get; init; }
     /// <summary>Seconds after which the mesh kills the agent with reason <c>max_runtime_exceeded</c>.</summary>
     public int? MaxRuntime { get; init; }
+    /// <summary>Seconds without progress (counters not growing) after which the session counts as stalled.</summary>
+    public int? StallAfter { get; init; }
+    /// <summary>What the mesh does when the session stalls: <c>none</c> (default), <c>message</c> or <c>kill</c>.</summary>
+    public string? OnStall { get; init; }
     /// <summary>The cluster; defaults to the key's.</summary>
     public string? Cluster { get; init; }
 }
@@ -28,6 +32,8 @@ public sealed record HeartbeatRequest
     public double? Load { get; init; }
     /// <summary><c>active</c> or <c>idle</c>.</summary>
     public string? Status { get; init; }
+    /// <summary>Cumulative counters and the current activity (also <c>POST /sessions/{id}/progress</c>).</summary>
+    public AgentProgress? Progress { get; init; }
 }
 
 /// <summary>A session as the API shows it.</summary>
@@ -46,6 +52,14 @@ public sealed record SessionView
     public DateTimeOffset? EndedAt { get; init; }
     public string? EndReason { get; init; }
     public int? MaxRuntime { get; init; }
+    /// <summary>The agent's last reported progress: counters and activity.</summary>
+    public AgentProgress? Progress { get; init; }
+    /// <summary>When a progress counter last grew.</summary>
+    public DateTimeOffset? ProgressedAt { get; init; }
+    /// <summary>Seconds without progress after which the session counts as stalled.</summary>
+    public int? StallAfter { get; init; }
+    /// <summary>What the mesh does when the session stalls.</summary>
+    public string? OnStall { get; init; }
     /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
     public DateTimeOffset? TerminatingUntil { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];

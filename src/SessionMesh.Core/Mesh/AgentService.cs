@@ -136,7 +136,7 @@ public sealed class AgentService(MeshRuntime mesh)
         var killing = await AgentTree.KillDeadlinesAsync(mesh.Store, resolved, ids, cancellationToken);
         var now = mesh.Now();
         SessionStatus? StatusOf(string id) => sessions.GetValueOrDefault(id)?.StatusAt(now);
-        bool ParentGone(AgentRecord a) => a.ParentId is { } p && StatusOf(p) is not (SessionStatus.Active or SessionStatus.Idle or SessionStatus.Stale);
+        bool ParentGone(AgentRecord a) => a.ParentId is { } p && !(StatusOf(p) is { } status && (status.IsAlive() || status == SessionStatus.Stale));
 
         return new TopologyView
         {

@@ -430,6 +430,29 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         return (command, await AppendEventAsync(tx, command, now, cancellationToken));
     }
 
+    /// <summary>
+    /// The mesh's answer to a stall, in the sweep's write, as the session's <c>on_stall</c> asks: a message asking the
+    /// agent for progress, or a graceful kill with reason <c>stalled</c>. The revision of its event; null for <c>none</c>.
+    /// </summary>
+    internal async Task<long?> ActOnStallAsync(IMeshWriteTransaction tx, SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        switch (session.OnStall)
+        {
+            case "message":
+                var message = new CommandRecord(
+                    Ids.NewCommandId(now), session.Cluster, session.AgentId, CommandKind.Message, CommandStatus.Queued,
+                    await tx.NextCommandSequenceAsync(session.Cluster, session.AgentId, cancellationToken),
+                    null, null, $"No progress for {session.StallAfter} s: report progress, or finish and leave.", "mesh", null, null, null, null,
+                    now, null, null, now.AddSeconds(mesh.Options.DefaultCommandTtl), "mesh", null);
+                await MeshRuntime.InsertCommandAsync(tx, message, cancellationToken);
+                return await AppendEventAsync(tx, message, now, cancellationToken);
+            case "kill":
+                return (await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "stalled", mesh.Options.DefaultGracePeriod, now, cancellationToken)).Revision;
+            default:
+                return null;
+        }
+    }
+
     /// <summary>Ends an agent's open session as killed, with its event; null when it had none.</summary>
     private async Task<long?> EndKilledSessionAsync(IMeshWriteTransaction tx, string cluster, string agentId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -83,7 +83,7 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// Renews a lease at <paramref name="now"/>: expires_at = now + TTL, last_seen = now, load and idleness when
     /// given. Null when the grace has passed (the session must be expired instead). Never moves a lease back.
     /// </summary>
-    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle)
+    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress = null)
     {
         while (true)
         {
@@ -93,6 +93,11 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
                 return null;
             }
             var expires = now.AddSeconds(current.Ttl);
+            var reported = current.Progress;
+            if (progress is not null)
+            {
+                reported = progress.Over(current.Progress, out var decreased) ?? throw ProgressDecreased(decreased!, current.Progress!);
+            }
             var next = current with
             {
                 LastSeen = now > current.LastSeen ? now : current.LastSeen,
@@ -100,6 +105,8 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
                 Load = load ?? current.Load,
                 Idle = idle ?? current.Idle,
                 StaleNotified = false,
+                Progress = reported,
+                ProgressedAt = reported is not null && reported.AdvancedFrom(current.Progress) ? now : current.ProgressedAt,
             };
             if (lease.TrySwap(current, next))
             {
@@ -107,6 +114,50 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
                 return next;
             }
         }
+    }
+
+    private static MeshException ProgressDecreased(string field, AgentProgress current) => MeshException.Invalid(
+        $"progress.{field}",
+        $"'progress.{field}' is cumulative and cannot go down (it is {Current(field, current)}): report the total so far.");
+
+    private static string Current(string field, AgentProgress current) => (field switch
+    {
+        "tokens" => current.Tokens?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "tool_calls" => current.ToolCalls?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "turns" => current.Turns?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => current.CostUsd?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    }) ?? "unset";
+
+    /// <summary>
+    /// Marks a lease as notified stalled (<paramref name="stalled"/>) or progressing again, unless a renewal changed it
+    /// first; true when this call marked it.
+    /// </summary>
+    internal bool TryMarkStall(Lease lease, SessionRecord seen, bool stalled)
+    {
+        if (seen.StallNotified == stalled || !lease.TrySwap(seen, seen with { StallNotified = stalled }))
+        {
+            return false;
+        }
+        Touched(lease);
+        return true;
+    }
+
+    /// <summary>
+    /// Open leases within their TTL whose stall state changed at <paramref name="now"/>: stalled and not yet announced,
+    /// or announced and progressing (or idle) again.
+    /// </summary>
+    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now)
+    {
+        var changed = new List<(Lease Lease, SessionRecord Record)>();
+        foreach (var (_, lease) in _leases)
+        {
+            var record = lease.Record;
+            if (record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified)
+            {
+                changed.Add((lease, record));
+            }
+        }
+        return changed;
     }
 
     /// <summary>Marks a lapsed lease as notified stale, unless a renewal came first; true when this call marked it.</summary>
@@ -202,6 +253,9 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
         Load = lease.Load,
         Idle = lease.Idle,
         StaleNotified = lease.StaleNotified,
+        Progress = lease.Progress,
+        ProgressedAt = lease.ProgressedAt,
+        StallNotified = lease.StallNotified,
     };
 
     // The order matters: the record is swapped, then the lease queued, then the change counted, so a flush that

@@ -18,6 +18,9 @@ internal static partial class MeshLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} killed: {Reason}")]
     public static partial void Killed(ILogger logger, string cluster, string agentId, string sessionId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} stalled: {Stalled}")]
+    public static partial void StallChanged(ILogger logger, string cluster, string agentId, string sessionId, bool stalled);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Kill of {Cluster}/{AgentId} by key {KeyId} (force {Force}, cascade {Cascade}): {Count} agents")]
     public static partial void KillRequested(ILogger logger, string cluster, string agentId, string keyId, bool force, bool cascade, int count);
 

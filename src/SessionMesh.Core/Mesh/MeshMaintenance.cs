@@ -6,7 +6,8 @@ namespace SessionMesh.Mesh;
 /// <summary>
 /// The mesh's housekeeping, run by the leader only (<see cref="ILeaseLeader"/>): on gaining the lead, every open
 /// lease is extended by its TTL (Consul's rule, so downtime never mass-expires a fleet) and the lease table is loaded
-/// from the store; then, each tick, lapsed leases (read from the table, not the store) turn stale and expire, due
+/// from the store; then, each tick, lapsed leases (read from the table, not the store) turn stale and expire, stalled sessions are
+/// announced and acted on, due
 /// commands expire, kills past their grace end sessions, max_runtime starts kills, and, every retention interval,
 /// events and completed commands past retention are deleted and the store shrinks back.
 /// </summary>
@@ -62,7 +63,7 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
         {
             return 0;
         }
-        var changed = await SweepSessionsAsync(cancellationToken) + await commands.SweepAsync(cancellationToken);
+        var changed = await SweepSessionsAsync(cancellationToken) + await SweepStallsAsync(cancellationToken) + await commands.SweepAsync(cancellationToken);
         var now = mesh.Time.GetUtcNow();
         if (_lastRetention is not { } last || now - last >= mesh.Options.RetentionInterval)
         {
@@ -125,6 +126,40 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
                 changed++;
             }
             await mesh.CommitAsync(tx, revision, cancellationToken, ended);
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Announces sessions that stalled (no progress for their <c>stall_after</c>) and acts on it as each asked (a message
+    /// or a graceful kill), and announces those that progress again; from the lease table, in batches. Returns how many
+    /// sessions changed.
+    /// </summary>
+    internal async Task<int> SweepStallsAsync(CancellationToken cancellationToken)
+    {
+        var now = mesh.Now();
+        var changed = 0;
+        foreach (var batch in mesh.Leases.StallChanges(now).Chunk(Batch))
+        {
+            await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+            long revision = 0;
+            var notify = new List<string>();
+            foreach (var (lease, seen) in batch)
+            {
+                var stalled = seen.StatusAt(now) == SessionStatus.Stalled;
+                if (await sessions.MarkStallAsync(tx, lease, seen, stalled, now, cancellationToken) is not { } marked)
+                {
+                    continue;
+                }
+                revision = marked;
+                changed++;
+                if (stalled && await commands.ActOnStallAsync(tx, seen, now, cancellationToken) is { } acted)
+                {
+                    revision = acted;
+                    notify.Add(SignalKeys.Agent(seen.Cluster, seen.AgentId));
+                }
+            }
+            await mesh.CommitAsync(tx, revision, cancellationToken, notify);
         }
         return changed;
     }

@@ -95,6 +95,8 @@ public static class MeshLimits
     public const int MaxCommandTtl = 7 * 86400;
     public const int MaxGracePeriod = 3600;
     public const int MaxReasonLength = 1000;
+    public const int MaxActivityLength = 200;
+    public const int MaxStallAfter = 7 * 86400;
 
     /// <summary>The deepest nesting of objects and arrays a free-form JSON field (<c>payload</c>, <c>result</c>) may have.</summary>
     public const int MaxJsonDepth = 32;

@@ -22,6 +22,10 @@ public static class MeshViews
         EndedAt = session.EndedAt,
         EndReason = session.EndReason,
         MaxRuntime = session.MaxRuntime,
+        Progress = session.Progress,
+        ProgressedAt = session.ProgressedAt,
+        StallAfter = session.StallAfter,
+        OnStall = session.OnStall,
         Labels = agent is null ? [] : new Dictionary<string, string>(agent.Labels),
         Specializations = specializations.ToList(),
     };

@@ -23,6 +23,7 @@ public sealed class SessionService(MeshRuntime mesh)
         }
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultSessionTtl);
         var maxRuntime = request.MaxRuntime is null ? (int?)null : Validate.Ttl(request.MaxRuntime, 0, "max_runtime", MeshLimits.MaxRuntime);
+        var (stallAfter, onStall) = Validate.Stall(request.StallAfter, request.OnStall);
         var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
         var specializations = RegistryService.ValidateInputs(request.Specializations);
         var cluster = caller.ResolveCluster(request.Cluster);
@@ -62,7 +63,11 @@ public sealed class SessionService(MeshRuntime mesh)
             revision = await RegistryService.UpsertAsync(tx, record, now, cancellationToken) ?? revision;
         }
 
-        var session = new SessionRecord(Ids.NewSessionId(now), cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, maxRuntime);
+        var session = new SessionRecord(Ids.NewSessionId(now), cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, maxRuntime)
+        {
+            StallAfter = stallAfter,
+            OnStall = onStall,
+        };
         await tx.InsertSessionAsync(session, cancellationToken);
         mesh.Leases.OpenOnCommit(tx, session);
         revision = await AppendEventAsync(tx, "session.joined", session, agent, now, cancellationToken);
@@ -98,10 +103,18 @@ public sealed class SessionService(MeshRuntime mesh)
             "idle" => true,
             _ => throw MeshException.Invalid("status", "'status' must be 'active' or 'idle'."),
         };
+        var progress = Validate.Progress(request.Progress);
         var now = mesh.Now();
-        var session = await RenewAsync(caller, sessionId, now, load, idle, cancellationToken) ?? throw MeshException.SessionNotFound(sessionId);
+        var session = await RenewAsync(caller, sessionId, now, load, idle, cancellationToken, progress) ?? throw MeshException.SessionNotFound(sessionId);
         return session.IsOpen ? MeshViews.Lease(session, now) : throw Ended(session, now);
     }
+
+    /// <summary>
+    /// The agent reports its progress (<c>POST /sessions/{id}/progress</c>): what a heartbeat's <c>progress</c> carries,
+    /// for an agent that keeps its lease through its command stream. Renews the lease too; 410 when the session ended.
+    /// </summary>
+    public Task<HeartbeatResponse> ReportProgressAsync(MeshCaller caller, string sessionId, AgentProgress progress, CancellationToken cancellationToken) =>
+        HeartbeatAsync(caller, sessionId, new HeartbeatRequest { Progress = progress }, cancellationToken);
 
     /// <summary>The agent says goodbye. Leaving an ended session changes nothing and returns it as it ended.</summary>
     public async Task<SessionView> LeaveAsync(MeshCaller caller, string sessionId, CancellationToken cancellationToken)
@@ -190,6 +203,21 @@ public sealed class SessionService(MeshRuntime mesh)
         return await AppendEventAsync(tx, "session.stale", seen with { StaleNotified = true }, agent, now, cancellationToken);
     }
 
+    /// <summary>
+    /// Marks a lease whose stall state changed, in memory, and appends its event: <c>session.stalled</c> when it stalled,
+    /// <c>session.progressed</c> when it moves again. Null, with nothing appended, when a renewal came first.
+    /// </summary>
+    internal async Task<long?> MarkStallAsync(IMeshWriteTransaction tx, Lease lease, SessionRecord seen, bool stalled, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!mesh.Leases.TryMarkStall(lease, seen, stalled))
+        {
+            return null;
+        }
+        var agent = await tx.GetAgentAsync(seen.Cluster, seen.AgentId, cancellationToken);
+        MeshLog.StallChanged(mesh.Logger, seen.Cluster, seen.AgentId, seen.SessionId, stalled);
+        return await AppendEventAsync(tx, stalled ? "session.stalled" : "session.progressed", seen with { StallNotified = stalled }, agent, now, cancellationToken);
+    }
+
     /// <summary>Renews a lease without a heartbeat body (a listening stream); returns the session as it stands, ended when it has.</summary>
     internal Task<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken) =>
         RenewAsync(null, sessionId, mesh.Now(), null, null, cancellationToken);
@@ -200,7 +228,7 @@ public sealed class SessionService(MeshRuntime mesh)
     /// from the store: ended, it is returned as it ended; open (a server that did not load it), the table adopts it.
     /// Null when the session is unknown.
     /// </summary>
-    private async Task<SessionRecord?> RenewAsync(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken)
+    private async Task<SessionRecord?> RenewAsync(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken, AgentProgress? progress = null)
     {
         var lease = mesh.Leases.Find(sessionId);
         if (lease is null)
@@ -217,7 +245,7 @@ public sealed class SessionService(MeshRuntime mesh)
             lease = mesh.Leases.Adopt(stored);
         }
         CheckCaller(caller, lease.Record, sessionId);
-        return mesh.Leases.TryRenew(lease, now, load, idle) ?? await ExpireAsync(sessionId, cancellationToken);
+        return mesh.Leases.TryRenew(lease, now, load, idle, progress) ?? await ExpireAsync(sessionId, cancellationToken);
     }
 
     private static void CheckCaller(MeshCaller? caller, SessionRecord session, string sessionId)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SessionMesh.Model;
 
 namespace SessionMesh.Mesh;
 
@@ -72,6 +73,54 @@ public static partial class Validate
         return value is null || (value >= 0 && value <= 1)
             ? value
             : throw MeshException.Invalid("load", "'load' must be between 0 and 1.");
+    }
+
+    /// <summary>A progress report: counters 0 or more (cost a finite amount), an activity of at most 200 characters.</summary>
+    public static AgentProgress? Progress(AgentProgress? progress, string field = "progress")
+    {
+        if (progress is null)
+        {
+            return null;
+        }
+        Counter(progress.Tokens, $"{field}.tokens");
+        Counter(progress.ToolCalls, $"{field}.tool_calls");
+        Counter(progress.Turns, $"{field}.turns");
+        if (progress.CostUsd is { } cost && (!double.IsFinite(cost) || cost < 0))
+        {
+            throw MeshException.Invalid($"{field}.cost_usd", $"'{field}.cost_usd' must be a number of dollars, 0 or more.");
+        }
+        Text(progress.Activity, $"{field}.activity", MeshLimits.MaxActivityLength);
+        return progress;
+    }
+
+    private static readonly string[] s_stallActions = ["none", "message", "kill"];
+
+    /// <summary>A join's stall limit and what to do at it; <c>on_stall</c> needs <c>stall_after</c>.</summary>
+    public static (int? StallAfter, string? OnStall) Stall(int? stallAfter, string? onStall)
+    {
+        if (stallAfter is not null)
+        {
+            Ttl(stallAfter, 0, "stall_after", MeshLimits.MaxStallAfter);
+        }
+        if (onStall is null)
+        {
+            return (stallAfter, stallAfter is null ? null : "none");
+        }
+        if (!s_stallActions.Contains(onStall))
+        {
+            throw MeshException.Invalid("on_stall", $"'on_stall' must be one of: {string.Join(", ", s_stallActions)}.");
+        }
+        return stallAfter is null
+            ? throw MeshException.Invalid("on_stall", "'on_stall' needs 'stall_after': the seconds without progress that count as a stall.")
+            : (stallAfter, onStall);
+    }
+
+    private static void Counter(long? value, string field)
+    {
+        if (value < 0)
+        {
+            throw MeshException.Invalid(field, $"'{field}' is a cumulative count: 0 or more.");
+        }
     }
 
     public static string? Text(string? value, string field, int maxLength)

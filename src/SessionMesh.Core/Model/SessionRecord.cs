@@ -4,6 +4,11 @@ namespace SessionMesh.Model;
 /// <param name="EndStatus">The terminal status once ended; null while open.</param>
 /// <param name="Idle">The agent's last reported state: idle rather than active.</param>
 /// <param name="StaleNotified">Whether the <c>session.stale</c> event was emitted for the current lapse.</param>
+/// <param name="Progress">The agent's last reported progress: counters and activity.</param>
+/// <param name="ProgressedAt">When a counter last grew; the stall clock runs from it (from the start before any).</param>
+/// <param name="StallAfter">Seconds without progress after which the session counts as stalled; null: never.</param>
+/// <param name="OnStall">What the mesh does when the session stalls: <c>none</c>, <c>message</c> or <c>kill</c>.</param>
+/// <param name="StallNotified">Whether the <c>session.stalled</c> event was emitted for the current stall.</param>
 public sealed record SessionRecord(
     string SessionId,
     string Cluster,
@@ -18,7 +23,12 @@ public sealed record SessionRecord(
     SessionStatus? EndStatus = null,
     DateTimeOffset? EndedAt = null,
     string? EndReason = null,
-    bool StaleNotified = false)
+    bool StaleNotified = false,
+    AgentProgress? Progress = null,
+    DateTimeOffset? ProgressedAt = null,
+    int? StallAfter = null,
+    string? OnStall = null,
+    bool StallNotified = false)
 {
     /// <summary>True until the session reaches a terminal status in the store.</summary>
     public bool IsOpen => EndStatus is null;
@@ -35,8 +45,15 @@ public sealed record SessionRecord(
         }
         if (now <= ExpiresAt)
         {
-            return Idle ? SessionStatus.Idle : SessionStatus.Active;
+            return Idle ? SessionStatus.Idle : IsStalledAt(now) ? SessionStatus.Stalled : SessionStatus.Active;
         }
         return now <= GraceEndsAt ? SessionStatus.Stale : SessionStatus.Expired;
     }
+
+    /// <summary>
+    /// True when the session has a stall limit and no counter grew for that long at <paramref name="now"/> (its status is
+    /// then <c>stalled</c>, unless the agent reported itself idle: an idle agent is not expected to progress).
+    /// </summary>
+    public bool IsStalledAt(DateTimeOffset now) =>
+        StallAfter is { } seconds && now > (ProgressedAt ?? StartedAt).AddSeconds(seconds);
 }

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace SessionMesh.Model;
 
-/// <summary>Where a session stands. The first three are live; the rest are terminal.</summary>
+/// <summary>Where a session stands. The first four are live; the rest are terminal.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<SessionStatus>))]
 public enum SessionStatus
 {
@@ -10,6 +10,8 @@ public enum SessionStatus
     [JsonStringEnumMemberName("active")] Active,
     /// <summary>Within the TTL, and the agent reported itself idle.</summary>
     [JsonStringEnumMemberName("idle")] Idle,
+    /// <summary>Within the TTL, but its progress counters have not grown for its <c>stall_after</c>.</summary>
+    [JsonStringEnumMemberName("stalled")] Stalled,
     /// <summary>TTL passed, within a grace of one more TTL.</summary>
     [JsonStringEnumMemberName("stale")] Stale,
     /// <summary>Ended: the grace passed without a heartbeat.</summary>
@@ -28,14 +30,15 @@ public static class SessionStatusExtensions
     /// <summary>True for statuses that end a session.</summary>
     public static bool IsTerminal(this SessionStatus status) => status >= SessionStatus.Expired;
 
-    /// <summary>True for active and idle: the agent is alive.</summary>
-    public static bool IsAlive(this SessionStatus status) => status is SessionStatus.Active or SessionStatus.Idle;
+    /// <summary>True for active, idle and stalled: the agent is alive.</summary>
+    public static bool IsAlive(this SessionStatus status) => status is SessionStatus.Active or SessionStatus.Idle or SessionStatus.Stalled;
 
     /// <summary>The wire name: <c>active</c>, <c>idle</c>, ...</summary>
     public static string ToWire(this SessionStatus status) => status switch
     {
         SessionStatus.Active => "active",
         SessionStatus.Idle => "idle",
+        SessionStatus.Stalled => "stalled",
         SessionStatus.Stale => "stale",
         SessionStatus.Expired => "expired",
         SessionStatus.Left => "left",
@@ -49,6 +52,7 @@ public static class SessionStatusExtensions
     {
         "active" => SessionStatus.Active,
         "idle" => SessionStatus.Idle,
+        "stalled" => SessionStatus.Stalled,
         "stale" => SessionStatus.Stale,
         "expired" => SessionStatus.Expired,
         "left" => SessionStatus.Left,

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
+using SessionMesh.Model;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Observability;
 using static Microsoft.AspNetCore.Http.StatusCodes;
@@ -22,6 +23,7 @@ internal static class SessionEndpoints
         sessions.MapPost("/", Join).WithSummary("An agent joins: a new session with a TTL.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
         sessions.MapGet("/{session_id}", Get).WithSummary("A session, open or ended.").ProducesProblems(Status403Forbidden, Status404NotFound);
         sessions.MapPost("/{session_id}/heartbeat", Heartbeat).WithSummary("Renew the lease; 410 once the session has ended.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status410Gone, Status413PayloadTooLarge);
+        sessions.MapPost("/{session_id}/progress", Progress).WithSummary("Report progress counters and activity (renews the lease too); 410 once the session has ended.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status410Gone, Status413PayloadTooLarge);
         sessions.MapDelete("/{session_id}", Leave).WithSummary("The agent leaves.").ProducesProblems(Status403Forbidden, Status404NotFound);
         return api;
     }
@@ -64,6 +66,11 @@ internal static class SessionEndpoints
         metrics.Heartbeat();
         return TypedResults.Ok(await sessions.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
     }
+
+    private static async Task<Ok<HeartbeatResponse>> Progress([FromRoute(Name = "session_id")] string sessionId, AgentProgress? request, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.ReportProgressAsync(user.Caller(), sessionId,
+            request ?? throw MeshException.Invalid("progress", "The body must be a progress object, e.g. {\"tokens\": 1200, \"activity\": \"running tests\"}."),
+            cancellationToken));
 
     private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
         TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, cancellationToken));

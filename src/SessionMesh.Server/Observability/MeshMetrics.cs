@@ -68,7 +68,7 @@ internal sealed class MeshMetrics
     private IEnumerable<Measurement<long>> ObserveSessions()
     {
         var counts = _sessions;
-        foreach (var status in new[] { SessionStatus.Active, SessionStatus.Idle, SessionStatus.Stale })
+        foreach (var status in new[] { SessionStatus.Active, SessionStatus.Idle, SessionStatus.Stalled, SessionStatus.Stale })
         {
             yield return new Measurement<long>(counts.GetValueOrDefault(status), new KeyValuePair<string, object?>("status", status.ToWire()));
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SessionMesh.Client;
 using SessionMesh.Contracts;
+using SessionMesh.Model;
 using SessionMesh.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
@@ -116,6 +117,25 @@ public sealed class CliOperatorCommandsTests
         Assert.Equal(2, items.Count);
         Assert.All(items, item => Assert.Equal(self.KeyId, item.GetProperty("key_id").GetString()));
         Assert.Matches(@"POST\s+/api/session-mesh/registry\s+20\d", (await cli.RunAsync(["audit"], terminal: true)).Expect(0).Out);
+    }
+
+    [Fact]
+    public async Task List_and_get_agent_show_reported_progress()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+        Assert.DoesNotContain("PROGRESS", (await cli.RunAsync(["list"], terminal: true)).Expect(0).Out, StringComparison.Ordinal);
+
+        var session = (await sdk.GetAgentAsync("123", Ct)).Session!;
+        await sdk.ReportProgressAsync(session.SessionId, new AgentProgress { Tokens = 12_400, ToolCalls = 31, CostUsd = 0.42, Activity = "running tests" }, Ct);
+
+        var list = (await cli.RunAsync(["list"], terminal: true)).Expect(0).Out;
+        Assert.Contains("PROGRESS", list, StringComparison.Ordinal);
+        Assert.Contains("running tests · 12.4k tokens, 31 tool calls, $0.42", list, StringComparison.Ordinal);
+        var agent = (await cli.RunAsync(["get", "agent", "123"], terminal: true)).Expect(0).Out;
+        Assert.Contains("running tests · 12.4k tokens", agent, StringComparison.Ordinal);
     }
 
     [Fact]

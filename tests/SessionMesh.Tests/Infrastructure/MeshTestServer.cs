@@ -38,6 +38,9 @@ public sealed class MeshTestServer : IAsyncDisposable
     /// <summary>One session sweep (stale, then expired), as the sweeper's tick runs it.</summary>
     public Task<int> SweepSessionsAsync() => Maintenance.SweepSessionsAsync(TestContext.Current.CancellationToken);
 
+    /// <summary>One stall sweep (announce stalled and progressing sessions, act on stalls), as the sweeper's tick runs it.</summary>
+    public Task<int> SweepStallsAsync() => Maintenance.SweepStallsAsync(TestContext.Current.CancellationToken);
+
     /// <summary>
     /// One lease checkpoint, as the checkpointer's tick does: waits for the deliveries being recorded (a stream's
     /// "delivered" writes), then writes the leases renewed in memory to the store.
