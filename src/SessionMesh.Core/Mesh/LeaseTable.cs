@@ -132,59 +132,24 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// Marks a lease as notified stalled (<paramref name="stalled"/>) or progressing again, unless a renewal changed it
     /// first; true when this call marked it.
     /// </summary>
-    internal bool TryMarkStall(Lease lease, SessionRecord seen, bool stalled)
-    {
-        if (seen.StallNotified == stalled || !lease.TrySwap(seen, seen with { StallNotified = stalled }))
-        {
-            return false;
-        }
-        Touched(lease);
-        return true;
-    }
+    internal bool TryMarkStall(Lease lease, SessionRecord seen, bool stalled) =>
+        seen.StallNotified != stalled && TryMark(lease, seen, seen with { StallNotified = stalled });
 
     /// <summary>
     /// Open leases within their TTL whose stall state changed at <paramref name="now"/>: stalled and not yet announced,
     /// or announced and progressing (or idle) again.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now)
-    {
-        var changed = new List<(Lease Lease, SessionRecord Record)>();
-        foreach (var (_, lease) in _leases)
-        {
-            var record = lease.Record;
-            if (record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified)
-            {
-                changed.Add((lease, record));
-            }
-        }
-        return changed;
-    }
+    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(record =>
+        record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
 
     /// <summary>Marks a lapsed lease as notified stale, unless a renewal came first; true when this call marked it.</summary>
-    internal bool TryMarkStale(Lease lease, SessionRecord seen)
-    {
-        if (seen.StaleNotified || !lease.TrySwap(seen, seen with { StaleNotified = true }))
-        {
-            return false;
-        }
-        Touched(lease);
-        return true;
-    }
+    internal bool TryMarkStale(Lease lease, SessionRecord seen) =>
+        !seen.StaleNotified && TryMark(lease, seen, seen with { StaleNotified = true });
 
     /// <summary>Leases past their TTL at <paramref name="now"/> (stale, or due to expire), earliest first.</summary>
     internal List<(Lease Lease, SessionRecord Record)> Lapsed(DateTimeOffset now)
     {
-        // Enumerating the dictionary itself takes no lock and copies nothing (its Values property copies every lease),
-        // which matters once a second with a fleet of 100,000.
-        var lapsed = new List<(Lease Lease, SessionRecord Record)>();
-        foreach (var (_, lease) in _leases)
-        {
-            var record = lease.Record;
-            if (record.ExpiresAt < now)
-            {
-                lapsed.Add((lease, record));
-            }
-        }
+        var lapsed = Where(record => record.ExpiresAt < now);
         lapsed.Sort(static (a, b) => a.Record.ExpiresAt != b.Record.ExpiresAt
             ? a.Record.ExpiresAt.CompareTo(b.Record.ExpiresAt)
             : string.CompareOrdinal(a.Record.SessionId, b.Record.SessionId));
@@ -243,6 +208,34 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
                 _leases[sessionId] = new Lease(opened);
             }
         }
+    }
+
+    /// <summary>The leases whose record matches, with the record as read.</summary>
+    private List<(Lease Lease, SessionRecord Record)> Where(Func<SessionRecord, bool> match)
+    {
+        // Enumerating the dictionary itself takes no lock and copies nothing (its Values property copies every lease),
+        // which matters once a second with a fleet of 100,000.
+        var matching = new List<(Lease Lease, SessionRecord Record)>();
+        foreach (var (_, lease) in _leases)
+        {
+            var record = lease.Record;
+            if (match(record))
+            {
+                matching.Add((lease, record));
+            }
+        }
+        return matching;
+    }
+
+    /// <summary>Swaps in a flag change unless a renewal came first, and queues the lease for the checkpoint.</summary>
+    private bool TryMark(Lease lease, SessionRecord seen, SessionRecord marked)
+    {
+        if (!lease.TrySwap(seen, marked))
+        {
+            return false;
+        }
+        Touched(lease);
+        return true;
     }
 
     /// <summary>Overlays the lease fields of <paramref name="lease"/> on a stored record.</summary>
