@@ -24,6 +24,7 @@ internal sealed class CliApp
         Root.Subcommands.Add(LoadConfigCommand.Create(this));
         Root.Subcommands.Add(KeysCommand.Create(this));
         Root.Subcommands.Add(TopologyCommand.Create(this));
+        Root.Subcommands.Add(UsageCommand.Create(this));
         Root.Subcommands.Add(WatchCommand.Create(this));
         Root.Subcommands.Add(GetCommand.Create(this));
         Root.Subcommands.Add(RegistryCommand.Create(this));

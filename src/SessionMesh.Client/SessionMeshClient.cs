@@ -104,6 +104,10 @@ public sealed partial class SessionMeshClient : IDisposable
     public Task<TopologyView> GetTopologyAsync(CancellationToken cancellationToken = default) =>
         GetAsync("topology?format=json", MeshJsonContext.Default.TopologyView, cancellationToken);
 
+    /// <summary><c>GET /agents/{agent_id}/usage</c>: usage, own and rolled up, against the budget; with <paramref name="tree"/>, per descendant.</summary>
+    public Task<UsageView> GetUsageAsync(string agentId, bool tree = false, CancellationToken cancellationToken = default) =>
+        GetAsync(new MeshQuery($"agents/{MeshQuery.Segment(agentId)}/usage").Add("tree", tree ? "true" : null).ToString(), MeshJsonContext.Default.UsageView, cancellationToken);
+
     /// <summary><c>GET /topology?format=dot|mermaid</c> as text.</summary>
     public Task<string> GetTopologyTextAsync(string format, CancellationToken cancellationToken = default) =>
         _transport.GetTextAsync(new MeshQuery("topology").Add("format", format).ToString(), cancellationToken);

@@ -20,7 +20,7 @@ internal static class Migrations
         new(2, "commands", V2Commands),
         new(3, "key lifetime limit", V3KeyLimit),
         new(4, "retention by age and size", V4Retention),
-        new(5, "progress and stalls", V5Progress),
+        new(5, "progress, stalls and budgets", V5Progress),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -213,7 +213,8 @@ internal static class Migrations
 
     /// <summary>
     /// Progress on sessions: the last report (JSON of counters and activity), when a counter last grew, the stall limit
-    /// and what to do at it, and whether the current stall was announced.
+    /// and what to do at it, and whether the current stall was announced; budgets: the limits (JSON), the usage charged
+    /// to them (JSON), the sessions whose budgets a session's reports count against (JSON array), and the alert raised.
     /// </summary>
     private const string V5Progress = """
         ALTER TABLE sessions ADD COLUMN progress TEXT;
@@ -221,5 +222,9 @@ internal static class Migrations
         ALTER TABLE sessions ADD COLUMN stall_after INTEGER;
         ALTER TABLE sessions ADD COLUMN on_stall TEXT;
         ALTER TABLE sessions ADD COLUMN stall_notified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN budget TEXT;
+        ALTER TABLE sessions ADD COLUMN budget_used TEXT;
+        ALTER TABLE sessions ADD COLUMN charge_to TEXT;
+        ALTER TABLE sessions ADD COLUMN budget_alert TEXT;
         """;
 }

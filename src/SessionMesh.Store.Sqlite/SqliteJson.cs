@@ -70,6 +70,12 @@ internal static class SqliteJson
     public static SessionMesh.Model.AgentProgress? ReadProgress(string json) =>
         JsonSerializer.Deserialize(json, SessionMesh.Contracts.MeshJsonContext.Default.AgentProgress);
 
+    public static string? WriteBudget(SessionMesh.Model.AgentBudget? budget) =>
+        budget is null ? null : JsonSerializer.Serialize(budget, SessionMesh.Contracts.MeshJsonContext.Default.AgentBudget);
+
+    public static SessionMesh.Model.AgentBudget? ReadBudget(string json) =>
+        JsonSerializer.Deserialize(json, SessionMesh.Contracts.MeshJsonContext.Default.AgentBudget);
+
     public static JsonElement ReadElement(string json)
     {
         // No depth limit of its own: a read must never fail on what a write once stored.

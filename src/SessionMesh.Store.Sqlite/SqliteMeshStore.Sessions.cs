@@ -48,10 +48,10 @@ public sealed partial class SqliteMeshStore
     private const string InsertSessionSql = """
         INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
                               max_runtime, end_status, ended_at, end_reason, stale_notified, progress, progressed_at,
-                              stall_after, on_stall, stall_notified)
+                              stall_after, on_stall, stall_notified, budget, budget_used, charge_to, budget_alert)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
                 @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @progress, @progressed_at,
-                @stall_after, @on_stall, @stall_notified)
+                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert)
         """;
 
     private const string UpdateSessionSql = """
@@ -59,7 +59,8 @@ public sealed partial class SqliteMeshStore
         SET ttl = @ttl, last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle,
             max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
             stale_notified = @stale_notified, progress = @progress, progressed_at = @progressed_at,
-            stall_after = @stall_after, on_stall = @on_stall, stall_notified = @stall_notified
+            stall_after = @stall_after, on_stall = @on_stall, stall_notified = @stall_notified, budget = @budget,
+            budget_used = @budget_used, charge_to = @charge_to, budget_alert = @budget_alert
         WHERE session_id = @session_id
         """;
 
@@ -79,7 +80,8 @@ public sealed partial class SqliteMeshStore
     private const string UpdateLeaseSql = """
         UPDATE sessions
         SET last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle, stale_notified = @stale_notified,
-            progress = @progress, progressed_at = @progressed_at, stall_notified = @stall_notified
+            progress = @progress, progressed_at = @progressed_at, stall_notified = @stall_notified,
+            budget_used = @budget_used, budget_alert = @budget_alert
         WHERE session_id = @session_id AND end_status IS NULL
         """;
 
@@ -204,7 +206,8 @@ public sealed partial class SqliteMeshStore
             command.Bind("@session_id", lease.SessionId).Bind("@last_seen", lease.LastSeen).Bind("@expires_at", lease.ExpiresAt)
                 .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified)
                 .Bind("@progress", SqliteJson.WriteProgress(lease.Progress)).Bind("@progressed_at", lease.ProgressedAt)
-                .Bind("@stall_notified", lease.StallNotified);
+                .Bind("@stall_notified", lease.StallNotified)
+                .Bind("@budget_used", SqliteJson.WriteProgress(lease.BudgetUsed)).Bind("@budget_alert", lease.BudgetAlert);
             written += await command.ExecuteNonQueryAsync(cancellationToken);
         }
         return written;
@@ -229,7 +232,9 @@ public sealed partial class SqliteMeshStore
             .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)
             .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified)
             .Bind("@progress", SqliteJson.WriteProgress(session.Progress)).Bind("@progressed_at", session.ProgressedAt)
-            .Bind("@stall_after", (long?)session.StallAfter).Bind("@on_stall", session.OnStall).Bind("@stall_notified", session.StallNotified);
+            .Bind("@stall_after", (long?)session.StallAfter).Bind("@on_stall", session.OnStall).Bind("@stall_notified", session.StallNotified)
+            .Bind("@budget", SqliteJson.WriteBudget(session.Budget)).Bind("@budget_used", SqliteJson.WriteProgress(session.BudgetUsed))
+            .Bind("@charge_to", session.ChargeTo is null ? null : SqliteJson.WriteStrings(session.ChargeTo)).Bind("@budget_alert", session.BudgetAlert);
 
     private static string BuildSessionQuery(SessionQuery query)
     {

@@ -43,3 +43,27 @@ public sealed record DeclareAgentRequest
     public Dictionary<string, string>? Labels { get; init; }
     public string? Cluster { get; init; }
 }
+
+/// <summary>An agent's usage against its budget: <c>GET /agents/{agent_id}/usage</c>.</summary>
+public sealed record UsageView
+{
+    public required string AgentId { get; init; }
+    public string? SessionId { get; init; }
+    public SessionStatus? Status { get; init; }
+    /// <summary>What the agent's latest session reported itself.</summary>
+    public required AgentProgress Own { get; init; }
+    /// <summary>Its own and every descendant's latest reports, added up.</summary>
+    public required AgentProgress RolledUp { get; init; }
+    /// <summary>The budget of its latest session, if any.</summary>
+    public AgentBudget? Budget { get; init; }
+    /// <summary>With a budget: the usage counted against it (reports since the budget was set, the sub-tree's included).</summary>
+    public AgentProgress? Charged { get; init; }
+    /// <summary>With a budget: what is left of each limited counter.</summary>
+    public AgentBudget? Left { get; init; }
+    /// <summary>With a budget: the largest share of a limit used, 0..1 and beyond.</summary>
+    public double? UsedShare { get; init; }
+    /// <summary>With a budget: <c>warned</c> or <c>exceeded</c> once raised.</summary>
+    public string? Alert { get; init; }
+    /// <summary>With <c>tree=true</c>: the same for each child.</summary>
+    public List<UsageView>? Children { get; init; }
+}

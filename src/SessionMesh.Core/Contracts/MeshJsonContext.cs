@@ -20,6 +20,8 @@ namespace SessionMesh.Contracts;
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]
 [JsonSerializable(typeof(SessionMesh.Model.AgentProgress))]
+[JsonSerializable(typeof(SessionMesh.Model.AgentBudget))]
+[JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(SessionView))]
 [JsonSerializable(typeof(HeartbeatResponse))]
 [JsonSerializable(typeof(AgentView))]

@@ -21,6 +21,8 @@ public sealed record JoinRequest
     public int? StallAfter { get; init; }
     /// <summary>What the mesh does when the session stalls: <c>none</c> (default), <c>message</c> or <c>kill</c>.</summary>
     public string? OnStall { get; init; }
+    /// <summary>Limits on the agent's usage with its descendants'; a child's never exceeds what its ancestors have left.</summary>
+    public AgentBudget? Budget { get; init; }
     /// <summary>The cluster; defaults to the key's.</summary>
     public string? Cluster { get; init; }
 }
@@ -60,6 +62,14 @@ public sealed record SessionView
     public int? StallAfter { get; init; }
     /// <summary>What the mesh does when the session stalls.</summary>
     public string? OnStall { get; init; }
+    /// <summary>The session's budget (after clipping to what its ancestors had left).</summary>
+    public AgentBudget? Budget { get; init; }
+    /// <summary>With a budget: the usage charged to it, the agent's and its descendants'.</summary>
+    public AgentProgress? BudgetUsed { get; init; }
+    /// <summary>With a budget: <c>warned</c> past the soft limit, <c>exceeded</c> once spent.</summary>
+    public string? BudgetAlert { get; init; }
+    /// <summary>On a join: the budget counters cut to what the agent's ancestors had left.</summary>
+    public List<string>? BudgetClipped { get; init; }
     /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
     public DateTimeOffset? TerminatingUntil { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];

@@ -101,6 +101,44 @@ public sealed class AgentService(MeshRuntime mesh)
         return Build(root);
     }
 
+    /// <summary>
+    /// An agent's usage (<c>GET /agents/{agent_id}/usage</c>): its own reports, those of its whole sub-tree added up, and
+    /// its budget with what is charged and left; with <paramref name="tree"/>, the same for every descendant.
+    /// </summary>
+    public async Task<UsageView> GetUsageAsync(MeshCaller caller, string agentId, string? cluster, bool tree, CancellationToken cancellationToken)
+    {
+        caller.Require(MeshScopes.Read);
+        var resolved = caller.ResolveCluster(cluster);
+        var root = await mesh.Store.GetAgentAsync(resolved, Validate.AgentId(agentId), cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
+        var all = await AgentTree.CollectSubtreeAsync(root, ids => mesh.Store.GetChildrenAsync(resolved, ids, cancellationToken));
+        var sessions = mesh.Leases.Overlay(await mesh.Store.GetLatestSessionsAsync(resolved, all.Select(a => a.AgentId).ToList(), cancellationToken)).ToDictionary(s => s.AgentId);
+        var children = all.Where(a => a.ParentId is not null).ToLookup(a => a.ParentId!);
+        var now = mesh.Now();
+
+        UsageView Build(AgentRecord agent, bool withChildren)
+        {
+            var session = sessions.GetValueOrDefault(agent.AgentId);
+            var own = new AgentProgress().Plus(session?.Progress);
+            var kids = children[agent.AgentId].OrderBy(c => c.AgentId, StringComparer.Ordinal).Select(c => Build(c, withChildren)).ToList();
+            var charged = session?.Budget is null ? null : new AgentProgress().Plus(session.BudgetUsed);
+            return new UsageView
+            {
+                AgentId = agent.AgentId,
+                SessionId = session?.SessionId,
+                Status = session?.StatusAt(now),
+                Own = own,
+                RolledUp = kids.Aggregate(own, (sum, child) => sum.Plus(child.RolledUp)),
+                Budget = session?.Budget,
+                Charged = charged,
+                Left = session?.Budget?.Left(charged),
+                UsedShare = session?.Budget?.UsedFraction(charged),
+                Alert = session?.BudgetAlert,
+                Children = withChildren ? kids : null,
+            };
+        }
+        return Build(root, tree);
+    }
+
     /// <summary>Every agent of a cluster with its status, and the parent→child edges between them.</summary>
     public async Task<TopologyView> GetTopologyAsync(MeshCaller caller, string? cluster, int? maxAgents, CancellationToken cancellationToken)
     {

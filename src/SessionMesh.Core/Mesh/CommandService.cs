@@ -434,23 +434,55 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// The mesh's answer to a stall, in the sweep's write, as the session's <c>on_stall</c> asks: a message asking the
     /// agent for progress, or a graceful kill with reason <c>stalled</c>. The revision of its event; null for <c>none</c>.
     /// </summary>
-    internal async Task<long?> ActOnStallAsync(IMeshWriteTransaction tx, SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken)
+    internal async Task<long?> ActOnStallAsync(IMeshWriteTransaction tx, SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken) => session.OnStall switch
     {
-        switch (session.OnStall)
+        "message" => await QueueMeshMessageAsync(tx, mesh.Options, session, $"No progress for {session.StallAfter} s: report progress, or finish and leave.", now, cancellationToken),
+        "kill" => (await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "stalled", mesh.Options.DefaultGracePeriod, now, cancellationToken)).Revision,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The mesh's answer to a budget alert, in the write that records it: past the soft limit, a message to the agent;
+    /// spent, a graceful kill of the agent and its whole sub-tree with reason <c>budget_exceeded</c>. Each is audited as
+    /// the mesh's own act. The revision of the last event; <paramref name="notify"/> gets the streams to wake.
+    /// </summary>
+    internal static async Task<long?> ActOnBudgetAsync(IMeshWriteTransaction tx, MeshOptions options, SessionRecord holder, string alert, DateTimeOffset now, List<string> notify, CancellationToken cancellationToken)
+    {
+        var percent = (int)Math.Floor(100 * (holder.Budget?.UsedFraction(holder.BudgetUsed) ?? 0));
+        await tx.AppendAuditAsync(new AuditRecord(0, now, "mesh", holder.Cluster, "MESH", $"/api/session-mesh/agents/{holder.AgentId}/usage", alert == "warned" ? 200 : 409,
+            alert == "warned" ? "budget_warning" : "budget_exceeded"), cancellationToken);
+        notify.Add(SignalKeys.Agent(holder.Cluster, holder.AgentId));
+        if (alert == "warned")
         {
-            case "message":
-                var message = new CommandRecord(
-                    Ids.NewCommandId(now), session.Cluster, session.AgentId, CommandKind.Message, CommandStatus.Queued,
-                    await tx.NextCommandSequenceAsync(session.Cluster, session.AgentId, cancellationToken),
-                    null, null, $"No progress for {session.StallAfter} s: report progress, or finish and leave.", "mesh", null, null, null, null,
-                    now, null, null, now.AddSeconds(mesh.Options.DefaultCommandTtl), "mesh", null);
-                await MeshRuntime.InsertCommandAsync(tx, message, cancellationToken);
-                return await AppendEventAsync(tx, message, now, cancellationToken);
-            case "kill":
-                return (await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "stalled", mesh.Options.DefaultGracePeriod, now, cancellationToken)).Revision;
-            default:
-                return null;
+            return await QueueMeshMessageAsync(tx, options, holder, $"Budget warning: {percent}% of the budget is used (with sub-agents). Finish up, or ask for more.", now, cancellationToken);
         }
+        if (await tx.GetAgentAsync(holder.Cluster, holder.AgentId, cancellationToken) is not { } target)
+        {
+            return null;
+        }
+        long? revision = null;
+        foreach (var agent in await AgentTree.CollectSubtreeAsync(target, ids => tx.GetChildrenAsync(holder.Cluster, ids, cancellationToken)))
+        {
+            if (await tx.GetOpenSessionAsync(holder.Cluster, agent.AgentId, cancellationToken) is null)
+            {
+                continue;
+            }
+            revision = (await QueueKillAsync(tx, "mesh", holder.Cluster, agent.AgentId, "budget_exceeded", options.DefaultGracePeriod, now, cancellationToken)).Revision ?? revision;
+            notify.Add(SignalKeys.Agent(holder.Cluster, agent.AgentId));
+        }
+        return revision;
+    }
+
+    /// <summary>Queues a message from the mesh itself to a session's agent; the revision of its event.</summary>
+    private static async Task<long> QueueMeshMessageAsync(IMeshWriteTransaction tx, MeshOptions options, SessionRecord session, string text, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var message = new CommandRecord(
+            Ids.NewCommandId(now), session.Cluster, session.AgentId, CommandKind.Message, CommandStatus.Queued,
+            await tx.NextCommandSequenceAsync(session.Cluster, session.AgentId, cancellationToken),
+            null, null, text, "mesh", null, null, null, null,
+            now, null, null, now.AddSeconds(options.DefaultCommandTtl), "mesh", null);
+        await MeshRuntime.InsertCommandAsync(tx, message, cancellationToken);
+        return await AppendEventAsync(tx, message, now, cancellationToken);
     }
 
     /// <summary>Ends an agent's open session as killed, with its event; null when it had none.</summary>

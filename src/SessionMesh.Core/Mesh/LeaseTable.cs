@@ -83,11 +83,16 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// Renews a lease at <paramref name="now"/>: expires_at = now + TTL, last_seen = now, load and idleness when
     /// given. Null when the grace has passed (the session must be expired instead). Never moves a lease back.
     /// </summary>
-    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress = null)
+    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress = null) =>
+        TryRenew(lease, now, load, idle, progress, out _);
+
+    /// <summary><see cref="TryRenew(Lease, DateTimeOffset, double?, bool?, AgentProgress?)"/>, with the lease it replaced.</summary>
+    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress, out SessionRecord previous)
     {
         while (true)
         {
             var current = lease.Record;
+            previous = current;
             if (now > current.GraceEndsAt)
             {
                 return null;
@@ -141,6 +146,36 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// </summary>
     internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(record =>
         record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
+
+    /// <summary>
+    /// Charges <paramref name="delta"/> to the budget of <paramref name="lease"/>'s session; the alert this charge raised
+    /// (<c>warned</c> on crossing <paramref name="warnAt"/> of a limit, <c>exceeded</c> on spending one), null when none.
+    /// The swap makes exactly one charge the one that crosses, however many children report at once.
+    /// </summary>
+    internal string? Charge(Lease lease, AgentProgress delta, double warnAt, out SessionRecord charged)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            if (current.Budget is not { } budget)
+            {
+                charged = current;
+                return null;
+            }
+            var used = delta.Plus(current.BudgetUsed);
+            var share = budget.UsedFraction(used);
+            var alert = share >= 1 && current.BudgetAlert != "exceeded" ? "exceeded"
+                : share >= warnAt && current.BudgetAlert is null ? "warned"
+                : null;
+            var next = current with { BudgetUsed = used, BudgetAlert = alert ?? current.BudgetAlert };
+            if (lease.TrySwap(current, next))
+            {
+                Touched(lease);
+                charged = next;
+                return alert;
+            }
+        }
+    }
 
     /// <summary>Marks a lapsed lease as notified stale, unless a renewal came first; true when this call marked it.</summary>
     internal bool TryMarkStale(Lease lease, SessionRecord seen) =>
@@ -249,6 +284,8 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
         Progress = lease.Progress,
         ProgressedAt = lease.ProgressedAt,
         StallNotified = lease.StallNotified,
+        BudgetUsed = lease.BudgetUsed,
+        BudgetAlert = lease.BudgetAlert,
     };
 
     // The order matters: the record is swapped, then the lease queued, then the change counted, so a flush that

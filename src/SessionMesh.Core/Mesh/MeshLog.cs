@@ -21,6 +21,9 @@ internal static partial class MeshLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {Cluster}/{AgentId} stalled: {Stalled}")]
     public static partial void StallChanged(ILogger logger, string cluster, string agentId, string sessionId, bool stalled);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Budget of {Cluster}/{AgentId} (session {SessionId}): {Alert}")]
+    public static partial void BudgetAlert(ILogger logger, string cluster, string agentId, string sessionId, string alert);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Kill of {Cluster}/{AgentId} by key {KeyId} (force {Force}, cascade {Cascade}): {Count} agents")]
     public static partial void KillRequested(ILogger logger, string cluster, string agentId, string keyId, bool force, bool cascade, int count);
 

@@ -26,6 +26,15 @@ public sealed class MeshOptions
     /// <summary>Seconds a graceful kill waits for the agent before the mesh ends its session, when the request gives none.</summary>
     public int DefaultGracePeriod { get; set; } = 10;
 
+    /// <summary>The share of a budget (0..1) past which the mesh warns the agent, once.</summary>
+    public double BudgetWarnAt { get; set; } = 0.8;
+
+    /// <summary>
+    /// What a join asking for more budget than its ancestors have left gets: <c>clip</c> (the budget is cut to what is
+    /// left, and the answer names the counters cut) or <c>refuse</c> (409 <c>budget_exceeded</c>).
+    /// </summary>
+    public string BudgetOverask { get; set; } = "clip";
+
     /// <summary>How many events are kept for <c>/events?since=</c>; older ones are compacted away.</summary>
     public long EventRetention { get; set; } = 100_000;
 

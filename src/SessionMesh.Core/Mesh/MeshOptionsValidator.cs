@@ -16,6 +16,14 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:MaxDepth cannot be negative.");
         }
+        if (options.BudgetWarnAt is not (> 0 and <= 1))
+        {
+            failures.Add("Mesh:BudgetWarnAt must be more than 0 and at most 1 (a share of the budget).");
+        }
+        if (options.BudgetOverask is not ("clip" or "refuse"))
+        {
+            failures.Add("Mesh:BudgetOverask must be 'clip' or 'refuse'.");
+        }
         if (options.MaxChildren < 1)
         {
             failures.Add("Mesh:MaxChildren must be at least 1.");

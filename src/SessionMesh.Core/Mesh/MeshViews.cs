@@ -26,6 +26,9 @@ public static class MeshViews
         ProgressedAt = session.ProgressedAt,
         StallAfter = session.StallAfter,
         OnStall = session.OnStall,
+        Budget = session.Budget,
+        BudgetUsed = session.Budget is null ? null : session.BudgetUsed ?? new AgentProgress(),
+        BudgetAlert = session.BudgetAlert,
         Labels = agent is null ? [] : new Dictionary<string, string>(agent.Labels),
         Specializations = specializations.ToList(),
     };

@@ -24,6 +24,7 @@ public sealed class SessionService(MeshRuntime mesh)
         var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultSessionTtl);
         var maxRuntime = request.MaxRuntime is null ? (int?)null : Validate.Ttl(request.MaxRuntime, 0, "max_runtime", MeshLimits.MaxRuntime);
         var (stallAfter, onStall) = Validate.Stall(request.StallAfter, request.OnStall);
+        var askedBudget = Validate.Budget(request.Budget, maxRuntime);
         var labels = request.Labels is null ? null : Validate.Labels(request.Labels);
         var specializations = RegistryService.ValidateInputs(request.Specializations);
         var cluster = caller.ResolveCluster(request.Cluster);
@@ -63,10 +64,16 @@ public sealed class SessionService(MeshRuntime mesh)
             revision = await RegistryService.UpsertAsync(tx, record, now, cancellationToken) ?? revision;
         }
 
-        var session = new SessionRecord(Ids.NewSessionId(now), cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, maxRuntime)
+        // The parent's budgets (and runtime) bound the child's.
+        var parentSession = effectiveParent is null ? null : mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, effectiveParent, cancellationToken));
+        var plan = BudgetPlan.For(askedBudget, parentSession, mesh.Leases, now, mesh.Options);
+        var sessionId = Ids.NewSessionId(now);
+        var session = new SessionRecord(sessionId, cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, plan.Budget?.Runtime ?? maxRuntime)
         {
             StallAfter = stallAfter,
             OnStall = onStall,
+            Budget = plan.Budget,
+            ChargeTo = plan.Budget is not null ? [sessionId, .. plan.ChargeTo] : plan.ChargeTo.Count > 0 ? plan.ChargeTo : null,
         };
         await tx.InsertSessionAsync(session, cancellationToken);
         mesh.Leases.OpenOnCommit(tx, session);
@@ -78,6 +85,7 @@ public sealed class SessionService(MeshRuntime mesh)
         var view = MeshViews.Session(session, agent, specializationNames, now) with
         {
             SupersededSessionId = supersededId,
+            BudgetClipped = plan.Clipped.Count > 0 ? plan.Clipped.ToList() : null,
             TerminatingUntil = known ? (await tx.GetPendingKillAsync(cluster, agentId, cancellationToken))?.DeadlineAt : null,
         };
         await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
@@ -245,7 +253,48 @@ public sealed class SessionService(MeshRuntime mesh)
             lease = mesh.Leases.Adopt(stored);
         }
         CheckCaller(caller, lease.Record, sessionId);
-        return mesh.Leases.TryRenew(lease, now, load, idle, progress) ?? await ExpireAsync(sessionId, cancellationToken);
+        var renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out var previous);
+        if (renewed is null)
+        {
+            return await ExpireAsync(sessionId, cancellationToken);
+        }
+        if (renewed.ChargeTo is { Count: > 0 } && renewed.Progress is { } reported && reported.AdvancedFrom(previous.Progress))
+        {
+            await ChargeAsync(renewed, reported.Since(previous.Progress), now, cancellationToken);
+        }
+        return renewed;
+    }
+
+    /// <summary>
+    /// Counts a report's growth against every budget it charges (its own, then its ancestors'), in memory; a budget it
+    /// takes past the soft limit or spends is acted on at once: an event and a message, or a graceful kill of its sub-tree.
+    /// </summary>
+    private async Task ChargeAsync(SessionRecord reporter, AgentProgress delta, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var alerts = new List<(SessionRecord Holder, string Alert)>();
+        foreach (var holderId in reporter.ChargeTo!)
+        {
+            if (mesh.Leases.Find(holderId) is { } lease && mesh.Leases.Charge(lease, delta, mesh.Options.BudgetWarnAt, out var charged) is { } alert)
+            {
+                alerts.Add((charged, alert));
+            }
+        }
+        if (alerts.Count == 0)
+        {
+            return;
+        }
+        // The report already counted: a failure to record the alert must not fail the agent's heartbeat.
+        await using var tx = await mesh.Store.BeginWriteAsync(CancellationToken.None);
+        long revision = 0;
+        var notify = new List<string>();
+        foreach (var (holder, alert) in alerts)
+        {
+            var agent = await tx.GetAgentAsync(holder.Cluster, holder.AgentId, cancellationToken);
+            revision = await AppendEventAsync(tx, alert == "warned" ? "session.budget_warning" : "session.budget_exceeded", holder, agent, now, cancellationToken);
+            revision = await CommandService.ActOnBudgetAsync(tx, mesh.Options, holder, alert, now, notify, cancellationToken) ?? revision;
+            MeshLog.BudgetAlert(mesh.Logger, holder.Cluster, holder.AgentId, holder.SessionId, alert);
+        }
+        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
     }
 
     private static void CheckCaller(MeshCaller? caller, SessionRecord session, string sessionId)

@@ -115,6 +115,43 @@ public static partial class Validate
             : (stallAfter, onStall);
     }
 
+    /// <summary>
+    /// A join's budget: limits of 1 or more (cost above 0), runtime 1..<see cref="MeshLimits.MaxRuntime"/> seconds.
+    /// <c>max_runtime</c> is the runtime's alias: either may be given, or both with the same value.
+    /// </summary>
+    public static AgentBudget? Budget(AgentBudget? budget, int? maxRuntime)
+    {
+        if (budget is null)
+        {
+            return null;
+        }
+        Limit(budget.Tokens, "budget.tokens");
+        Limit(budget.ToolCalls, "budget.tool_calls");
+        Limit(budget.Turns, "budget.turns");
+        if (budget.CostUsd is { } cost && (!double.IsFinite(cost) || cost <= 0))
+        {
+            throw MeshException.Invalid("budget.cost_usd", "'budget.cost_usd' must be a number of dollars above 0.");
+        }
+        if (budget.Runtime is { } runtime)
+        {
+            Ttl(runtime, 0, "budget.runtime", MeshLimits.MaxRuntime);
+            if (maxRuntime is { } alias && alias != runtime)
+            {
+                throw MeshException.Invalid("budget.runtime", "'budget.runtime' and 'max_runtime' are the same limit: give one, or both with the same value.");
+            }
+        }
+        budget = budget with { Runtime = budget.Runtime ?? maxRuntime };
+        return budget.IsEmpty ? null : budget;
+    }
+
+    private static void Limit(long? value, string field)
+    {
+        if (value < 1)
+        {
+            throw MeshException.Invalid(field, $"'{field}' must be 1 or more (leave it out for no limit).");
+        }
+    }
+
     private static void Counter(long? value, string field)
     {
         if (value < 0)

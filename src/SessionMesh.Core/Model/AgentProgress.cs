@@ -43,6 +43,28 @@ public sealed record AgentProgress
     public bool AdvancedFrom(AgentProgress? previous) =>
         Higher(Tokens, previous?.Tokens) || Higher(ToolCalls, previous?.ToolCalls) || Higher(Turns, previous?.Turns) || Higher(CostUsd, previous?.CostUsd);
 
+    /// <summary>How much each counter grew since <paramref name="previous"/>; a counter neither reported stays unset. No activity.</summary>
+    public AgentProgress Since(AgentProgress? previous) => new()
+    {
+        Tokens = Tokens - (previous?.Tokens ?? 0),
+        ToolCalls = ToolCalls - (previous?.ToolCalls ?? 0),
+        Turns = Turns - (previous?.Turns ?? 0),
+        CostUsd = CostUsd - (previous?.CostUsd ?? 0),
+    };
+
+    /// <summary>The counters of this and <paramref name="other"/> added up (a sum of usage); unset where both are. No activity.</summary>
+    public AgentProgress Plus(AgentProgress? other) => new()
+    {
+        Tokens = Sum(Tokens, other?.Tokens),
+        ToolCalls = Sum(ToolCalls, other?.ToolCalls),
+        Turns = Sum(Turns, other?.Turns),
+        CostUsd = Sum(CostUsd, other?.CostUsd),
+    };
+
+    private static long? Sum(long? a, long? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);
+
+    private static double? Sum(double? a, double? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);
+
     private static string? Lower<T>(T? reported, T? previous, string field) where T : struct, IComparable<T> =>
         reported is { } now && previous is { } before && now.CompareTo(before) < 0 ? field : null;
 

@@ -9,6 +9,10 @@ namespace SessionMesh.Model;
 /// <param name="StallAfter">Seconds without progress after which the session counts as stalled; null: never.</param>
 /// <param name="OnStall">What the mesh does when the session stalls: <c>none</c>, <c>message</c> or <c>kill</c>.</param>
 /// <param name="StallNotified">Whether the <c>session.stalled</c> event was emitted for the current stall.</param>
+/// <param name="Budget">The limits on the agent's rolled-up usage (its own and its descendants'); null: none.</param>
+/// <param name="BudgetUsed">With a budget: the usage charged to it so far (the agent's and its descendants' reports).</param>
+/// <param name="ChargeTo">The sessions whose budgets this session's reports count against: its own, then its ancestors'.</param>
+/// <param name="BudgetAlert">With a budget: <c>warned</c> once past the soft limit, <c>exceeded</c> once spent.</param>
 public sealed record SessionRecord(
     string SessionId,
     string Cluster,
@@ -28,7 +32,11 @@ public sealed record SessionRecord(
     DateTimeOffset? ProgressedAt = null,
     int? StallAfter = null,
     string? OnStall = null,
-    bool StallNotified = false)
+    bool StallNotified = false,
+    AgentBudget? Budget = null,
+    AgentProgress? BudgetUsed = null,
+    IReadOnlyList<string>? ChargeTo = null,
+    string? BudgetAlert = null)
 {
     /// <summary>True until the session reaches a terminal status in the store.</summary>
     public bool IsOpen => EndStatus is null;

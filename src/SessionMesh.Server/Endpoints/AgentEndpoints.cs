@@ -20,6 +20,7 @@ internal static class AgentEndpoints
         agents.MapGet("/", List).WithSummary("Agents ordered by id.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         agents.MapGet("/{agent_id}", Get).WithSummary("An agent with its open session, specializations and children.").ProducesProblems(Status403Forbidden, Status404NotFound);
         agents.MapGet("/{agent_id}/tree", Tree).WithSummary("The agent and its descendants.").ProducesProblems(Status403Forbidden, Status404NotFound);
+        agents.MapGet("/{agent_id}/usage", Usage).WithSummary("The agent's usage, own and rolled up over its sub-tree, against its budget; tree=true for each descendant.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         agents.MapPut("/{agent_id}", Declare).WithSummary("Declare an agent before it joins, or set its parent and labels (201 created, 200 when it existed).").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status409Conflict, Status413PayloadTooLarge);
         return api;
     }
@@ -44,4 +45,7 @@ internal static class AgentEndpoints
 
     private static async Task<Ok<AgentTreeNode>> Tree([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken) =>
         TypedResults.Ok(await agents.GetTreeAsync(user.Caller(), agentId, cluster, cancellationToken));
+
+    private static async Task<Ok<UsageView>> Usage([FromRoute(Name = "agent_id")] string agentId, string? cluster, bool? tree, ClaimsPrincipal user, AgentService agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await agents.GetUsageAsync(user.Caller(), agentId, cluster, tree ?? false, cancellationToken));
 }

@@ -139,6 +139,26 @@ public sealed class CliOperatorCommandsTests
     }
 
     [Fact]
+    public async Task Usage_shows_own_and_rolled_up_usage_against_the_budget()
+    {
+        var (server, sdk, cli) = await StartAsync();
+        await using var _ = server;
+        using var __ = sdk;
+        using var ___ = cli;
+        var lead = await sdk.JoinAsync(new JoinRequest { AgentId = "lead", Ttl = 120, Budget = new AgentBudget { Tokens = 1000 } }, Ct);
+        var helper = await sdk.JoinAsync(new JoinRequest { AgentId = "helper", ParentId = "lead", Ttl = 120 }, Ct);
+        await sdk.ReportProgressAsync(lead.SessionId, new AgentProgress { Tokens = 100 }, Ct);
+        await sdk.ReportProgressAsync(helper.SessionId, new AgentProgress { Tokens = 250 }, Ct);
+
+        var table = (await cli.RunAsync(["usage", "--agent-id", "lead", "--tree"], terminal: true)).Expect(0).Out;
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(table, @"lead\s+active\s+100 tokens\s+350 tokens\s+1000 tokens\s+650 tokens\s+35%"), table);
+        Assert.Matches(@"\s+helper\s+active\s+250 tokens\s+250 tokens", table);
+        using var json = JsonDocument.Parse((await cli.RunAsync("usage", "--agent-id", "lead", "--output", "json")).Expect(0).Out);
+        Assert.Equal(350, json.RootElement.GetProperty("rolled_up").GetProperty("tokens").GetInt64());
+        (await cli.RunAsync("usage", "--agent-id", "nobody")).Expect(3);
+    }
+
+    [Fact]
     public async Task Output_yaml_has_the_api_field_names_and_wide_adds_columns()
     {
         var (server, sdk, cli) = await StartAsync();
