@@ -1,0 +1,67 @@
+using Microsoft.Playwright;
+using SessionMesh.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace SessionMesh.Tests.Dashboard;
+
+public sealed class DashboardSignInTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+{
+    [Fact]
+    public async Task A_key_signs_in_and_an_agent_joined_through_the_api_appears_without_a_reload()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        await api.JoinAsync("planner-1");
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+
+        await dashboard.SignInAsync(server.RootKey);
+        await Expect(dashboard.Page.Locator("#who")).ToContainTextAsync("root");
+        await Expect(dashboard.Page.Locator("[data-count='alive'] .count")).ToHaveTextAsync("1");
+
+        await dashboard.GoAsync("#/sessions");
+        await Expect(dashboard.Page.Locator("tr[data-agent-id='planner-1']")).ToBeVisibleAsync();
+        // A reload would lose this mark.
+        await dashboard.Page.EvaluateAsync("() => { window.notReloaded = true; }");
+
+        await api.JoinAsync("worker-1", parentId: "planner-1");
+
+        var row = dashboard.Page.Locator("tr[data-agent-id='worker-1']");
+        await Expect(row).ToBeVisibleAsync();
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("active");
+        await dashboard.GoAsync("#/overview");
+        await Expect(dashboard.Page.Locator("[data-count='alive'] .count")).ToHaveTextAsync("2");
+        Assert.True(await dashboard.Page.EvaluateAsync<bool>("() => window.notReloaded === true"));
+        Assert.Empty(dashboard.Errors);
+    }
+
+    [Fact]
+    public async Task A_session_that_ends_changes_its_row_in_place()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        var sessionId = await api.JoinAsync("leaver-1");
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+        await dashboard.SignInAsync(server.RootKey);
+        await dashboard.GoAsync("#/sessions");
+        var row = dashboard.Page.Locator($"tr[data-session-id='{sessionId}']");
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("active");
+
+        (await api.DeleteReplyAsync($"api/session-mesh/sessions/{sessionId}")).Expect(System.Net.HttpStatusCode.OK);
+
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("left");
+    }
+
+    [Fact]
+    public async Task A_key_the_server_does_not_know_is_refused_with_the_servers_reason()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+        await dashboard.Page.GotoAsync("/");
+        await dashboard.Page.GetByLabel("Session key").FillAsync("sm_key_0000000000000000.not-a-real-secret");
+        await dashboard.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Expect(dashboard.Page.Locator("#sign-in-error")).ToContainTextAsync("invalid_key");
+        await Expect(dashboard.Page.Locator("header.top")).ToBeHiddenAsync();
+        Assert.Null(await dashboard.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('session-mesh.key')"));
+    }
+}
