@@ -28,13 +28,15 @@ public sealed class DashboardCommandTests(ChromiumFixture chromium) : IClassFixt
         Assert.Equal("interrupt", command.GetProperty("mode").GetString());
         var commandId = command.GetProperty("command_id").GetString()!;
         var row = dashboard.Page.Locator($"tr[data-command-id='{commandId}']");
-        await Expect(row).ToBeVisibleAsync();
-        await Expect(row).Not.ToHaveAttributeAsync("data-status", "acked");
+        // Handed to the stream, not acked yet: the page says delivered.
+        await Expect(row).ToHaveAttributeAsync("data-status", "delivered");
+        await Expect(row.Locator(".steps li.done")).ToHaveTextAsync(["queued", "delivered"]);
 
         (await api.PostReplyAsync($"api/session-mesh/agents/steer-1/commands/{commandId}/ack", """{"status": "acked"}""")).Expect(HttpStatusCode.OK);
 
         await Expect(row).ToHaveAttributeAsync("data-status", "acked");
         await Expect(row.Locator(".badge")).ToHaveTextAsync("acked");
+        await Expect(row.Locator(".steps li.done")).ToHaveTextAsync(["queued", "delivered", "acked"]);
         Assert.Empty(dashboard.Errors);
     }
 

@@ -38,10 +38,14 @@ export function agentLink(agentId) {
   return h('a', { href: `#/agents/${encodeURIComponent(agentId)}`, class: 'agent-link' }, agentId);
 }
 
-export function time(value) {
+/** A time of day (the full instant on hover); withDate for instants that may be days away (key expiry). */
+export function time(value, withDate = false) {
   if (!value) return '';
   const date = new Date(value);
-  return h('time', { datetime: value, title: value }, date.toLocaleTimeString([], { hour12: false }));
+  const text = withDate
+    ? `${date.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' })} ${date.toLocaleTimeString([], { hour12: false })}`
+    : date.toLocaleTimeString([], { hour12: false });
+  return h('time', { datetime: value, title: value }, text);
 }
 
 export function labelsText(labels) {

@@ -30,7 +30,8 @@ async function signIn(key) {
   session = signedIn(api, self);
   $('sign-in').hidden = true;
   document.querySelector('header.top').hidden = false;
-  $('who').textContent = `${self.name ? self.name + ' · ' : ''}${self.key_id} · ${self.cluster} · ${self.scopes.join(', ')}`;
+  const name = self.name && self.name !== self.key_id ? `${self.name} · ` : '';
+  $('who').textContent = `${name}${self.key_id} · cluster ${self.cluster} · ${self.scopes.join(', ')}`;
   startStream(session);
   if (!window.location.hash || window.location.hash === '#') window.location.hash = '#/overview';
   else route();

@@ -39,7 +39,7 @@ export function render(container, ctx, { param: agentId }) {
       h('th', { scope: 'row' }, h('code', {}, command.command_id)),
       h('td', {}, command.kind + (command.mode ? ` (${command.mode})` : '')),
       h('td', {}, command.direction ?? command.text ?? command.reason ?? ''),
-      h('td', {}, h('span', { class: `badge command-${command.status}`, dataset: { status: command.status } }, command.status)),
+      h('td', {}, h('span', { class: `badge command-${command.status}`, dataset: { status: command.status } }, command.status), steps(command.status)),
       h('td', {}, time(command.created_at)),
       h('td', {}, time(command.delivered_at)),
       h('td', {}, time(command.completed_at)));
@@ -66,6 +66,13 @@ export function render(container, ctx, { param: agentId }) {
   logsPanel(logs, ctx, agentId);
   ctx.fleet.addEventListener('event', onEvent);
   return () => ctx.fleet.removeEventListener('event', onEvent);
+}
+
+/** queued → delivered → acked (or the other end it came to), the steps reached marked. */
+function steps(status) {
+  const end = RANK[status] === 2 ? status : 'acked';
+  return h('ol', { class: 'steps', 'aria-label': 'Progress' }, ['queued', 'delivered', end].map((step, i) =>
+    h('li', { class: i <= RANK[status] ? 'done' : '', 'aria-current': step === status ? 'step' : null }, step)));
 }
 
 function describe(agent) {

@@ -41,7 +41,7 @@ export function render(container, ctx) {
       : '';
     return h('tr', { dataset: { keyId: key.key_id, state: key.state } },
       h('th', { scope: 'row' }, h('code', {}, key.key_id)), h('td', {}, key.name ?? ''), h('td', {}, key.scopes.join(', ')),
-      h('td', {}, key.agent_id ?? ''), h('td', {}, key.cluster), h('td', {}, key.state), h('td', {}, time(key.expires_at)), h('td', {}, revoke));
+      h('td', {}, key.agent_id ?? ''), h('td', {}, key.cluster), h('td', {}, key.state), h('td', {}, time(key.expires_at, true)), h('td', {}, revoke));
   }
 
   async function revokeKey(key) {
@@ -50,6 +50,7 @@ export function render(container, ctx) {
     try {
       await ctx.api.del(`/keys/${seg(key.key_id)}`);
       message.replaceChildren(notice(`Revoked ${key.key_id}.`));
+      if (secret.querySelector(`[data-key-id="${CSS.escape(key.key_id)}"]`)) secret.replaceChildren();
       await load(true);
     } catch (error) {
       message.replaceChildren(notice(`Revoke refused: ${errorText(error)}`, 'error'));
@@ -86,7 +87,7 @@ export function render(container, ctx) {
       }
     } }, 'Copy');
     const dismiss = h('button', { type: 'button', onclick: () => secret.replaceChildren() }, 'I have stored it');
-    secret.replaceChildren(h('div', { class: 'secret', role: 'region', 'aria-label': 'New key secret' },
+    secret.replaceChildren(h('div', { class: 'secret', role: 'region', 'aria-label': 'New key secret', dataset: { keyId: created.key_id } },
       h('p', { id: 'new-secret-note' }, h('strong', {}, `Secret of ${created.key_id}: shown once.`), ' Store it now; the server keeps only its hash.'),
       h('label', { for: 'new-secret' }, 'Session key'), field, copy, dismiss, status));
     field.focus();

@@ -6,6 +6,8 @@ import { missingScope } from './scope.js';
 
 /** Past this many agents the graph shows the alive ones only, unless asked. */
 const LARGE = 1500;
+/** A drawing of more nodes than this is slow and unreadable; the sessions view pages through any number. */
+const MAX_DRAWN = 2000;
 
 function colours() {
   const css = getComputedStyle(document.documentElement);
@@ -67,10 +69,12 @@ export function render(container, ctx) {
       return;
     }
     const large = fleet.nodes.size > LARGE;
-    const visible = [...fleet.nodes.values()].filter((node) => showEnded.checked || node.alive || (!large && node.status === undefined) || (!large && hasAliveChild(fleet, node)));
+    const wanted = [...fleet.nodes.values()].filter((node) => showEnded.checked || node.alive || (!large && node.status === undefined) || (!large && hasAliveChild(fleet, node)));
+    const visible = wanted.slice(0, MAX_DRAWN);
     const ids = new Set(visible.map((node) => node.agent_id));
     note.replaceChildren(
       fleet.truncated ? notice('Only the first agents by id are drawn: the fleet is larger than the topology limit.', 'warn') : '',
+      wanted.length > visible.length ? notice(`Drawing the first ${visible.length} of ${wanted.length} agents; the sessions view lists them all.`, 'warn') : '',
       visible.length === 0 ? notice('No agents to draw.') : '');
     const nextShape = visible.map((node) => `${node.agent_id}<${ids.has(node.parent_id) ? node.parent_id : ''}`).join('|');
     if (nextShape !== shape) {
