@@ -171,7 +171,10 @@ internal static class MeshServiceRegistration
                     : next(context));
         }
         // Static files, before routing and authentication: the page itself needs no key.
-        app.UseDashboard();
+        if (options.Dashboard)
+        {
+            app.UseDashboard();
+        }
         // Before routing: endpoint selection already filters on Content-Type.
         app.UseMiddleware<JsonBodyMiddleware>();
         app.UseRouting();

@@ -82,6 +82,16 @@ public sealed class DashboardViewsTests(ChromiumFixture chromium) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_server_set_without_the_dashboard_answers_404_at_the_root()
+    {
+        await using var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string> { ["Server:Dashboard"] = "false" });
+        using var anonymous = server.CreateClient("");
+
+        (await anonymous.GetReplyAsync("/")).Expect(HttpStatusCode.NotFound);
+        (await anonymous.GetReplyAsync("/js/main.js")).Expect(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task The_topology_marks_an_orphan_and_a_click_on_its_entry_opens_its_details()
     {
         await using var server = await MeshTestServer.StartAsync();
