@@ -91,6 +91,11 @@ public sealed partial class DashboardSession : IAsyncDisposable
             var name = SafeName().Replace(TestContext.Current.Test?.TestDisplayName ?? "dashboard", "_");
             await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
         }
+        catch (PlaywrightException ex)
+        {
+            // A page that crashed cannot be photographed; the test's own failure is the one to report.
+            TestContext.Current.SendDiagnosticMessage($"No screenshot: {ex.Message}");
+        }
         finally
         {
             await _context.DisposeAsync();

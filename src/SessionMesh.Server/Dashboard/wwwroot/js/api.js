@@ -39,11 +39,12 @@ export function createApi(key) {
       credentials: 'omit',
     });
     const text = await response.text();
-    let data = null;
-    if (text) {
+    const json = /json/.test(response.headers.get('Content-Type') ?? '');
+    let data = text || null;
+    if (text && json) {
       try { data = JSON.parse(text); } catch { data = { detail: text }; }
     }
-    if (!response.ok) throw new ApiError(response.status, data);
+    if (!response.ok) throw new ApiError(response.status, typeof data === 'string' ? { detail: data } : data);
     return data;
   }
   return {

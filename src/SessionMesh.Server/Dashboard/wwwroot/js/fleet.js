@@ -5,9 +5,11 @@ import { ALIVE } from './dom.js';
 const RECENT_EVENTS = 500;
 
 export class Fleet extends EventTarget {
-  constructor(api) {
+  /** cluster: the key's; an admin key's event stream carries every cluster's events, the topology only this one. */
+  constructor(api, cluster) {
     super();
     this.api = api;
+    this.cluster = cluster;
     this.nodes = new Map();
     this.specializations = [];
     this.truncated = false;
@@ -34,7 +36,7 @@ export class Fleet extends EventTarget {
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.splice(0, this.recent.length - RECENT_EVENTS);
     this.dispatchEvent(new CustomEvent('event', { detail: event }));
-    if (!this.loaded) return;
+    if (!this.loaded || (event.cluster && event.cluster !== this.cluster)) return;
     const [kind] = event.type.split('.');
     if (kind === 'session') this._applySession(event.data);
     else if (event.type === 'agent.declared') this._applyAgent(event.data);

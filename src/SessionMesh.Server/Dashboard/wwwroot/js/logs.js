@@ -16,7 +16,9 @@ export async function logsPanel(container, ctx, agentId) {
   container.replaceChildren(notice('Loading output…'));
   try {
     const answer = await ctx.api.get(`/agents/${seg(agentId)}/logs`, { tail: TAIL });
-    const lines = Array.isArray(answer) ? answer : answer?.items ?? answer?.lines ?? [];
+    // The endpoint's shape is its own to define: a JSON list (items or lines), or plain text.
+    const lines = typeof answer === 'string' ? answer.split('\n').filter(Boolean)
+      : Array.isArray(answer) ? answer : answer?.items ?? answer?.lines ?? [];
     container.replaceChildren(
       lines.length ? h('pre', { class: 'logs', tabindex: '0', 'aria-label': `Last ${TAIL} lines of output` }, lines.map(lineText).join('\n')) : notice('No output yet.'),
       refresh);

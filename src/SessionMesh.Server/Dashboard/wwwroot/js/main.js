@@ -20,7 +20,7 @@ let session = null;
 function signedIn(api, self) {
   const scopes = new Set(self.scopes);
   const has = (scope) => scopes.has(scope) || scopes.has('admin');
-  return { api, self, has, fleet: new Fleet(api), stop: new AbortController(), cleanup: null };
+  return { api, self, has, fleet: new Fleet(api, self.cluster), stop: new AbortController(), cleanup: null };
 }
 
 async function signIn(key) {
@@ -95,6 +95,8 @@ function route() {
   session.cleanup = typeof cleanup === 'function' ? cleanup : null;
   const heading = container.querySelector('h1');
   if (heading) document.title = `${heading.textContent} · session-mesh`;
+  // The new view's content is where keyboard and screen-reader users land (the sign-in form they came from is gone).
+  $('main').focus({ preventScroll: true });
 }
 
 window.addEventListener('hashchange', route);

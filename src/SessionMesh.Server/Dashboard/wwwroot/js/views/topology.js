@@ -69,7 +69,8 @@ export function render(container, ctx) {
       return;
     }
     const large = fleet.nodes.size > LARGE;
-    const wanted = [...fleet.nodes.values()].filter((node) => showEnded.checked || node.alive || (!large && node.status === undefined) || (!large && hasAliveChild(fleet, node)));
+    const aliveParents = new Set([...fleet.nodes.values()].filter((node) => node.alive && node.parent_id).map((node) => node.parent_id));
+    const wanted = [...fleet.nodes.values()].filter((node) => showEnded.checked || node.alive || (!large && (node.status === undefined || aliveParents.has(node.agent_id))));
     const visible = wanted.slice(0, MAX_DRAWN);
     const ids = new Set(visible.map((node) => node.agent_id));
     note.replaceChildren(
@@ -102,11 +103,6 @@ export function render(container, ctx) {
     scheme.removeEventListener('change', restyle);
     cy.destroy();
   };
-}
-
-function hasAliveChild(fleet, node) {
-  for (const other of fleet.nodes.values()) if (other.parent_id === node.agent_id && other.alive) return true;
-  return false;
 }
 
 function treeItems(nodes, ids) {
