@@ -56,6 +56,23 @@ public sealed class DashboardSeamTests(ChromiumFixture chromium) : IClassFixture
         await Expect(sessions).ToHaveAttributeAsync("aria-current", "page");
     }
 
+    [Fact]
+    public async Task On_a_phone_in_dark_mode_the_page_is_dark_and_only_tables_scroll_sideways()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        await api.JoinAsync("a-rather-long-agent-name-for-a-narrow-screen");
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server, width: 390, height: 844, colorScheme: ColorScheme.Dark);
+        await dashboard.SignInAsync(server.RootKey);
+        await dashboard.GoAsync("#/sessions");
+        await Expect(dashboard.Page.Locator(".view-sessions tbody tr")).ToHaveCountAsync(1);
+
+        var background = await dashboard.Page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        Assert.Equal("rgb(18, 22, 28)", background);
+        Assert.True(await dashboard.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "The page is wider than a phone's screen.");
+    }
+
     private sealed class LogsStandIn : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>

@@ -37,13 +37,14 @@ public sealed partial class DashboardSession : IAsyncDisposable
     /// <summary>Console errors and uncaught page errors: CSP violations show up here.</summary>
     public ConcurrentQueue<string> Errors { get; } = new();
 
-    public static async Task<DashboardSession> OpenAsync(ChromiumFixture chromium, MeshTestServer server, int width = 1280, int height = 860)
+    public static async Task<DashboardSession> OpenAsync(ChromiumFixture chromium, MeshTestServer server, int width = 1280, int height = 860, ColorScheme colorScheme = ColorScheme.Light)
     {
         var origin = new Uri(server.BaseAddress.GetLeftPart(UriPartial.Authority));
         var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = width, Height = height },
             BaseURL = server.BaseAddress.ToString(),
+            ColorScheme = colorScheme,
         });
         context.SetDefaultTimeout(WaitMs);
         var page = await context.NewPageAsync();
