@@ -35,20 +35,25 @@ public sealed class DashboardSignInTests(ChromiumFixture chromium) : IClassFixtu
     }
 
     [Fact]
-    public async Task A_session_that_ends_changes_its_row_in_place()
+    public async Task Rows_change_in_place_when_a_session_ends_and_when_a_kill_starts_its_grace_period()
     {
         await using var server = await MeshTestServer.StartAsync();
         using var api = server.CreateClient();
         var sessionId = await api.JoinAsync("leaver-1");
+        await api.JoinAsync("doomed-1");
         await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
         await dashboard.SignInAsync(server.RootKey);
         await dashboard.GoAsync("#/sessions");
-        var row = dashboard.Page.Locator($"tr[data-session-id='{sessionId}']");
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("active");
+        var leaver = dashboard.Page.Locator($"tr[data-session-id='{sessionId}'] .badge");
+        var doomed = dashboard.Page.Locator("tr[data-agent-id='doomed-1'] .badge");
+        await Expect(leaver).ToHaveTextAsync("active");
+        await Expect(doomed).ToHaveTextAsync("active");
 
         (await api.DeleteReplyAsync($"api/session-mesh/sessions/{sessionId}")).Expect(System.Net.HttpStatusCode.OK);
+        (await api.DeleteReplyAsync("api/session-mesh/agents/doomed-1?grace_period=600")).Expect(System.Net.HttpStatusCode.OK);
 
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("left");
+        await Expect(leaver).ToHaveTextAsync("left");
+        await Expect(doomed).ToHaveTextAsync("active · terminating");
     }
 
     [Fact]

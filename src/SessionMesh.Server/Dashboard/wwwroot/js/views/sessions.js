@@ -67,6 +67,15 @@ export function render(container, ctx, { query }) {
     return tr;
   }
 
+  /** A graceful kill was queued: the agent's open session is terminating until its grace period ends. */
+  function markTerminating(kill) {
+    for (const tr of rows.values()) {
+      if (tr.dataset.agentId !== kill.agent_id || !ALIVE.has(tr.dataset.status)) continue;
+      const badge = tr.querySelector('.badge');
+      if (badge && !badge.textContent.includes('terminating')) badge.append(' · terminating');
+    }
+  }
+
   function fill(tr, session) {
     const terminating = session.terminating_until ? 'terminating' : null;
     tr.dataset.status = session.status;
@@ -112,6 +121,10 @@ export function render(container, ctx, { query }) {
 
   /** A session event: update its row in place; a new join that fits is appended on the last page, else counted. */
   function onEvent(event) {
+    if (event.detail.type === 'command.queued' && event.detail.data?.kind === 'kill') {
+      markTerminating(event.detail.data);
+      return;
+    }
     if (!event.detail.type.startsWith('session.')) return;
     const session = event.detail.data;
     const existing = rows.get(session.session_id);
