@@ -57,6 +57,22 @@ public sealed class DashboardSignInTests(ChromiumFixture chromium) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_key_revoked_while_the_page_is_open_signs_the_page_out_with_the_reason()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        var created = (await api.PostReplyAsync("api/session-mesh/keys", """{"scopes": ["read"], "name": "short-lived"}""")).Expect(System.Net.HttpStatusCode.Created).Json;
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+        await dashboard.SignInAsync(created.GetProperty("session_key").GetString()!);
+
+        (await api.DeleteReplyAsync($"api/session-mesh/keys/{created.GetProperty("key_id").GetString()}")).Expect(System.Net.HttpStatusCode.OK);
+
+        await Expect(dashboard.Page.Locator("#sign-in-error")).ToContainTextAsync("key_revoked");
+        await Expect(dashboard.Page.Locator("header.top")).ToBeHiddenAsync();
+        Assert.Null(await dashboard.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('session-mesh.key')"));
+    }
+
+    [Fact]
     public async Task A_key_the_server_does_not_know_is_refused_with_the_servers_reason()
     {
         await using var server = await MeshTestServer.StartAsync();
