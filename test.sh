@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# The dashboard's browser tests drive Debian's Chromium.
+[ -x /usr/bin/chromium ] || bash .ci/chromium.sh
+
 results=$(mktemp -d "${TMPDIR:-/tmp}/session-mesh-results.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 

@@ -26,6 +26,9 @@ public sealed class MeshServerOptions
     /// <summary>Serve <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
     public bool OperationsEndpoints { get; set; } = true;
 
+    /// <summary>Serve the web dashboard at <c>/</c> (its files need no key; everything it shows comes through the API with the operator's key).</summary>
+    public bool Dashboard { get; set; } = true;
+
     /// <summary>When set (e.g. <c>http://127.0.0.1:7781</c>), the operations endpoints are served only there.</summary>
     public string? OperationsListen { get; set; }
 

@@ -15,6 +15,7 @@ using OpenTelemetry.Resources;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
+using SessionMesh.Server.Dashboard;
 using SessionMesh.Server.Endpoints;
 using SessionMesh.Server.Observability;
 using SessionMesh.Server.Sandbox;
@@ -168,6 +169,11 @@ internal static class MeshServiceRegistration
                 context.Connection.LocalPort == operationsPort && !IsOperationsPath(context.Request.Path)
                     ? Problems.WriteAsync(context, 404, "route_not_found", "Not Found", "This is the operations port: it serves /healthz, /readyz and /metrics only.")
                     : next(context));
+        }
+        // Static files, before routing and authentication: the page itself needs no key.
+        if (options.Dashboard)
+        {
+            app.UseDashboard();
         }
         // Before routing: endpoint selection already filters on Content-Type.
         app.UseMiddleware<JsonBodyMiddleware>();
