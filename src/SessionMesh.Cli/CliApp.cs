@@ -33,6 +33,7 @@ internal sealed class CliApp
         Root.Subcommands.Add(AuditCommand.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create(this));
         Root.Subcommands.Add(Agent.AgentCommand.Create(this));
+        Root.Subcommands.Add(LogsCommand.Create(this));
         Root.Subcommands.Add(NotYetCommand.Create(this, "mcp", "Serve the mesh as MCP tools over stdio (not yet available in this build)"));
         foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
         {

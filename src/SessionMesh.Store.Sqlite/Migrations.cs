@@ -20,6 +20,7 @@ internal static class Migrations
         new(2, "commands", V2Commands),
         new(3, "key lifetime limit", V3KeyLimit),
         new(4, "retention by age and size", V4Retention),
+        new(5, "session exit code", V5ExitCode),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -208,5 +209,10 @@ internal static class Migrations
             id     INTEGER PRIMARY KEY,
             filler BLOB
         );
+        """;
+
+    /// <summary>The exit code of the agent's process, recorded when the agent leaves (<c>session-mesh agent</c> does).</summary>
+    private const string V5ExitCode = """
+        ALTER TABLE sessions ADD COLUMN exit_code INTEGER;
         """;
 }

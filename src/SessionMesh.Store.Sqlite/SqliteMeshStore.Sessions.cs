@@ -46,16 +46,16 @@ public sealed partial class SqliteMeshStore
 
     private const string InsertSessionSql = """
         INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
-                              max_runtime, end_status, ended_at, end_reason, stale_notified)
+                              max_runtime, end_status, ended_at, end_reason, stale_notified, exit_code)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
-                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified)
+                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @exit_code)
         """;
 
     private const string UpdateSessionSql = """
         UPDATE sessions
         SET ttl = @ttl, last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle,
             max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
-            stale_notified = @stale_notified
+            stale_notified = @stale_notified, exit_code = @exit_code
         WHERE session_id = @session_id
         """;
 
@@ -219,7 +219,8 @@ public sealed partial class SqliteMeshStore
         command.Bind("@session_id", session.SessionId).Bind("@ttl", session.Ttl).Bind("@last_seen", session.LastSeen)
             .Bind("@expires_at", session.ExpiresAt).Bind("@load", session.Load).Bind("@idle", session.Idle)
             .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)
-            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified);
+            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified)
+            .Bind("@exit_code", session.ExitCode);
 
     private static string BuildSessionQuery(SessionQuery query)
     {

@@ -13,7 +13,7 @@ internal static class SqliteRows
     public const string SessionColumns =
         "sessions.session_id, sessions.cluster, sessions.agent_id, sessions.ttl, sessions.started_at, sessions.last_seen, " +
         "sessions.expires_at, sessions.load, sessions.idle, sessions.max_runtime, sessions.end_status, sessions.ended_at, " +
-        "sessions.end_reason, sessions.stale_notified";
+        "sessions.end_reason, sessions.stale_notified, sessions.exit_code";
 
     public const string AgentColumns =
         "agents.cluster, agents.agent_id, agents.parent_id, agents.labels, agents.created_at, agents.updated_at";
@@ -66,7 +66,8 @@ internal static class SqliteRows
         EndStatus: r.IsDBNull(o + 10) ? null : Status(r.GetString(o + 10)),
         EndedAt: NullableTime(r, o + 11),
         EndReason: NullableString(r, o + 12),
-        StaleNotified: r.GetInt64(o + 13) != 0);
+        StaleNotified: r.GetInt64(o + 13) != 0,
+        ExitCode: r.IsDBNull(o + 14) ? null : r.GetInt32(o + 14));
 
     public static AgentRecord ReadAgent(SqliteDataReader r) => new(
         Cluster: r.GetString(0),

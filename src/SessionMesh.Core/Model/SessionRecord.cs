@@ -4,6 +4,7 @@ namespace SessionMesh.Model;
 /// <param name="EndStatus">The terminal status once ended; null while open.</param>
 /// <param name="Idle">The agent's last reported state: idle rather than active.</param>
 /// <param name="StaleNotified">Whether the <c>session.stale</c> event was emitted for the current lapse.</param>
+/// <param name="ExitCode">The exit code of the agent's process, when it left saying so.</param>
 public sealed record SessionRecord(
     string SessionId,
     string Cluster,
@@ -18,7 +19,8 @@ public sealed record SessionRecord(
     SessionStatus? EndStatus = null,
     DateTimeOffset? EndedAt = null,
     string? EndReason = null,
-    bool StaleNotified = false)
+    bool StaleNotified = false,
+    int? ExitCode = null)
 {
     /// <summary>True until the session reaches a terminal status in the store.</summary>
     public bool IsOpen => EndStatus is null;

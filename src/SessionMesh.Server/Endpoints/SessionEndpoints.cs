@@ -65,6 +65,6 @@ internal static class SessionEndpoints
         return TypedResults.Ok(await sessions.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
     }
 
-    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, cancellationToken));
+    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, [FromQuery(Name = "exit_code")] int? exitCode, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, exitCode, cancellationToken));
 }
