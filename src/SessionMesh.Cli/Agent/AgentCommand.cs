@@ -121,8 +121,10 @@ internal static class AgentCommand
         try
         {
             var self = await client.GetSelfKeyAsync(cancellationToken);
-            var scopes = self.Scopes.Contains("admin") ? ["agent", "read"] : self.Scopes.Intersect(["agent", "read"]).ToList();
-            if (!self.Scopes.Contains("keys") && !self.Scopes.Contains("admin") || scopes.Count == 0)
+            var admin = self.Scopes.Contains("admin");
+            var scopes = admin ? ["agent", "read"] : self.Scopes.Intersect(["agent", "read"]).ToList();
+            var mayMint = admin || self.Scopes.Contains("keys");
+            if (!mayMint || scopes.Count == 0)
             {
                 return null;
             }
