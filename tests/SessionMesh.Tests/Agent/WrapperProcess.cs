@@ -26,7 +26,11 @@ public sealed class WrapperProcess : IAsyncDisposable
     /// <summary>The path of the CLI, for scripts that start nested wrappers.</summary>
     public static string CliPath => Path.Combine(AppContext.BaseDirectory, "session-mesh.dll");
 
-    public static WrapperProcess Start(Uri server, string key, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static WrapperProcess Start(Uri server, string key, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartCli(server, key, workingDirectory, ["agent", .. args], environment);
+
+    /// <summary>Any <c>session-mesh</c> command as a process (<c>logs -f</c>).</summary>
+    public static WrapperProcess StartCli(Uri server, string key, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -37,7 +41,6 @@ public sealed class WrapperProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add(CliPath);
-        start.ArgumentList.Add("agent");
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
