@@ -25,6 +25,11 @@ public sealed class AgentWrapperTests
 
         var alive = await sdk.GetAgentAsync("w-directives", Ct);
         Assert.True(alive.Alive);
+        // The child's own key: bound to its agent, agent and read scopes only, revoked once the wrapper is done.
+        using var childKeyClient = new SessionMeshClient(server.BaseAddress, File.ReadAllText(Path.Combine(temp.Path, "agent-key")).Trim());
+        var childKey = await childKeyClient.GetSelfKeyAsync(Ct);
+        Assert.Equal("w-directives", childKey.AgentId);
+        Assert.Equal(["agent", "read"], childKey.Scopes.Order(StringComparer.Ordinal));
         Assert.Equal("ml", alive.Labels["team"]);
         Assert.Contains(alive.Specializations, s => s.Name == "data-analysis");
 
@@ -49,6 +54,8 @@ public sealed class AgentWrapperTests
         var ended = await sdk.GetAgentAsync("w-directives", Ct);
         Assert.Equal(SessionStatus.Left, ended.Status);
         Assert.Equal(7, ended.ExitCode);
+        var revoked = await Assert.ThrowsAsync<SessionMeshException>(() => childKeyClient.GetSelfKeyAsync(Ct));
+        Assert.Equal(401, revoked.Status);
     }
 
     [Fact]

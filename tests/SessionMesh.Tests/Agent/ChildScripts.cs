@@ -6,6 +6,7 @@ public static class ChildScripts
     /// <summary>Records its pid, says "ready", writes every directive it reads to <c>directives</c>, exits 7 on the direction "exit".</summary>
     public const string Recorder = """
         echo $$ >> "$DIR/pids"
+        printf '%s\n' "$SESSION_MESH_AGENT_KEY" > "$DIR/agent-key"
         echo "ready $SESSION_MESH_AGENT_ID directive=${SESSION_MESH_DIRECTIVE:-none}"
         while IFS= read -r line; do
           printf '%s\n' "$line" >> "$DIR/directives"
