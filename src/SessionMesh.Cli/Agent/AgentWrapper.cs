@@ -17,6 +17,8 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
     public const string DirectiveVariable = "SESSION_MESH_DIRECTIVE";
 
     private static readonly TimeSpan s_leftoverGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_handTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_killAckMargin = TimeSpan.FromSeconds(2);
     private readonly Channel<WrapperEvent> _events = Channel.CreateUnbounded<WrapperEvent>(new UnboundedChannelOptions { SingleReader = true });
     private ChildProcess _child = null!;
 
@@ -116,7 +118,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
             previous.Dispose();
             _child = StartChild(line);
         }
-        var handed = await _child.HandAsync(line, stop);
+        var handed = await _child.HandAsync(line, s_handTimeout, stop);
         var result = handed ? null : (JsonElement?)JsonSerializer.SerializeToElement("the child was not reading its standard input", CliJsonContext.Default.String);
         await AckWithRetriesAsync(command, handed ? "acked" : "failed", result, stop);
     }
@@ -136,7 +138,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
     {
         var kill = agent.KillCommand;
         // No kill command: a force kill (the session is already over) or a newer join took the agent over. Stop now.
-        var grace = kill is null ? TimeSpan.Zero : TimeSpan.FromSeconds(kill.GracePeriod ?? settings.DefaultKillGraceSeconds);
+        var grace = kill is null ? TimeSpan.Zero : KillGrace(kill);
         context.Trace($"killed ({agent.EndReason}): stopping the process tree, grace {grace.TotalSeconds}s");
         var forced = await _child.StopTreeAsync(grace, Time);
         var exitCode = await _child.Exited;
@@ -148,6 +150,18 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
         }
         context.Error.WriteLine($"session-mesh: agent {agent.AgentId} was {(kill is null ? "stopped" : "killed")} ({agent.EndReason}); its processes are gone.");
         return exitCode;
+    }
+
+    /// <summary>
+    /// SIGTERM-to-SIGKILL time for a kill: its grace period, less a margin so the SIGKILL and the ack land before the
+    /// mesh's own deadline (created_at + grace_period), when it would end the session without the child's status.
+    /// </summary>
+    private TimeSpan KillGrace(CommandView kill)
+    {
+        var grace = TimeSpan.FromSeconds(kill.GracePeriod ?? settings.DefaultKillGraceSeconds);
+        var margin = TimeSpan.FromTicks(Math.Min(s_killAckMargin.Ticks, grace.Ticks / 2));
+        var left = kill.CreatedAt + grace - Time.GetUtcNow() - margin;
+        return left < TimeSpan.Zero ? TimeSpan.Zero : left > grace ? grace - margin : left;
     }
 
     private async Task<int> FinishStoppedAsync()

@@ -71,16 +71,35 @@ internal sealed class ChildProcess : IDisposable
         return child;
     }
 
-    /// <summary>Writes one line to the child's standard input; false when the child no longer reads it (exited, closed stdin).</summary>
-    public async Task<bool> HandAsync(string line, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one line to the child's standard input; false when the child no longer reads it (exited, closed stdin),
+    /// or does not take it within <paramref name="timeout"/> (its stdin pipe is full): the caller must not wait on a
+    /// child that never reads, or a kill behind the directive would wait too. A write that timed out finishes (or
+    /// fails) in the background, and the next line waits for it.
+    /// </summary>
+    public async Task<bool> HandAsync(string line, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await _stdin.WaitAsync(cancellationToken);
+        if (!await _stdin.WaitAsync(timeout, cancellationToken))
+        {
+            return false;
+        }
+        var write = WriteLineAsync(line);
+        if (await Task.WhenAny(write, Task.Delay(timeout, cancellationToken)) != write)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return false;
+        }
+        return await write;
+    }
+
+    private async Task<bool> WriteLineAsync(string line)
+    {
         try
         {
             var stdin = _process.StandardInput;
-            await stdin.WriteAsync(line.AsMemory(), cancellationToken);
-            await stdin.WriteAsync("\n".AsMemory(), cancellationToken);
-            await stdin.FlushAsync(cancellationToken);
+            await stdin.WriteAsync(line.AsMemory(), CancellationToken.None);
+            await stdin.WriteAsync("\n".AsMemory(), CancellationToken.None);
+            await stdin.FlushAsync(CancellationToken.None);
             return true;
         }
         catch (IOException)

@@ -21,7 +21,7 @@ public sealed class AgentKillTests
         await wrapper.WaitForOutputAsync("ready");
         var child = Assert.Single(ProcTable.ReadPids(Path.Combine(temp.Path, "pids")));
 
-        var kill = await sdk.KillAsync("w-stubborn", new KillOptions { GracePeriod = 1 }, Ct);
+        var kill = await sdk.KillAsync("w-stubborn", new KillOptions { GracePeriod = 3 }, Ct);
 
         Assert.Equal(137, await wrapper.ExitAsync());
         Assert.False(ProcTable.IsRunning(child));
@@ -103,5 +103,26 @@ public sealed class AgentKillTests
         {
             Assert.False((await sdk.GetAgentAsync(id, Ct)).Alive, $"{id} should have ended");
         }
+    }
+
+    [Fact]
+    public async Task A_child_that_never_reads_its_stdin_gets_directives_failed_and_is_still_killed()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var temp = new TempDirectory();
+        using var sdk = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        var script = ChildScripts.Write(temp.Path, "child.sh", ChildScripts.IgnoresTerm);
+        await using var wrapper = WrapperProcess.Start(server.BaseAddress, server.RootKey, temp.Path, ["--agent-id", "w-deaf", "--", "bash", script], new Dictionary<string, string> { ["DIR"] = temp.Path });
+        await wrapper.WaitForOutputAsync("ready");
+        // Two lines of ~60 KB overflow the 64 KB pipe the child never drains.
+        var payload = System.Text.Json.JsonSerializer.SerializeToElement(new string('x', 60_000), MeshJsonContext.Default.String);
+        var first = await sdk.SteerAsync(new SteerRequest { AgentId = "w-deaf", Direction = "one", Payload = payload }, cancellationToken: Ct);
+        var second = await sdk.SteerAsync(new SteerRequest { AgentId = "w-deaf", Direction = "two", Payload = payload }, cancellationToken: Ct);
+
+        Assert.Equal("acked", (await sdk.GetCommandAsync(first.CommandId, 30, Ct)).Status);
+        Assert.Equal("failed", (await sdk.GetCommandAsync(second.CommandId, 30, Ct)).Status);
+
+        await sdk.KillAsync("w-deaf", new KillOptions { Force = true }, Ct);
+        Assert.Equal(137, await wrapper.ExitAsync());
     }
 }
