@@ -33,7 +33,8 @@ internal sealed class CliApp
         Root.Subcommands.Add(CommandsCommand.CreateGet(this));
         Root.Subcommands.Add(AuditCommand.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create(this));
-        Root.Subcommands.Add(NotYetCommand.Create(this, "agent", "Join as an agent and run a command as its child (not yet available in this build)"));
+        Root.Subcommands.Add(Agent.AgentCommand.Create(this));
+        Root.Subcommands.Add(LogsCommand.Create(this));
         Root.Subcommands.Add(NotYetCommand.Create(this, "mcp", "Serve the mesh as MCP tools over stdio (not yet available in this build)"));
         foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
         {
@@ -80,6 +81,12 @@ internal sealed class CliApp
             var parseResult = app.Root.Parse(args);
             // Unexpected exceptions reach the last-resort handler below, not System.CommandLine's stack-trace printer.
             var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+            if (parseResult.CommandResult.Command.Name == Agent.AgentCommand.Name)
+            {
+                // The wrapper handles SIGINT and SIGTERM itself: it stops its child's tree (grace period included) and
+                // leaves before exiting, which the default handler's short timeout would cut off.
+                configuration.ProcessTerminationTimeout = null;
+            }
             if (parseResult.Errors.Count > 0 && parseResult.Action is ParseErrorAction)
             {
                 await app.WriteParseErrorsAsync(parseResult);

@@ -13,4 +13,6 @@ namespace SessionMesh.Cli;
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(CliSettings))]
 [JsonSerializable(typeof(LoadConfigResult))]
+[JsonSerializable(typeof(Agent.DirectiveLine))]
+[JsonSerializable(typeof(Agent.KillResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

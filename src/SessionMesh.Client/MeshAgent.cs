@@ -33,6 +33,7 @@ public sealed class MeshAgent : IAsyncDisposable
     private Task _heartbeats = Task.CompletedTask;
     private long? _lastSequence;
     private bool _left;
+    private volatile bool _killAcked;
 
     private MeshAgent(SessionMeshClient client, MeshAgentOptions options, SessionView session)
     {
@@ -85,7 +86,8 @@ public sealed class MeshAgent : IAsyncDisposable
     /// <summary>
     /// The agent's commands, in order, each once (duplicates of at-least-once delivery are dropped). The
     /// stream is reopened after a drop, resuming after the last sequence seen. Kill commands are not
-    /// yielded: they are acked, cancel <see cref="Killed"/>, and end the enumeration.
+    /// yielded: they cancel <see cref="Killed"/> and end the enumeration, acked at once unless
+    /// <see cref="MeshAgentOptions.AckKillOnArrival"/> is false (then the caller acks <see cref="KillCommand"/>).
     /// </summary>
     public async IAsyncEnumerable<CommandView> ReadCommandsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -173,10 +175,15 @@ public sealed class MeshAgent : IAsyncDisposable
     }
 
     /// <summary>Acks a command: <c>acked</c> (default), <c>rejected</c> or <c>failed</c>, with an optional result.</summary>
-    public Task<CommandView> AckAsync(CommandView command, string status = "acked", JsonElement? result = null, CancellationToken cancellationToken = default)
+    public async Task<CommandView> AckAsync(CommandView command, string status = "acked", JsonElement? result = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return _client.AckAsync(AgentId, command.CommandId, new AckRequest { Status = status, Result = result }, cancellationToken);
+        var acked = await _client.AckAsync(AgentId, command.CommandId, new AckRequest { Status = status, Result = result }, cancellationToken);
+        if (command.CommandId == KillCommand?.CommandId)
+        {
+            _killAcked = true;
+        }
+        return acked;
     }
 
     /// <summary>Sends a heartbeat now (the helper also does so on its own schedule).</summary>
@@ -201,7 +208,10 @@ public sealed class MeshAgent : IAsyncDisposable
     }
 
     /// <summary>Leaves the mesh: the session ends <c>left</c>. Idempotent.</summary>
-    public async Task LeaveAsync(CancellationToken cancellationToken = default)
+    public Task LeaveAsync(CancellationToken cancellationToken = default) => LeaveAsync(null, cancellationToken);
+
+    /// <summary>Leaves the mesh with the exit code of the agent's process, shown in its session. Idempotent.</summary>
+    public async Task LeaveAsync(int? exitCode, CancellationToken cancellationToken = default)
     {
         if (_left)
         {
@@ -212,7 +222,7 @@ public sealed class MeshAgent : IAsyncDisposable
         await AwaitQuietlyAsync(_heartbeats);
         try
         {
-            await _client.LeaveAsync(Session.SessionId, cancellationToken);
+            await _client.LeaveAsync(Session.SessionId, exitCode, cancellationToken);
         }
         catch (SessionMeshException ex) when (ex.Status is 404 or 410)
         {
@@ -255,16 +265,24 @@ public sealed class MeshAgent : IAsyncDisposable
             {
                 // A missed beat; the lease tolerates a couple. The next tick tries again.
             }
-            if (_ended.IsCancellationRequested)
+            if (_ended.IsCancellationRequested && !AwaitingKillAck)
             {
                 return;
             }
         }
     }
 
+    /// <summary>A kill arrived that the caller acks itself: the session must stay alive until then.</summary>
+    private bool AwaitingKillAck => KillCommand is not null && !_options.AckKillOnArrival && !_killAcked;
+
     private async Task OnKillAsync(CommandView command, CancellationToken cancellationToken)
     {
         KillCommand = command;
+        if (!_options.AckKillOnArrival)
+        {
+            await EndAsync(command.Reason ?? "killed");
+            return;
+        }
         try
         {
             await AckAsync(command, "acked", null, cancellationToken);

@@ -25,6 +25,12 @@ public sealed record MeshAgentOptions
     public double HeartbeatFraction { get; init; } = 1.0 / 3;
     /// <summary>Join again when the session ends under the agent (expired, 410) rather than stop; default true.</summary>
     public bool Rejoin { get; init; } = true;
+    /// <summary>
+    /// Ack a kill the moment it arrives (default), which ends the session at once. Set false when stopping takes time
+    /// (a process tree to bring down): <see cref="MeshAgent.Killed"/> is still cancelled on arrival, heartbeats go on,
+    /// and the session ends when the caller acks <see cref="MeshAgent.KillCommand"/> itself, or when the grace period runs out.
+    /// </summary>
+    public bool AckKillOnArrival { get; init; } = true;
 
     internal JoinRequest ToJoinRequest() => new()
     {

@@ -241,7 +241,11 @@ public sealed partial class SessionMeshClient : IDisposable
 
     /// <summary><c>DELETE /sessions/{session_id}</c>: leave.</summary>
     public Task<SessionView> LeaveAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        SendNoBodyAsync(HttpMethod.Delete, $"sessions/{MeshQuery.Segment(sessionId)}", MeshJsonContext.Default.SessionView, cancellationToken);
+        LeaveAsync(sessionId, null, cancellationToken);
+
+    /// <summary><c>DELETE /sessions/{session_id}?exit_code=N</c>: leave, recording the exit code of the agent's process.</summary>
+    public Task<SessionView> LeaveAsync(string sessionId, int? exitCode, CancellationToken cancellationToken = default) =>
+        SendNoBodyAsync(HttpMethod.Delete, new MeshQuery($"sessions/{MeshQuery.Segment(sessionId)}").Add("exit_code", exitCode).ToString(), MeshJsonContext.Default.SessionView, cancellationToken);
 
     /// <summary><c>GET /sessions/{session_id}</c>.</summary>
     public Task<SessionView> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>

@@ -20,7 +20,8 @@ internal static class Migrations
         new(2, "commands", V2Commands),
         new(3, "key lifetime limit", V3KeyLimit),
         new(4, "retention by age and size", V4Retention),
-        new(5, "progress, stalls and budgets", V5Progress),
+        new(5, "session exit code", V5ExitCode),
+        new(6, "progress, stalls and budgets", V6Progress),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -211,12 +212,17 @@ internal static class Migrations
         );
         """;
 
+    /// <summary>The exit code of the agent's process, recorded when the agent leaves (<c>session-mesh agent</c> does).</summary>
+    private const string V5ExitCode = """
+        ALTER TABLE sessions ADD COLUMN exit_code INTEGER;
+        """;
+
     /// <summary>
     /// Progress on sessions: the last report (JSON of counters and activity), when a counter last grew, the stall limit
     /// and what to do at it, and whether the current stall was announced; budgets: the limits (JSON), the usage charged
     /// to them (JSON), the sessions whose budgets a session's reports count against (JSON array), and the alert raised.
     /// </summary>
-    private const string V5Progress = """
+    private const string V6Progress = """
         ALTER TABLE sessions ADD COLUMN progress TEXT;
         ALTER TABLE sessions ADD COLUMN progressed_at INTEGER;
         ALTER TABLE sessions ADD COLUMN stall_after INTEGER;

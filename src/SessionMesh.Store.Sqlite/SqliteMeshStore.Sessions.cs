@@ -48,10 +48,10 @@ public sealed partial class SqliteMeshStore
     private const string InsertSessionSql = """
         INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
                               max_runtime, end_status, ended_at, end_reason, stale_notified, progress, progressed_at,
-                              stall_after, on_stall, stall_notified, budget, budget_used, charge_to, budget_alert)
+                              stall_after, on_stall, stall_notified, budget, budget_used, charge_to, budget_alert, exit_code)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
                 @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @progress, @progressed_at,
-                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert)
+                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert, @exit_code)
         """;
 
     private const string UpdateSessionSql = """
@@ -60,7 +60,7 @@ public sealed partial class SqliteMeshStore
             max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
             stale_notified = @stale_notified, progress = @progress, progressed_at = @progressed_at,
             stall_after = @stall_after, on_stall = @on_stall, stall_notified = @stall_notified, budget = @budget,
-            budget_used = @budget_used, charge_to = @charge_to, budget_alert = @budget_alert
+            budget_used = @budget_used, charge_to = @charge_to, budget_alert = @budget_alert, exit_code = @exit_code
         WHERE session_id = @session_id
         """;
 
@@ -234,7 +234,8 @@ public sealed partial class SqliteMeshStore
             .Bind("@progress", SqliteJson.WriteProgress(session.Progress)).Bind("@progressed_at", session.ProgressedAt)
             .Bind("@stall_after", (long?)session.StallAfter).Bind("@on_stall", session.OnStall).Bind("@stall_notified", session.StallNotified)
             .Bind("@budget", SqliteJson.WriteBudget(session.Budget)).Bind("@budget_used", SqliteJson.WriteProgress(session.BudgetUsed))
-            .Bind("@charge_to", session.ChargeTo is null ? null : SqliteJson.WriteStrings(session.ChargeTo)).Bind("@budget_alert", session.BudgetAlert);
+            .Bind("@charge_to", session.ChargeTo is null ? null : SqliteJson.WriteStrings(session.ChargeTo)).Bind("@budget_alert", session.BudgetAlert)
+            .Bind("@exit_code", session.ExitCode);
 
     private static string BuildSessionQuery(SessionQuery query)
     {

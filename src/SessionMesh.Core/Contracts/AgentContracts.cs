@@ -13,6 +13,8 @@ public sealed record AgentView
     public bool Alive { get; init; }
     /// <summary>Inside a graceful kill's grace period: when the mesh ends the session unless the agent acks sooner.</summary>
     public DateTimeOffset? TerminatingUntil { get; init; }
+    /// <summary>The exit code the agent's process left its latest session with, if it gave one.</summary>
+    public int? ExitCode { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];
     /// <summary>The open session, if any.</summary>
     public SessionView? Session { get; init; }

@@ -53,6 +53,8 @@ public sealed record SessionView
     public required DateTimeOffset ExpiresAt { get; init; }
     public DateTimeOffset? EndedAt { get; init; }
     public string? EndReason { get; init; }
+    /// <summary>The exit code of the agent's process, when it left with one (<c>session-mesh agent</c> leaves with its child's).</summary>
+    public int? ExitCode { get; init; }
     public int? MaxRuntime { get; init; }
     /// <summary>The agent's last reported progress: counters and activity.</summary>
     public AgentProgress? Progress { get; init; }

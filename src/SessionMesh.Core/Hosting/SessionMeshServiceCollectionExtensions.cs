@@ -41,6 +41,7 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<KeyService>();
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<AuditService>();
+        services.TryAddSingleton<LogService>();
         services.TryAddSingleton<MeshMaintenance>();
         return new SessionMeshBuilder(services);
     }

@@ -227,6 +227,7 @@ public sealed class AgentService(MeshRuntime mesh)
                 Status = status,
                 Alive = status?.IsAlive() ?? false,
                 TerminatingUntil = terminating,
+                ExitCode = session?.ExitCode,
                 Labels = new Dictionary<string, string>(agent.Labels),
                 Session = session is { IsOpen: true } ? MeshViews.Session(session, agent, specs[agent.AgentId].Select(s => s.Name), now) with { TerminatingUntil = terminating } : null,
                 Specializations = specs[agent.AgentId].Select(MeshViews.Specialization).ToList(),

@@ -82,6 +82,15 @@ public sealed class MeshOptions
 
     /// <summary>The most agents one <c>GET /topology</c> answer holds (and the largest <c>max_agents</c>); a larger cluster is answered in part, marked <c>truncated</c>.</summary>
     public int MaxTopologyAgents { get; set; } = 10_000;
+
+    /// <summary>The most lines of output kept per agent for <c>GET /agents/{id}/logs</c> (with <see cref="LogTailBytes"/>, whichever is fewer).</summary>
+    public int LogTailLines { get; set; } = 1000;
+
+    /// <summary>The most bytes of output kept per agent.</summary>
+    public long LogTailBytes { get; set; } = 256 * 1024;
+
+    /// <summary>How many agents' output is kept at most; past it, the least recently written agent's lines go.</summary>
+    public int LogTailAgents { get; set; } = 1000;
 }
 
 /// <summary>Fixed bounds of the API.</summary>

@@ -76,6 +76,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:MaxTopologyAgents must be at least 1.");
         }
+        if (options.LogTailLines < 1 || options.LogTailBytes < 1024 || options.LogTailAgents < 1)
+        {
+            failures.Add("Mesh:LogTailLines and Mesh:LogTailAgents must be at least 1, Mesh:LogTailBytes at least 1024.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

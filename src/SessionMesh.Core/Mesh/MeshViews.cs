@@ -21,6 +21,7 @@ public static class MeshViews
         ExpiresAt = session.ExpiresAt,
         EndedAt = session.EndedAt,
         EndReason = session.EndReason,
+        ExitCode = session.ExitCode,
         MaxRuntime = session.MaxRuntime,
         Progress = session.Progress,
         ProgressedAt = session.ProgressedAt,

@@ -125,7 +125,14 @@ public sealed class SessionService(MeshRuntime mesh)
         HeartbeatAsync(caller, sessionId, new HeartbeatRequest { Progress = progress }, cancellationToken);
 
     /// <summary>The agent says goodbye. Leaving an ended session changes nothing and returns it as it ended.</summary>
-    public async Task<SessionView> LeaveAsync(MeshCaller caller, string sessionId, CancellationToken cancellationToken)
+    public Task<SessionView> LeaveAsync(MeshCaller caller, string sessionId, CancellationToken cancellationToken) =>
+        LeaveAsync(caller, sessionId, null, cancellationToken);
+
+    /// <summary>
+    /// The agent says goodbye, with the exit code of its process when it has one (recorded on the session, shown in
+    /// its view and its agent's). Leaving an ended session changes nothing and returns it as it ended.
+    /// </summary>
+    public async Task<SessionView> LeaveAsync(MeshCaller caller, string sessionId, int? exitCode, CancellationToken cancellationToken)
     {
         var existing = await GetVisibleAsync(caller, sessionId, cancellationToken);
         MeshAudit.InCluster(existing.Cluster);
@@ -136,7 +143,8 @@ public sealed class SessionService(MeshRuntime mesh)
         if (session.IsOpen)
         {
             var expired = session.StatusAt(now) == SessionStatus.Expired;
-            (session, var revision) = await EndAsync(tx, session, expired ? SessionStatus.Expired : SessionStatus.Left, expired ? "ttl elapsed" : "left", now, cancellationToken);
+            var reason = expired ? "ttl elapsed" : exitCode is { } code ? $"exited with code {code}" : "left";
+            (session, var revision) = await EndAsync(tx, session with { ExitCode = exitCode }, expired ? SessionStatus.Expired : SessionStatus.Left, reason, now, cancellationToken);
             await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(session.Cluster, session.AgentId));
         }
         return await ToViewAsync(session, now, cancellationToken);

@@ -13,6 +13,7 @@ namespace SessionMesh.Model;
 /// <param name="BudgetUsed">With a budget: the usage charged to it so far (the agent's and its descendants' reports).</param>
 /// <param name="ChargeTo">The sessions whose budgets this session's reports count against: its own, then its ancestors'.</param>
 /// <param name="BudgetAlert">With a budget: <c>warned</c> once past the soft limit, <c>exceeded</c> once spent.</param>
+/// <param name="ExitCode">The exit code of the agent's process, when it left saying so.</param>
 public sealed record SessionRecord(
     string SessionId,
     string Cluster,
@@ -36,7 +37,8 @@ public sealed record SessionRecord(
     AgentBudget? Budget = null,
     AgentProgress? BudgetUsed = null,
     IReadOnlyList<string>? ChargeTo = null,
-    string? BudgetAlert = null)
+    string? BudgetAlert = null,
+    int? ExitCode = null)
 {
     /// <summary>True until the session reaches a terminal status in the store.</summary>
     public bool IsOpen => EndStatus is null;

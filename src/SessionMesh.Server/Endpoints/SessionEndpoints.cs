@@ -72,6 +72,6 @@ internal static class SessionEndpoints
             request ?? throw MeshException.Invalid("progress", "The body must be a progress object, e.g. {\"tokens\": 1200, \"activity\": \"running tests\"}."),
             cancellationToken));
 
-    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, cancellationToken));
+    private static async Task<Ok<SessionView>> Leave([FromRoute(Name = "session_id")] string sessionId, [FromQuery(Name = "exit_code")] int? exitCode, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.LeaveAsync(user.Caller(), sessionId, exitCode, cancellationToken));
 }

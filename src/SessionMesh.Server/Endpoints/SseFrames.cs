@@ -53,6 +53,10 @@ internal static class SseFrames
         }
     }
 
+    /// <summary>Writes one line of a followed agent's output: <c>event: line</c>, its sequence as the <c>id</c>.</summary>
+    public static void Write(IBufferWriter<byte> output, LogLineView line) =>
+        Write(output, "line"u8, line, MeshJsonContext.Default.LogLineView, line.Sequence);
+
     private static void Write<T>(IBufferWriter<byte> output, ReadOnlySpan<byte> eventType, T value, JsonTypeInfo<T> typeInfo, long? id)
     {
         output.Write("event: "u8);

@@ -201,7 +201,7 @@ internal static class MeshServiceRegistration
         var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization()
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests)
             .ProducesStorageFullOnWrites();
-        api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents();
+        api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
         if (app.Services.IsSandbox())
         {
             api.MapSandbox();

@@ -85,11 +85,11 @@ public sealed class CliParsingTests
     }
 
     [Fact]
-    public async Task Agent_and_mcp_say_they_are_not_available_yet()
+    public async Task Mcp_says_it_is_not_available_yet()
     {
         using var cli = new CliHarness();
 
-        var run = (await cli.RunAsync("agent", "--agent-id", "a", "--", "sleep", "1")).Expect(1);
+        var run = (await cli.RunAsync("mcp")).Expect(1);
 
         Assert.Contains("not yet available", run.Error, StringComparison.Ordinal);
     }

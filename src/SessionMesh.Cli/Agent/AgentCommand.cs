@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using SessionMesh.Client;
+using SessionMesh.Contracts;
+
+namespace SessionMesh.Cli.Agent;
+
+/// <summary><c>session-mesh agent -- COMMAND</c>: run any program as a mesh agent (see docs/agents.md).</summary>
+internal static class AgentCommand
+{
+    public const string Name = "agent";
+    public const string AgentIdVariable = "SESSION_MESH_AGENT_ID";
+    public const string SessionIdVariable = "SESSION_MESH_SESSION_ID";
+    public const string AgentKeyVariable = "SESSION_MESH_AGENT_KEY";
+
+    public static Command Create(CliApp app)
+    {
+        var agentId = new Option<string>("--agent-id") { Description = "The agent's id", HelpName = "ID", Required = true };
+        var spec = new Option<string[]>("--spec") { Description = "A specialization to register with the join (repeatable)", HelpName = "S" };
+        var parent = new Option<string?>("--parent") { Description = "The agent that spawned this one (default: $SESSION_MESH_AGENT_ID when run under another agent)", HelpName = "ID" };
+        var ttl = new Option<int?>("--ttl") { Description = "Lease length in seconds (server default 30)", HelpName = "SECONDS" };
+        var label = new Option<string[]>("--label", "-l") { Description = "A label k=v (repeatable)", HelpName = "K=V" };
+        var maxRuntime = new Option<int?>("--max-runtime") { Description = "Seconds after which the mesh kills the agent (max_runtime_exceeded)", HelpName = "SECONDS" };
+        var grace = new Option<int>("--grace") { Description = "Seconds between SIGTERM and SIGKILL when the wrapper stops the child itself (Ctrl+C, an interrupt)", HelpName = "SECONDS", DefaultValueFactory = _ => 10 };
+        var noLogs = new Option<bool>("--no-logs") { Description = "Do not ship the child's output to the mesh (it is still echoed)" };
+        var command = new Argument<string[]>("command") { Description = "The program to run and its arguments, after --", Arity = ArgumentArity.OneOrMore, HelpName = "COMMAND" };
+        var agent = new Command(Name, "Join as an agent and run COMMAND as its child: directives arrive on its stdin, a kill stops its whole process tree, its output is shipped to `session-mesh logs`.")
+        {
+            agentId, spec, parent, ttl, label, maxRuntime, grace, noLogs, command,
+        };
+        app.Examples(agent,
+            "session-mesh agent --agent-id worker-1 --spec data-analysis -- python3 worker.py",
+            "session-mesh agent --agent-id sub-1 --parent \"$SESSION_MESH_AGENT_ID\" -- ./step.sh",
+            "session-mesh agent --agent-id job-7 --max-runtime 600 --label team=ml -- bash -c 'make train'");
+        app.SetAction(agent, async (context, parseResult, cancellationToken) =>
+        {
+            var argv = parseResult.GetValue(command) ?? [];
+            if (argv.Length == 0 || string.IsNullOrWhiteSpace(argv[0]))
+            {
+                throw CliException.Usage("no command to run: put it after --, e.g. session-mesh agent --agent-id worker-1 -- python3 worker.py");
+            }
+            if (ExecutableLookup.Find(argv[0]) is null)
+            {
+                throw CliException.Usage($"command not found: '{argv[0]}' is not an executable file or on PATH");
+            }
+            var id = parseResult.GetRequiredValue(agentId);
+            var options = new MeshAgentOptions
+            {
+                AgentId = id,
+                ParentId = parseResult.GetValue(parent) ?? NonEmpty(context.Console.GetEnvironmentVariable(AgentIdVariable)),
+                Specializations = parseResult.GetValue(spec)?.Select(s => new SpecializationInput { Name = s }).ToList(),
+                Labels = ParseLabels(parseResult.GetValue(label)),
+                Ttl = parseResult.GetValue(ttl),
+                MaxRuntime = parseResult.GetValue(maxRuntime),
+                AckKillOnArrival = false,
+            };
+            using var stop = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop(stop));
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop(stop));
+            using var client = context.CreateClient();
+            MeshAgent joined;
+            try
+            {
+                joined = await MeshAgent.JoinAsync(client, options, cancellationToken);
+            }
+            catch (SessionMeshException ex) when (ex.Status is >= 400 and < 500)
+            {
+                // A join the server refuses is a usage problem of this command line (bad id, spawn limit, scope).
+                throw CliException.Usage($"the mesh refused the join of '{id}': {ErrorMessages.Describe(ex, context.Server)}");
+            }
+            await using (joined)
+            {
+                var childKey = await MintChildKeyAsync(context, client, id, cancellationToken);
+                var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    [AgentIdVariable] = id,
+                    [CliContext.ServerVariable] = context.Server.ToString(),
+                };
+                if (childKey is not null)
+                {
+                    environment[AgentKeyVariable] = childKey.SessionKey;
+                }
+                var settings = new WrapperSettings
+                {
+                    Command = argv[0],
+                    Arguments = argv[1..],
+                    Environment = environment,
+                    Grace = TimeSpan.FromSeconds(Math.Max(0, parseResult.GetValue(grace))),
+                };
+                LinuxNative.BecomeChildSubreaper();
+                var logs = new LogShipper(context, parseResult.GetValue(noLogs) ? null : client, id);
+                try
+                {
+                    return await new AgentWrapper(context, joined, settings, logs).RunAsync(stop.Token);
+                }
+                finally
+                {
+                    if (childKey is not null)
+                    {
+                        await RevokeQuietlyAsync(client, childKey.KeyId);
+                    }
+                }
+            }
+        });
+        return agent;
+    }
+
+    private static Action<PosixSignalContext> Stop(CancellationTokenSource stop) => signal =>
+    {
+        // Handled here: the wrapper stops its child and leaves before it exits.
+        signal.Cancel = true;
+        stop.Cancel();
+    };
+
+    /// <summary>
+    /// A key bound to this agent for the child (agent and read scopes, as far as the wrapper's key allows), so the
+    /// child can act as its agent without the wrapper's own key. Null when the wrapper's key may not mint one.
+    /// </summary>
+    private static async Task<CreatedKeyView?> MintChildKeyAsync(CliContext context, SessionMeshClient client, string agentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var self = await client.GetSelfKeyAsync(cancellationToken);
+            var admin = self.Scopes.Contains("admin");
+            var scopes = admin ? ["agent", "read"] : self.Scopes.Intersect(["agent", "read"]).ToList();
+            var mayMint = admin || self.Scopes.Contains("keys");
+            if (!mayMint || scopes.Count == 0)
+            {
+                return null;
+            }
+            var ttl = self.ExpiresAt is { } expires ? (int?)Math.Max(1, (int)(expires - context.Console.Time.GetUtcNow()).TotalSeconds - 1) : null;
+            return await client.CreateKeyAsync(new CreateKeyRequest { Scopes = scopes, AgentId = agentId, Ttl = ttl, Name = $"session-mesh agent {agentId}" }, null, cancellationToken);
+        }
+        catch (SessionMeshException ex)
+        {
+            context.Trace($"no key minted for the child: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static async Task RevokeQuietlyAsync(SessionMeshClient client, string keyId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await client.RevokeKeyAsync(keyId, timeout.Token);
+        }
+        catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)
+        {
+            // It expires on its own.
+        }
+    }
+
+    private static Dictionary<string, string>? ParseLabels(string[]? labels)
+    {
+        if (labels is not { Length: > 0 })
+        {
+            return null;
+        }
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in labels)
+        {
+            var equals = label.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw CliException.Usage($"--label '{label}' is not k=v");
+            }
+            parsed[label[..equals]] = label[(equals + 1)..];
+        }
+        return parsed;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
