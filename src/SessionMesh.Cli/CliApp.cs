@@ -33,7 +33,7 @@ internal sealed class CliApp
         Root.Subcommands.Add(AuditCommand.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create(this));
         Root.Subcommands.Add(NotYetCommand.Create(this, "agent", "Join as an agent and run a command as its child (not yet available in this build)"));
-        Root.Subcommands.Add(NotYetCommand.Create(this, "mcp", "Serve the mesh as MCP tools over stdio (not yet available in this build)"));
+        Root.Subcommands.Add(McpCommand.Create(this));
         foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
         {
             Globals.AddTo(client);
