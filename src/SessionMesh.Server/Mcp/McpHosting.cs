@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using SessionMesh.Mcp;
 
@@ -15,6 +16,8 @@ internal static class McpHosting
     public static void AddMeshMcp(this IServiceCollection services)
     {
         services.AddHttpContextAccessor();
+        // The SDK logs every request at Information; the API's requests are not logged one by one either.
+        services.AddLogging(logging => logging.AddFilter("ModelContextProtocol", LogLevel.Warning));
         services.TryAddScoped<IMeshOperations, CoreMeshOperations>();
         // Stateless (the SDK's default, and the 2026-07-28 revision's model): no session affinity, so /mcp behaves the
         // same behind a load balancer; 2025-11-25 clients still initialize and call tools, each request on its own.
