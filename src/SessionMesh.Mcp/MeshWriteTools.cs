@@ -43,7 +43,7 @@ internal sealed class MeshWriteTools
         IMeshOperations mesh,
         [Description("The agent to steer.")] string agent_id,
         [Description("The directive, 1..4000 characters.")] string direction,
-        [Description("queue (default: after what it is doing) or interrupt (stop and take this now).")] string? mode = null,
+        [Description("inject (default: delivered in order), interrupt (stop and take this now) or enqueue (after the current work).")] string? mode = null,
         [Description("Any JSON handed to the agent with the directive.")] JsonElement? payload = null,
         [Description("Seconds it may wait undelivered before it expires.")] int? ttl = null,
         [Description("Queue it for an agent that is not alive now, instead of failing with agent_not_alive.")] bool? queue_if_offline = null,
