@@ -4,6 +4,3 @@ namespace SessionMesh.Mcp;
 
 /// <summary>What <c>get_agent</c> answers: the agent, its sub-tree, and its recent commands, newest first.</summary>
 public sealed record AgentDetails(AgentView Agent, AgentTreeNode Tree, IReadOnlyList<CommandView> RecentCommands);
-
-/// <summary>What <c>watch_events</c> answers: events oldest first, and the revision to pass as <c>since</c> next.</summary>
-public sealed record EventBatch(IReadOnlyList<EventView> Events, long NextSince);

@@ -226,15 +226,3 @@ public abstract class McpToolsTests
         await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(async () => await mcp.ReadResourceAsync("mesh://agents/nobody", cancellationToken: Ct));
     }
 }
-
-/// <summary>The tools over stdio: <c>session-mesh mcp</c> as a child process, talking to the server through the client SDK.</summary>
-public sealed class StdioMcpToolsTests : McpToolsTests
-{
-    protected override Task<McpClient> ConnectAsync(MeshTestServer server, string key) => McpConnections.StdioAsync(server.BaseAddress, key);
-}
-
-/// <summary>The tools over streamable HTTP at <c>/mcp</c> on the server itself.</summary>
-public sealed class HttpMcpToolsTests : McpToolsTests
-{
-    protected override Task<McpClient> ConnectAsync(MeshTestServer server, string key) => McpConnections.HttpAsync(server.BaseAddress, key);
-}
