@@ -16,6 +16,9 @@ public static class MeshToolErrors
     {
         MeshException mesh => Result(mesh.Code, mesh.Kind, mesh.Message, mesh.Field),
         MeshUnavailableException unavailable => Result(unavailable.Code, null, unavailable.Message, null),
+        // What ToolArguments lets through and the SDK still cannot bind (a required argument left out, a number out of range).
+        ArgumentException { ParamName: { } name } bad => Result("validation_failed", MeshErrorKind.Invalid, bad.Message, name),
+        JsonException bad => Result("validation_failed", MeshErrorKind.Invalid, "An argument does not fit its type: " + bad.Message, null),
         _ => null,
     };
 

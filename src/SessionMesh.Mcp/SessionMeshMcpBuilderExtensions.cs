@@ -20,6 +20,10 @@ public static class SessionMeshMcpBuilderExtensions
             {
                 try
                 {
+                    if (context.MatchedPrimitive is McpServerTool tool)
+                    {
+                        ToolArguments.Check(tool.ProtocolTool.InputSchema, context.Params?.Arguments);
+                    }
                     return await next(context, cancellationToken);
                 }
                 catch (Exception ex) when (MeshToolErrors.ToResult(ex) is { } refused)

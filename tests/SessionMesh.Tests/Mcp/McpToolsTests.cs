@@ -91,7 +91,7 @@ public abstract class McpToolsTests
         }, Ct);
         await using var mcp = await ConnectAsync(server, server.RootKey);
 
-        var steered = (await mcp.CallAsync("steer_agent", new() { ["agent_id"] = "123", ["direction"] = "west", ["wait_seconds"] = 30 })).Json();
+        var steered = (await mcp.CallAsync("steer_agent", new() { ["agent_id"] = "123", ["direction"] = "west", ["payload"] = JsonDocument.Parse("""{"speed": 3}""").RootElement, ["wait_seconds"] = 30 })).Json();
         var messaged = (await mcp.CallAsync("send_message", new() { ["agent_id"] = "123", ["text"] = "plan ready", ["from"] = "planner", ["wait_seconds"] = 30 })).Json();
 
         Assert.Equal("acked", steered.GetProperty("status").GetString());
@@ -99,6 +99,7 @@ public abstract class McpToolsTests
         lock (received)
         {
             Assert.Equal(["west", null], received.Select(c => c.Direction));
+            Assert.Equal(3, received[0].Payload!.Value.GetProperty("speed").GetInt32());
             Assert.Equal("plan ready", received[1].Text);
         }
         var recent = (await mcp.CallAsync("get_agent", new() { ["agent_id"] = "123" })).Json().GetProperty("recent_commands");
@@ -203,6 +204,25 @@ public abstract class McpToolsTests
         Assert.Contains("'wait_seconds'", badWait.Text(), StringComparison.Ordinal);
         // The server is still there after the refusals.
         Assert.Empty((await mcp.CallAsync("list_sessions")).Json().GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Bad_arguments_are_validation_errors_naming_the_argument()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        await using var mcp = await ConnectAsync(server, server.RootKey);
+
+        var wrongType = await mcp.CallAsync("kill_agent", new() { ["agent_id"] = "a", ["force"] = "yes" });
+        var unknown = await mcp.CallAsync("list_sessions", new() { ["fitler"] = "alive" });
+        var missing = await mcp.CallAsync("steer_agent", new() { ["agent_id"] = "a" });
+
+        Assert.Equal("validation_failed", wrongType.ErrorCode());
+        Assert.Equal("force", wrongType.StructuredContent!.Value.GetProperty("field").GetString());
+        Assert.Contains("'force' must be boolean, not a string", wrongType.Text(), StringComparison.Ordinal);
+        Assert.Equal("validation_failed", unknown.ErrorCode());
+        Assert.Contains("'fitler' is not an argument", unknown.Text(), StringComparison.Ordinal);
+        Assert.Equal("validation_failed", missing.ErrorCode());
+        Assert.Contains("direction", missing.Text(), StringComparison.Ordinal);
     }
 
     [Fact]
