@@ -60,8 +60,8 @@ public sealed class HttpMcpEndpointTests
 
     [Theory]
     [InlineData("2025-11-25")]
-    [InlineData(null)]
-    public async Task Clients_of_either_protocol_revision_call_tools(string? protocolVersion)
+    [InlineData("2026-07-28")]
+    public async Task Clients_of_either_protocol_revision_call_tools(string protocolVersion)
     {
         await using var server = await MeshTestServer.StartAsync();
         using var api = new SessionMeshClient(server.BaseAddress, server.RootKey);
@@ -70,10 +70,7 @@ public sealed class HttpMcpEndpointTests
 
         var sessions = (await mcp.CallAsync("list_sessions")).Json();
 
-        if (protocolVersion is not null)
-        {
-            Assert.Equal(protocolVersion, mcp.NegotiatedProtocolVersion);
-        }
+        Assert.Equal(protocolVersion, mcp.NegotiatedProtocolVersion);
         Assert.Equal("rev", Assert.Single(sessions.GetProperty("items").EnumerateArray()).GetProperty("agent_id").GetString());
     }
 
