@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 results=$(mktemp -d "${TMPDIR:-/tmp}/session-mesh-results.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 
+bash .ci/curl.sh  # for the SKILL.md examples test
 dotnet test --project tests/SessionMesh.Tests --report-trx --results-directory "$results" "$@"
 status=$?
 

@@ -35,7 +35,7 @@ internal sealed class CliApp
         Root.Subcommands.Add(CompletionCommand.Create(this));
         Root.Subcommands.Add(Agent.AgentCommand.Create(this));
         Root.Subcommands.Add(LogsCommand.Create(this));
-        Root.Subcommands.Add(NotYetCommand.Create(this, "mcp", "Serve the mesh as MCP tools over stdio (not yet available in this build)"));
+        Root.Subcommands.Add(McpCommand.Create(this));
         foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
         {
             Globals.AddTo(client);

@@ -17,6 +17,7 @@ using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
 using SessionMesh.Server.Dashboard;
 using SessionMesh.Server.Endpoints;
+using SessionMesh.Server.Mcp;
 using SessionMesh.Server.Observability;
 using SessionMesh.Server.Sandbox;
 using SessionMesh.Store;
@@ -94,13 +95,14 @@ internal static class MeshServiceRegistration
         services.AddAuthentication(MeshKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, MeshKeyAuthentication>(MeshKeyAuthentication.SchemeName, null);
         services.AddAuthorization();
+        services.AddMeshMcp();
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 // Probes and scrapes are not API calls: they never spend a key's (or an address's) budget.
-                if (!context.Request.Path.StartsWithSegments(ServerHost.ApiPrefix))
+                if (!context.Request.Path.StartsWithSegments(ServerHost.ApiPrefix) && !context.Request.Path.StartsWithSegments(McpHosting.Path))
                 {
                     return RateLimitPartition.GetNoLimiter("operations");
                 }
@@ -202,6 +204,7 @@ internal static class MeshServiceRegistration
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests)
             .ProducesStorageFullOnWrites();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
+        app.MapMeshMcp();
         if (app.Services.IsSandbox())
         {
             api.MapSandbox();

@@ -85,16 +85,6 @@ public sealed class CliParsingTests
     }
 
     [Fact]
-    public async Task Mcp_says_it_is_not_available_yet()
-    {
-        using var cli = new CliHarness();
-
-        var run = (await cli.RunAsync("mcp")).Expect(1);
-
-        Assert.Contains("not yet available", run.Error, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Serve_flags_map_onto_serve_settings()
     {
         var parse = CliApp.Parse(

@@ -41,6 +41,26 @@ public sealed class DashboardCommandTests(ChromiumFixture chromium) : IClassFixt
     }
 
     [Fact]
+    public async Task The_agent_page_shows_reported_progress_and_the_budget_live()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        var session = (await api.PostReplyAsync("api/session-mesh/sessions", """{"agent_id": "coder-1", "ttl": 600, "budget": {"tokens": 1000}}"""))
+            .Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString();
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+        await dashboard.SignInAsync(server.RootKey);
+        await dashboard.GoAsync("#/agents/coder-1");
+        await Expect(dashboard.Page.Locator("[data-agent-status='active']")).ToBeVisibleAsync();
+
+        (await api.PostReplyAsync($"api/session-mesh/sessions/{session}/progress", """{"tokens": 850, "activity": "running tests"}""")).Expect(HttpStatusCode.OK);
+
+        // The warning's event reloads the page: the progress line, and the budget with what is used and the alert.
+        await Expect(dashboard.Page.Locator("dd", new() { HasText = "running tests · 850 tokens" })).ToBeVisibleAsync();
+        await Expect(dashboard.Page.Locator("dd", new() { HasText = "1000 tokens — used 850 tokens (warned)" })).ToBeVisibleAsync();
+        Assert.Empty(dashboard.Errors);
+    }
+
+    [Fact]
     public async Task A_cascading_kill_from_the_page_ends_the_agent_and_its_child()
     {
         await using var server = await MeshTestServer.StartAsync();

@@ -89,10 +89,21 @@ function describe(agent) {
     row('Session', session ? h('code', {}, session.session_id) : ''),
     row('TTL', session ? `${session.ttl} s` : ''),
     row('Load', session?.load ?? ''),
+    row('Progress', progressText(session?.progress)),
+    row('Budget', session?.budget ? `${countersText(session.budget)} — used ${countersText(session.budget_used ?? {}) || 'nothing'}${session.budget_alert ? ` (${session.budget_alert})` : ''}` : ''),
     row('Started', session ? time(session.started_at) : ''),
     row('Last seen', session ? time(session.last_seen) : ''),
     row('Expires', session && ALIVE.has(session.status) ? time(session.expires_at) : ''),
     row('Ended', session?.ended_at ? [time(session.ended_at), ' ', session.end_reason ?? ''] : ''));
+}
+
+function countersText(c) {
+  return [c.tokens != null && `${c.tokens} tokens`, c.tool_calls != null && `${c.tool_calls} tool calls`, c.turns != null && `${c.turns} turns`,
+    c.cost_usd != null && `$${c.cost_usd.toFixed(2)}`, c.runtime != null && `${c.runtime} s`].filter(Boolean).join(', ');
+}
+
+function progressText(p) {
+  return p ? [p.activity, countersText(p)].filter(Boolean).join(' · ') : '';
 }
 
 function steerForm(ctx, agentId, track, message) {

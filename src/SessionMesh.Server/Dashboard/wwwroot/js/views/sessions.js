@@ -2,7 +2,7 @@
 import { h, table, statusBadge, agentLink, time, labelsText, notice, errorText, ALIVE } from '../dom.js';
 import { missingScope } from './scope.js';
 
-const FILTERS = ['alive', 'active', 'idle', 'stale', 'ended', 'orphaned', 'all'];
+const FILTERS = ['alive', 'active', 'idle', 'stalled', 'stale', 'ended', 'orphaned', 'all'];
 const ENDED = new Set(['expired', 'left', 'killed', 'superseded']);
 const PAGE_SIZES = ['50', '100', '250', '500'];
 

@@ -43,7 +43,7 @@ export function render(container, ctx) {
   if (!ctx.has('read')) return missingScope(container, 'Topology', 'read', ctx);
   const showEnded = h('input', { type: 'checkbox', id: 'topology-ended' });
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
-    ['active', 'idle', 'stale', 'ended', 'none'].map((s) => h('li', {}, h('span', { class: `swatch status-${s}` }), s === 'none' ? 'never joined' : s)),
+    ['active', 'idle', 'stalled', 'stale', 'ended', 'none'].map((s) => h('li', {}, h('span', { class: `swatch status-${s}` }), s === 'none' ? 'never joined' : s)),
     h('li', {}, h('span', { class: 'swatch orphaned' }), 'orphaned'),
     h('li', {}, h('span', { class: 'swatch terminating' }), 'terminating'));
   const graph = h('div', { class: 'graph', role: 'img', 'aria-label': 'Agent topology graph; the same agents are listed below it' });
