@@ -67,13 +67,16 @@ public sealed partial class PostgresMeshStore
         LIMIT @limit
         """;
 
-    // One statement for the whole checkpoint chunk: the leases go in as parallel arrays.
+    // One statement for the whole checkpoint chunk: the leases go in as parallel arrays. Replicas checkpoint the
+    // renewals each of them took, in any order: a lease older than the stored one (an earlier heartbeat, written after
+    // a later one another replica took) is not written, so a checkpoint never moves a lease back.
     private const string UpdateLeasesSql = """
         UPDATE sessions
         SET last_seen = u.last_seen, expires_at = u.expires_at, load = u.load, idle = u.idle, stale_notified = u.stale_notified
         FROM unnest(@session_ids, @last_seen, @expires_at, @load, @idle, @stale_notified)
             AS u(session_id, last_seen, expires_at, load, idle, stale_notified)
         WHERE sessions.session_id = u.session_id AND sessions.end_status IS NULL
+          AND u.last_seen >= sessions.last_seen AND u.expires_at >= sessions.expires_at
         """;
 
     private const string SelectRuntimeExceededSessions = $"""

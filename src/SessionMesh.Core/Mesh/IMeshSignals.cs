@@ -37,6 +37,12 @@ public static class SignalKeys
     /// <summary>New events were appended, in any cluster (what a watcher of every cluster waits for).</summary>
     public const string Revision = "revision";
 
+    /// <summary>
+    /// A session was opened or ended: replicas that share the store re-read its lease (<see cref="IReplicaSignals"/>).
+    /// Nothing waits on it in one server.
+    /// </summary>
+    public static string Lease(string sessionId) => "lease\n" + sessionId;
+
     /// <summary>New events were appended in <paramref name="cluster"/>: a watcher of one cluster wakes for its own only.</summary>
     public static string RevisionOf(string cluster) => "revision\n" + cluster;
 }

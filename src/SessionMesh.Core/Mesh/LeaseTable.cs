@@ -173,16 +173,18 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// <summary>Drops a lease at once: its session was found ended in the store.</summary>
     internal void Forget(string sessionId) => _leases.TryRemove(sessionId, out _);
 
-    /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed.</summary>
-    internal void Committed(IMeshWriteTransaction tx)
+    /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed; returns the sessions opened or ended.</summary>
+    internal IReadOnlyList<string> Committed(IMeshWriteTransaction tx)
     {
         if (!_pending.TryGetValue(tx, out var changes))
         {
-            return;
+            return [];
         }
         _pending.Remove(tx);
+        var changed = new List<string>(changes.Count);
         foreach (var (sessionId, opened) in changes)
         {
+            changed.Add(sessionId);
             if (opened is null)
             {
                 _leases.TryRemove(sessionId, out _);
@@ -190,6 +192,28 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
             else
             {
                 _leases[sessionId] = new Lease(opened);
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Takes the lease fields of <paramref name="stored"/> when they are newer than the table's (a renewal another
+    /// replica received and checkpointed); returns the lease's record afterwards.
+    /// </summary>
+    internal SessionRecord Refresh(Lease lease, SessionRecord stored)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            if (stored.ExpiresAt <= current.ExpiresAt && stored.LastSeen <= current.LastSeen)
+            {
+                return current;
+            }
+            var next = WithLease(current, stored);
+            if (lease.TrySwap(current, next))
+            {
+                return next;
             }
         }
     }

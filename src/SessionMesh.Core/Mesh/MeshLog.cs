@@ -47,4 +47,7 @@ internal static partial class MeshLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This server no longer leads expiry")]
     public static partial void LostLead(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read what another replica committed; watchers read the store until the next try")]
+    public static partial void ReplicaCatchUpFailed(ILogger logger, Exception exception);
 }

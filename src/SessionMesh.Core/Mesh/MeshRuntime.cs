@@ -32,8 +32,20 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
 
     internal ILogger Logger { get; } = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh");
 
-    /// <summary>The latest committed events, for watchers.</summary>
-    internal RecentEvents Recent { get; } = new(options.RecentEvents, options.RecentEventsBytes);
+    /// <summary>The latest committed events, for watchers (with replicas, other replicas' too: <see cref="ReplicaSync"/>).</summary>
+    internal RecentEvents Recent { get; } = ReplicaSync.Attach(new RecentEvents(options.RecentEvents, options.RecentEventsBytes), signals, store, keys, leases,
+        (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh"));
+
+    /// <summary>Whether other replicas share the store (their signals cross processes).</summary>
+    internal bool Replicated => signals is IReplicaSignals;
+
+    /// <summary>
+    /// How far behind the clock the expiry leader judges leases: with replicas, a renewal another replica received
+    /// reaches the store at its next lease checkpoint, so the leader waits two checkpoint intervals (one, plus as long
+    /// again for the write to queue and commit) past a lease's end before it acts on it. Zero on one server, whose
+    /// table has every renewal.
+    /// </summary>
+    internal TimeSpan ExpiryMargin => Replicated ? 2 * options.LeaseCheckpointInterval : TimeSpan.Zero;
 
     // The events each open write has appended, published to Recent when it commits.
     private static readonly ConditionalWeakTable<IMeshWriteTransaction, List<MeshEventRecord>> s_appended = [];
@@ -70,7 +82,15 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         }
         await tx.CommitAsync(cancellationToken);
         audit?.MarkWritten();
-        Leases.Committed(tx);
+        var leaseChanges = Leases.Committed(tx);
+        if (Replicated)
+        {
+            // Other replicas re-read these leases: the leader must hold every open session, wherever it joined.
+            foreach (var sessionId in leaseChanges)
+            {
+                signals.Notify(SignalKeys.Lease(sessionId));
+            }
+        }
         if (s_appended.TryGetValue(tx, out var appended))
         {
             s_appended.Remove(tx);

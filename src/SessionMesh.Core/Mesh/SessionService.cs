@@ -217,7 +217,14 @@ public sealed class SessionService(MeshRuntime mesh)
             lease = mesh.Leases.Adopt(stored);
         }
         CheckCaller(caller, lease.Record, sessionId);
-        return mesh.Leases.TryRenew(lease, now, load, idle) ?? await ExpireAsync(sessionId, cancellationToken);
+        var renewed = mesh.Leases.TryRenew(lease, now, load, idle);
+        if (renewed is null && mesh.Replicated && await mesh.Store.GetSessionAsync(sessionId, cancellationToken) is { IsOpen: true } elsewhere)
+        {
+            // Heartbeats may go to any replica: the store may hold a renewal another one took since this copy was made.
+            mesh.Leases.Refresh(lease, elsewhere);
+            renewed = mesh.Leases.TryRenew(lease, now, load, idle);
+        }
+        return renewed ?? await ExpireAsync(sessionId, cancellationToken);
     }
 
     private static void CheckCaller(MeshCaller? caller, SessionRecord session, string sessionId)
