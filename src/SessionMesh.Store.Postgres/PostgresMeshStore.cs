@@ -46,6 +46,11 @@ public sealed partial class PostgresMeshStore : IMeshStore
             settings.AutoPrepareMinUsages = 2;
         }
         settings.ApplicationName ??= "session-mesh";
+        // Fail fast while the database is away (requests get 503, /readyz fails), unless the string says otherwise.
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Timeout"))
+        {
+            settings.Timeout = 5;
+        }
         ConnectionString = settings.ConnectionString;
         _name = "postgres:" + Describe(settings);
         _dataSource = builder.Build();
