@@ -144,9 +144,11 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     internal async ValueTask<SessionRecord?> CurrentAsync(string sessionId, CancellationToken cancellationToken) =>
         Find(sessionId)?.Record ?? OverlayOrNull(await store.GetSessionAsync(sessionId, cancellationToken));
 
-    /// <summary>The record with the lease fields memory holds, when it is open and in the table; else as given.</summary>
+    /// <summary>The record with the lease fields memory holds, when it is open and in the table and memory is not behind; else as given.</summary>
     internal SessionRecord Overlay(SessionRecord session) =>
-        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) ? WithLease(session, lease.Record) : session;
+        // A stored lease ahead of memory is a renewal another replica took (one server's memory is never behind).
+        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) && lease.Record.ExpiresAt >= session.ExpiresAt
+            ? WithLease(session, lease.Record) : session;
 
     /// <summary><see cref="Overlay(SessionRecord)"/> of a record that may be missing.</summary>
     internal SessionRecord? OverlayOrNull(SessionRecord? session) => session is null ? null : Overlay(session);

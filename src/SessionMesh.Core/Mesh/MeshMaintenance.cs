@@ -99,7 +99,15 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
         // With replicas, leases are judged as they stood a margin ago: a renewal made elsewhere may not be stored yet.
         var judged = now - mesh.ExpiryMargin;
         var changed = 0;
-        foreach (var batch in mesh.Leases.Lapsed(judged).Chunk(Batch))
+        var lapsedLeases = mesh.Leases.Lapsed(judged);
+        var maxExpiries = Math.Max(MeshOptions.ExpiryBurstFloor, (int)(mesh.Options.ExpiryBurstFraction * mesh.Leases.Count));
+        var expiring = lapsedLeases.Count(l => l.Record.StatusAt(judged) == SessionStatus.Expired);
+        if (expiring > maxExpiries)
+        {
+            MeshLog.ExpiryBurstHeldBack(mesh.Logger, expiring, mesh.Leases.Count, maxExpiries);
+        }
+        var expiries = 0;
+        foreach (var batch in lapsedLeases.Chunk(Batch))
         {
             await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
             long revision = 0;
@@ -129,6 +137,11 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
                         revision = staleRevision;
                         changed++;
                     }
+                    continue;
+                }
+                if (++expiries > maxExpiries)
+                {
+                    // Held back: the next sweeps take the rest, a share at a time.
                     continue;
                 }
                 // Past the grace no renewal is taken any more, so the lease is final. The store has the rest of the record.
