@@ -84,6 +84,7 @@ public sealed partial class PostgresMeshStore : IMeshStore
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
+            _dataSource.Clear();
             return false;
         }
     }
@@ -98,12 +99,22 @@ public sealed partial class PostgresMeshStore : IMeshStore
             await batch.Transaction.SaveAsync(CallerSavepoint, cancellationToken);
             return new PostgresWriteTransaction(this, batch);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
-            if (_batch is { } broken && ex is NpgsqlException)
+            // The writer connection failed (the database went away): the next write starts on a new one.
+            if (_batch is { } broken)
             {
                 await AbortBatchAsync(broken, ex);
             }
+            else
+            {
+                await CloseWriterAsync();
+            }
+            await LeaveWriteLockAsync();
+            throw;
+        }
+        catch
+        {
             await LeaveWriteLockAsync();
             throw;
         }
@@ -134,14 +145,27 @@ public sealed partial class PostgresMeshStore : IMeshStore
     private async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await read(connection);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            return await read(connection);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            // The database went away (a restart, a fail-over): the idle pooled connections are dead too.
+            _dataSource.Clear();
+            throw;
+        }
     }
 
     /// <summary>The writer for transactions; call only while holding the write lock.</summary>
     private async Task<NpgsqlConnection> GetWriterAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_writer is { State: not System.Data.ConnectionState.Open })
+        {
+            await CloseWriterAsync();
+        }
         return _writer ??= await _dataSource.OpenConnectionAsync(cancellationToken);
     }
 

@@ -28,10 +28,10 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     /// <summary>A connection string to the database.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>Creates an empty database.</summary>
-    public static async Task<PostgresTestDatabase> CreateAsync(CancellationToken cancellationToken)
+    /// <summary>Creates an empty database on the test server, or on the server of <paramref name="adminConnectionString"/>.</summary>
+    public static async Task<PostgresTestDatabase> CreateAsync(CancellationToken cancellationToken, string? adminConnectionString = null)
     {
-        var admin = Environment.GetEnvironmentVariable(ServerVariable);
+        var admin = adminConnectionString ?? Environment.GetEnvironmentVariable(ServerVariable);
         if (string.IsNullOrWhiteSpace(admin))
         {
             throw new InvalidOperationException(
