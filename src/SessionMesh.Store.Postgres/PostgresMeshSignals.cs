@@ -146,12 +146,13 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
                     await listen.ExecuteNonQueryAsync(_stop.Token);
                 }
                 retry = s_retryFirst;
-                if (broken)
+                if (_firstListen.Task.IsCompleted)
                 {
+                    // Whatever was sent while this replica was not listening is read again: memory first (what the
+                    // first LISTEN needs not: memory then holds nothing of other replicas yet), then every waiter.
                     LogListening(_logger);
+                    Resynchronised?.Invoke();
                 }
-                // Whatever was sent before this LISTEN took effect is read again: memory first, then every waiter.
-                Resynchronised?.Invoke();
                 _local.NotifyAll();
                 _firstListen.TrySetResult();
                 broken = false;

@@ -69,8 +69,20 @@ public sealed partial class PostgresMeshStore : IMeshStore
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await PostgresMigrationRunner.RunAsync(connection, _logger, cancellationToken);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or ArgumentException)
+        {
+            // What serve prints, in one line, when it cannot start on this store.
+            throw new InvalidOperationException($"Could not connect to the PostgreSQL store {_name}: {ex.Message}", ex);
+        }
+        await using (connection)
+        {
+            await PostgresMigrationRunner.RunAsync(connection, _logger, cancellationToken);
+        }
     }
 
     /// <inheritdoc />
