@@ -9,6 +9,9 @@ cd "$(dirname "$0")"
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/session-mesh-results.XXXXXX")
 trap 'rm -rf "$results"' EXIT
+# A throwaway PostgreSQL for the PostgreSQL tests (exports SESSION_MESH_TEST_POSTGRES), stopped at exit; if it cannot start, those tests fail saying so.
+eval "$(.ci/postgres.sh start)" || echo "test.sh: the test PostgreSQL did not start (.ci/postgres.sh)" >&2
+trap 'rm -rf "$results"; .ci/postgres.sh stop' EXIT
 
 bash .ci/curl.sh  # for the SKILL.md examples test
 dotnet test --project tests/SessionMesh.Tests --report-trx --results-directory "$results" "$@"

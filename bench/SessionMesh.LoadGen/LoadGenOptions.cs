@@ -12,6 +12,9 @@ internal sealed record LoadGenOptions
         SQLite store, and etcd when it is installed — drives each with the same closed-loop HTTP workers at
         each connection count, and prints markdown tables of req/s, latency and ratios (progress goes to stderr).
 
+          --scenario replicas   three `serve` replicas on the PostgreSQL database of --postgres "Host=...;Database=..."
+                                (an empty one): cross-replica steer->delivery latency, and heartbeat and join
+                                throughput on PostgreSQL against SQLite in the same run
           --duration SECONDS    measured window of each scenario (default 5, 1..600)
           --warmup SECONDS      per scenario, in a warm-up round run before anything is measured (default 2, 0..60)
           --connections LIST    closed-loop workers, one connection each, e.g. 16,64 (default 16,64; each 1..512)
@@ -90,6 +93,11 @@ internal sealed record LoadGenOptions
 
     public bool IsSoak => Scenario == "soak";
 
+    public bool IsReplicas => Scenario == "replicas";
+
+    /// <summary>The PostgreSQL database (a connection string) the replicas scenario runs its three servers on.</summary>
+    public string? Postgres { get; init; }
+
     public int SoakMinutes { get; init; } = 30;
 
     public int SoakAgents { get; init; } = 5000;
@@ -156,11 +164,14 @@ internal sealed record LoadGenOptions
                 case "--etcd":
                     options = options with { Etcd = value };
                     continue;
-                case "--scenario" when value is "default" or "scale" or "soak":
+                case "--postgres":
+                    options = options with { Postgres = value };
+                    continue;
+                case "--scenario" when value is "default" or "scale" or "soak" or "replicas":
                     options = options with { Scenario = value };
                     continue;
                 case "--scenario":
-                    error = $"--scenario: '{value}' is not default, scale or soak.";
+                    error = $"--scenario: '{value}' is not default, scale, soak or replicas.";
                     return null;
                 case "--connections":
                     var counts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -266,7 +277,9 @@ internal sealed record LoadGenOptions
     }
 
     /// <summary>The command line that reproduces this run.</summary>
-    public string CommandLine() => IsSoak ? string.Create(CultureInfo.InvariantCulture,
+    public string CommandLine() => IsReplicas ? string.Create(CultureInfo.InvariantCulture,
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario replicas --postgres \"Host=...\" --duration {Duration.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --writes {Writes}")
+        : IsSoak ? string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario soak --soak-minutes {SoakMinutes} --soak-agents {SoakAgents} --soak-heartbeat-seconds {SoakHeartbeatSeconds} --soak-streams {SoakStreams} --soak-steer-rate {SoakSteerRate} --soak-kills-per-minute {SoakKillsPerMinute}")
         : IsScale ? string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")

@@ -22,7 +22,8 @@ Console.CancelKeyPress += (_, e) =>
 };
 try
 {
-    var report = options.IsSoak ? await SoakBench.RunAsync(options, budget.Token)
+    var report = options.IsReplicas ? await ReplicaBench.RunAsync(options, budget.Token)
+        : options.IsSoak ? await SoakBench.RunAsync(options, budget.Token)
         : options.IsScale ? await ScaleBench.RunAsync(options, budget.Token)
         : await Bench.RunAsync(options, budget.Token);
     Console.Write(report);

@@ -36,14 +36,14 @@ internal static class Targets
     /// With <paramref name="restart"/>, the same data directory and root key as a server stopped before (the directory is
     /// then the caller's to delete when this start fails); <paramref name="settings"/> are added to its command line.
     /// </summary>
-    public static async Task<Target> StartServerAsync(LoadGenOptions options, CancellationToken cancellationToken, Target? restart = null, IReadOnlyList<string>? settings = null)
+    public static async Task<Target> StartServerAsync(LoadGenOptions options, CancellationToken cancellationToken, Target? restart = null, IReadOnlyList<string>? settings = null, string? rootKey = null)
     {
         var dll = DllPath(options.ServerDll, "ServerDll");
         var dataDir = restart?.DataDir ?? Directory.CreateTempSubdirectory("session-mesh-bench-").FullName;
         ChildProcess? process = null;
         try
         {
-            var rootKey = restart?.Key ?? KeySecrets.NewToken(ApiKeyRecord.RootKeyId);
+            rootKey = restart?.Key ?? rootKey ?? KeySecrets.NewToken(ApiKeyRecord.RootKeyId);
             var info = DotnetStart(dll,
             [
                 "serve", "--listen", "http://127.0.0.1:0", "--data-dir", dataDir,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using SessionMesh.Server;
 using SessionMesh.Server.Hosting;
+using SessionMesh.Store.Postgres;
 using SessionMesh.Store.Sqlite;
 
 namespace SessionMesh.Cli.Commands;
@@ -14,7 +15,7 @@ internal static partial class ServeCommand
     public static Command Create(CliApp app)
     {
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default http://127.0.0.1:7780; port 0 picks a free one)", HelpName = "URL" };
-        var store = new Option<string?>("--store") { Description = "sqlite:PATH (default: session-mesh.db in the data directory)", HelpName = "STORE" };
+        var store = new Option<string?>("--store") { Description = "sqlite:PATH (default: session-mesh.db in the data directory), or a PostgreSQL connection string \"Host=...;Database=...\" shared by replicas", HelpName = "STORE" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database file and the generated root key (default ./session-mesh-data)", HelpName = "DIR" };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "HTTPS certificate: a PEM file (with its key, or see --tls-key) or a .pfx/.p12 file; serves the https:// --listen addresses (env SESSION_MESH_TLS_CERT; password in SESSION_MESH_TLS_PASSWORD)", HelpName = "FILE" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert, when in a file of its own (env SESSION_MESH_TLS_KEY)", HelpName = "FILE" };
@@ -119,9 +120,19 @@ internal static partial class ServeCommand
     };
 
     /// <summary>
-    /// The store of <c>serve</c>: SQLite, from <c>--store</c> / <c>SESSION_MESH_STORE</c> / <c>Server:Store</c>, else
+    /// The store of <c>serve</c>, from <c>--store</c> / <c>SESSION_MESH_STORE</c> / <c>Server:Store</c>: a PostgreSQL
+    /// connection string (<c>Host=...;Database=...</c>, shared by replicas), else SQLite, by default
     /// <c>session-mesh.db</c> in the data directory (the throwaway one in sandbox mode). Also the test host's store.
     /// </summary>
-    internal static void UseStore(ISessionMeshBuilder mesh, MeshServerOptions options) =>
-        mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir));
+    internal static void UseStore(ISessionMeshBuilder mesh, MeshServerOptions options)
+    {
+        if (PostgresStoreSetting.IsPostgres(options.Store))
+        {
+            mesh.UsePostgres(options.Store!.Trim());
+        }
+        else
+        {
+            mesh.UseSqlite(SqliteStoreSetting.ToDataSource(options.Store, options.DataDir));
+        }
+    }
 }

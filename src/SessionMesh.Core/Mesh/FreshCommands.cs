@@ -10,8 +10,8 @@ namespace SessionMesh.Mesh;
 /// between is in one or the other (or both: the inbox drops what the stream's cursor has passed). The store stays the
 /// authority: an inbox that cannot show the very next commands after the cursor, consecutive — posts may arrive out of
 /// order, a command may have been completed elsewhere, the inbox may have overflowed — sends the stream back to it.
-/// When signals cross processes (replicas sharing a store), other replicas' commands never pass through here, so every
-/// inbox is closed and streams always read the store.
+/// With replicas sharing a store (<see cref="IReplicaSignals"/>), other replicas' commands never pass through here, so
+/// every inbox is closed and streams always read the store.
 /// </summary>
 internal sealed class FreshCommands(bool enabled)
 {

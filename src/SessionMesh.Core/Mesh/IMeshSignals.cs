@@ -20,12 +20,6 @@ public interface IMeshSignals
 
     /// <summary>True while at least one stream is attached to <paramref name="key"/> (on this server).</summary>
     bool HasListener(string key);
-
-    /// <summary>
-    /// True when other processes' commits raise these signals too (replicas sharing a store). Then what this server
-    /// holds in memory about newly queued commands is not the whole story, and agents' streams read theirs from the store.
-    /// </summary>
-    bool SpansProcesses => false;
 }
 
 /// <summary>The names signals are raised under.</summary>
@@ -42,6 +36,12 @@ public static class SignalKeys
 
     /// <summary>New events were appended, in any cluster (what a watcher of every cluster waits for).</summary>
     public const string Revision = "revision";
+
+    /// <summary>
+    /// A session was opened or ended: replicas that share the store re-read its lease (<see cref="IReplicaSignals"/>).
+    /// Nothing waits on it in one server.
+    /// </summary>
+    public static string Lease(string sessionId) => "lease\n" + sessionId;
 
     /// <summary>New events were appended in <paramref name="cluster"/>: a watcher of one cluster wakes for its own only.</summary>
     public static string RevisionOf(string cluster) => "revision\n" + cluster;

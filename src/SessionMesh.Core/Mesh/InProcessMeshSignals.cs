@@ -21,6 +21,15 @@ public sealed class InProcessMeshSignals : IMeshSignals
         }
     }
 
+    /// <summary>Wakes everything waiting on any key: each waiter reads the store again (after a replica missed notifications).</summary>
+    public void NotifyAll()
+    {
+        foreach (var key in _signals.Keys)
+        {
+            Notify(key);
+        }
+    }
+
     /// <inheritdoc />
     public IDisposable Listen(string key)
     {

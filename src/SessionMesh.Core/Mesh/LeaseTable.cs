@@ -195,9 +195,11 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     internal async ValueTask<SessionRecord?> CurrentAsync(string sessionId, CancellationToken cancellationToken) =>
         Find(sessionId)?.Record ?? OverlayOrNull(await store.GetSessionAsync(sessionId, cancellationToken));
 
-    /// <summary>The record with the lease fields memory holds, when it is open and in the table; else as given.</summary>
+    /// <summary>The record with the lease fields memory holds, when it is open and in the table and memory is not behind; else as given.</summary>
     internal SessionRecord Overlay(SessionRecord session) =>
-        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) ? WithLease(session, lease.Record) : session;
+        // A stored lease ahead of memory is a renewal another replica took (one server's memory is never behind).
+        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) && lease.Record.ExpiresAt >= session.ExpiresAt
+            ? WithLease(session, lease.Record) : session;
 
     /// <summary><see cref="Overlay(SessionRecord)"/> of a record that may be missing.</summary>
     internal SessionRecord? OverlayOrNull(SessionRecord? session) => session is null ? null : Overlay(session);
@@ -224,16 +226,18 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     /// <summary>Drops a lease at once: its session was found ended in the store.</summary>
     internal void Forget(string sessionId) => _leases.TryRemove(sessionId, out _);
 
-    /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed.</summary>
-    internal void Committed(IMeshWriteTransaction tx)
+    /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed; returns the sessions opened or ended.</summary>
+    internal IReadOnlyList<string> Committed(IMeshWriteTransaction tx)
     {
         if (!_pending.TryGetValue(tx, out var changes))
         {
-            return;
+            return [];
         }
         _pending.Remove(tx);
+        var changed = new List<string>(changes.Count);
         foreach (var (sessionId, opened) in changes)
         {
+            changed.Add(sessionId);
             if (opened is null)
             {
                 _leases.TryRemove(sessionId, out _);
@@ -241,6 +245,28 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
             else
             {
                 _leases[sessionId] = new Lease(opened);
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Takes the lease fields of <paramref name="stored"/> when they are newer than the table's (a renewal another
+    /// replica received and checkpointed); returns the lease's record afterwards.
+    /// </summary>
+    internal SessionRecord Refresh(Lease lease, SessionRecord stored)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            if (stored.ExpiresAt <= current.ExpiresAt && stored.LastSeen <= current.LastSeen)
+            {
+                return current;
+            }
+            var next = WithLease(current, stored);
+            if (lease.TrySwap(current, next))
+            {
+                return next;
             }
         }
     }

@@ -53,4 +53,10 @@ internal static partial class MeshLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This server no longer leads expiry")]
     public static partial void LostLead(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read what another replica committed; watchers read the store until the next try")]
+    public static partial void ReplicaCatchUpFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Expiring} of {Open} open sessions are due to expire at once; holding back all but {Applied} this sweep (Mesh:ExpiryBurstFraction)")]
+    public static partial void ExpiryBurstHeldBack(ILogger logger, int expiring, int open, int applied);
 }

@@ -97,15 +97,40 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     internal async Task<int> SweepSessionsAsync(CancellationToken cancellationToken)
     {
         var now = mesh.Now();
+        // With replicas, leases are judged as they stood a margin ago: a renewal made elsewhere may not be stored yet.
+        var judged = now - mesh.ExpiryMargin;
         var changed = 0;
-        foreach (var batch in mesh.Leases.Lapsed(now).Chunk(Batch))
+        var lapsedLeases = mesh.Leases.Lapsed(judged);
+        var maxExpiries = Math.Max(MeshOptions.ExpiryBurstFloor, (int)(mesh.Options.ExpiryBurstFraction * mesh.Leases.Count));
+        var expiring = lapsedLeases.Count(l => l.Record.StatusAt(judged) == SessionStatus.Expired);
+        if (expiring > maxExpiries)
+        {
+            MeshLog.ExpiryBurstHeldBack(mesh.Logger, expiring, mesh.Leases.Count, maxExpiries);
+        }
+        var expiries = 0;
+        foreach (var batch in lapsedLeases.Chunk(Batch))
         {
             await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
             long revision = 0;
             var ended = new List<string>();
-            foreach (var (lease, seen) in batch)
+            foreach (var (lease, lapsed) in batch)
             {
-                if (seen.StatusAt(now) != SessionStatus.Expired)
+                var seen = lapsed;
+                if (mesh.Replicated)
+                {
+                    // Another replica may have renewed it (and checkpointed that) or ended it.
+                    if (await tx.GetSessionAsync(seen.SessionId, cancellationToken) is not { IsOpen: true } current)
+                    {
+                        mesh.Leases.Forget(seen.SessionId);
+                        continue;
+                    }
+                    seen = mesh.Leases.Refresh(lease, current);
+                    if (seen.ExpiresAt >= judged)
+                    {
+                        continue;
+                    }
+                }
+                if (seen.StatusAt(judged) != SessionStatus.Expired)
                 {
                     // Within the grace: a renewal may still come, and then no stale event is sent.
                     if (await sessions.MarkStaleAsync(tx, lease, seen, now, cancellationToken) is { } staleRevision)
@@ -113,6 +138,11 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
                         revision = staleRevision;
                         changed++;
                     }
+                    continue;
+                }
+                if (++expiries > maxExpiries)
+                {
+                    // Held back: the next sweeps take the rest, a share at a time.
                     continue;
                 }
                 // Past the grace no renewal is taken any more, so the lease is final. The store has the rest of the record.

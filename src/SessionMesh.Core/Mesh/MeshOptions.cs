@@ -71,6 +71,17 @@ public sealed class MeshOptions
     /// </summary>
     public TimeSpan LeaseCheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The largest share of the open sessions one sweep expires: a burst above it (and above
+    /// <see cref="ExpiryBurstFloor"/> sessions) is held back and logged, and only this share expires per sweep, so a
+    /// fault that stops renewals for the whole fleet (a partitioned replica, a stalled checkpoint) does not end it at
+    /// once. 1 turns the hold-back off.
+    /// </summary>
+    public double ExpiryBurstFraction { get; set; } = 0.5;
+
+    /// <summary>How many expiries one sweep may always apply, whatever <see cref="ExpiryBurstFraction"/> says of a small fleet.</summary>
+    public const int ExpiryBurstFloor = 100;
+
     /// <summary>The largest free-form JSON a command may carry (a steer's or message's <c>payload</c>, an ack's <c>result</c>), in bytes written compactly.</summary>
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
 

@@ -60,6 +60,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         {
             failures.Add("Mesh:SweepInterval must be positive.");
         }
+        if (!(options.ExpiryBurstFraction > 0 && options.ExpiryBurstFraction <= 1))
+        {
+            failures.Add("Mesh:ExpiryBurstFraction must be above 0 and at most 1.");
+        }
         if (options.LeaseCheckpointInterval <= TimeSpan.Zero)
         {
             failures.Add("Mesh:LeaseCheckpointInterval must be positive.");

@@ -32,11 +32,24 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
 
     internal ILogger Logger { get; } = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh");
 
-    /// <summary>The latest committed events, for watchers.</summary>
-    internal RecentEvents Recent { get; } = new(options.RecentEvents, options.RecentEventsBytes);
+    /// <summary>The latest committed events, for watchers (with replicas, other replicas' too: <see cref="ReplicaSync"/>).</summary>
+    internal RecentEvents Recent { get; } = ReplicaSync.Attach(new RecentEvents(options.RecentEvents, options.RecentEventsBytes), signals, store, keys, leases,
+        (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SessionMesh.Mesh"));
+
+    /// <summary>Whether other replicas share the store (their signals cross processes).</summary>
+    internal bool Replicated => signals is IReplicaSignals;
+
+    /// <summary>
+    /// How far behind the clock the expiry leader judges leases: with replicas, a renewal another replica received
+    /// reaches the store at its next lease checkpoint, so the leader waits two checkpoint intervals (one, plus as long
+    /// again for the write to queue and commit) past a lease's end before it acts on it. Zero on one server, whose
+    /// table has every renewal.
+    /// </summary>
+    internal TimeSpan ExpiryMargin => Replicated ? 2 * options.LeaseCheckpointInterval : TimeSpan.Zero;
 
     /// <summary>Commands committed a moment ago, for the streams open on this server.</summary>
-    internal FreshCommands Fresh { get; } = new(enabled: !signals.SpansProcesses);
+    // Replicas' commands never pass through this server's memory: with replicas, streams read theirs from the store.
+    internal FreshCommands Fresh { get; } = new(enabled: signals is not IReplicaSignals);
 
     // What each open write has appended and queued, published to Recent and Fresh when it commits.
     private static readonly ConditionalWeakTable<IMeshWriteTransaction, WriteEffects> s_effects = [];
@@ -80,7 +93,15 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         }
         await tx.CommitAsync(cancellationToken);
         audit?.MarkWritten();
-        Leases.Committed(tx);
+        var leaseChanges = Leases.Committed(tx);
+        if (Replicated)
+        {
+            // Other replicas re-read these leases: the leader must hold every open session, wherever it joined.
+            foreach (var sessionId in leaseChanges)
+            {
+                signals.Notify(SignalKeys.Lease(sessionId));
+            }
+        }
         if (s_effects.TryGetValue(tx, out var effects))
         {
             s_effects.Remove(tx);

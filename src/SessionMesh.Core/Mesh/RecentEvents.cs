@@ -24,6 +24,9 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
     private long? _floor;
     private long _contiguous;
     private long _bytes;
+    // Replicas: how many times another replica's commit was heard of, and up to which of those memory has caught up.
+    private long _heard;
+    private long _caughtUp;
 
     /// <summary>How many events are held at most.</summary>
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
@@ -96,7 +99,7 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
         lock (_lock)
         {
             var newest = _events.Count > 0 ? _events.Keys[^1] : _contiguous;
-            if (_floor is null || afterRevision < _floor || newest > _contiguous)
+            if (_floor is null || afterRevision < _floor || newest > _contiguous || _heard > _caughtUp)
             {
                 // Older than what is held, or a commit is not published yet: the store knows.
                 return null;
@@ -118,6 +121,55 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
                 }
             }
             return (taken, through, false);
+        }
+    }
+
+    /// <summary>
+    /// Another replica appended events that memory does not hold yet: reads go to the store until
+    /// <see cref="CaughtUp"/> is called with the returned number (or a later one).
+    /// </summary>
+    public long Heard()
+    {
+        lock (_lock)
+        {
+            return ++_heard;
+        }
+    }
+
+    /// <summary>Everything heard of up to <paramref name="heard"/> (a <see cref="Heard"/> result) is published.</summary>
+    public void CaughtUp(long heard)
+    {
+        lock (_lock)
+        {
+            _caughtUp = Math.Max(_caughtUp, heard);
+        }
+    }
+
+    /// <summary>
+    /// The revision memory holds every event up to (without a gap), from which a replica reads the store to catch up;
+    /// null before anything was published (<see cref="StartAt"/> then sets where holding begins).
+    /// </summary>
+    public long? Contiguous
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _floor is null ? null : _contiguous;
+            }
+        }
+    }
+
+    /// <summary>Starts holding events after <paramref name="revision"/> when nothing was published yet (older ones the store answers).</summary>
+    public void StartAt(long revision)
+    {
+        lock (_lock)
+        {
+            if (_floor is null)
+            {
+                _floor = revision;
+                _contiguous = revision;
+            }
         }
     }
 

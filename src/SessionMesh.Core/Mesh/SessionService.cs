@@ -262,6 +262,12 @@ public sealed class SessionService(MeshRuntime mesh)
         }
         CheckCaller(caller, lease.Record, sessionId);
         var renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out var previous);
+        if (renewed is null && mesh.Replicated && await mesh.Store.GetSessionAsync(sessionId, cancellationToken) is { IsOpen: true } elsewhere)
+        {
+            // Heartbeats may go to any replica: the store may hold a renewal another one took since this copy was made.
+            mesh.Leases.Refresh(lease, elsewhere);
+            renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out previous);
+        }
         if (renewed is null)
         {
             return await ExpireAsync(sessionId, cancellationToken);

@@ -66,6 +66,16 @@ public sealed class KeyCache(IMeshStore store)
         }
     }
 
+    /// <summary>Forgets every key, so each is read from the store at its next use: what a replica that may have missed changes calls.</summary>
+    public void InvalidateAll()
+    {
+        lock (_gate)
+        {
+            _generation++;
+            _keys.Clear();
+        }
+    }
+
     private async ValueTask<ApiKeyRecord?> LoadAsync(string keyId, CancellationToken cancellationToken)
     {
         var generation = Volatile.Read(ref _generation);

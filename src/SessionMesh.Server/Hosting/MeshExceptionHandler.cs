@@ -23,7 +23,7 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
         {
             return true;
         }
-        if (exception is not (MeshException or BadHttpRequestException))
+        if (exception is not (MeshException or BadHttpRequestException or System.Data.Common.DbException { IsTransient: true }))
         {
             LogUnhandled(logger, exception, context.Request.Method, SessionMesh.Security.KeySecrets.Redact(context.Request.Path.Value ?? ""));
         }
@@ -50,6 +50,9 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
     {
         MeshException mesh => MeshErrorMapping.ProblemOf(mesh),
         BadHttpRequestException bad => BadRequestOf(context, bad),
+        // A shared database (PostgreSQL) that does not answer: the request is refused at once, nothing of it was kept.
+        System.Data.Common.DbException { IsTransient: true } => new(503, "store_unavailable", "Store unavailable",
+            "The database did not answer; nothing of this request was kept. Retry shortly."),
         _ => new(500, "internal_error", "Internal server error", "The server failed to handle the request; the error is logged with this trace id."),
     };
 

@@ -104,9 +104,10 @@ public sealed class SessionMeshBuilderTests
     [Theory]
     [InlineData("postgres://mesh@db/mesh")]
     [InlineData("Host=localhost;Database=mesh")]
-    public void A_postgres_store_setting_is_refused(string setting)
+    public void A_postgres_store_setting_is_not_a_sqlite_data_source(string setting)
     {
         var error = Assert.Throws<InvalidOperationException>(() => SqliteStoreSetting.ToDataSource(setting, "data"));
-        Assert.Equal("The PostgreSQL store is not available in this build yet; use --store sqlite:PATH.", error.Message);
+        Assert.Equal(SqliteStoreSetting.PostgresNotAvailable, error.Message);
+        Assert.Contains("Host=", error.Message, StringComparison.Ordinal);
     }
 }

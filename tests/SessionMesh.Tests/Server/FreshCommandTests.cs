@@ -144,7 +144,7 @@ public sealed class FreshCommandInboxTests
     }
 
     [Fact]
-    public void When_signals_span_processes_every_stream_reads_the_store()
+    public void With_replicas_every_stream_reads_the_store()
     {
         var fresh = new FreshCommands(enabled: false);
         using var inbox = fresh.Open("c", "a");

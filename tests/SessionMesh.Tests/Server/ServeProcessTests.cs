@@ -72,13 +72,14 @@ public sealed class ServeProcessTests
     }
 
     [Fact]
-    public async Task A_postgres_store_string_is_refused_with_a_clear_message()
+    public async Task An_unreachable_postgres_store_stops_the_start_with_a_clear_message()
     {
         using var temp = new TempDirectory();
         var dir = temp.Path;
-        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--store", "Host=localhost;Database=mesh"]);
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--store", "Host=127.0.0.1;Port=1;Database=mesh"]);
         Assert.Equal(1, await serve.WaitForExitAsync());
-        Assert.Contains("PostgreSQL", serve.Error, StringComparison.Ordinal);
+        Assert.Contains("Could not connect to the PostgreSQL store postgres:Host=127.0.0.1;Port=1;Database=mesh", serve.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
     }
 

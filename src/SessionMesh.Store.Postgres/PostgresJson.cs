@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace SessionMesh.Store.Postgres;
+
+/// <summary>
+/// JSON columns (labels, payloads, results, event data), written and read with <see cref="Utf8JsonWriter"/> and <see cref="Utf8JsonReader"/>
+/// (no reflection, so trimming stays clean).
+/// </summary>
+internal static class PostgresJson
+{
+    // Relaxed escaping writes non-ASCII characters as themselves. The text never reaches a browser.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string WriteLabels(IReadOnlyDictionary<string, string> labels) => Write(labels, static (writer, map) =>
+    {
+        writer.WriteStartObject();
+        foreach (var (key, value) in map)
+        {
+            writer.WriteString(key, value);
+        }
+        writer.WriteEndObject();
+    });
+
+    public static string? WriteElement(JsonElement? element) =>
+        element is { ValueKind: not JsonValueKind.Undefined } value ? value.GetRawText() : null;
+
+    public static Dictionary<string, string> ReadLabels(string json)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, json);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.String, json);
+            labels[key] = reader.GetString()!;
+        }
+        return labels;
+    }
+
+    public static JsonElement ReadElement(string json)
+    {
+        // No depth limit of its own: a read must never fail on what a write once stored.
+        using var document = JsonDocument.Parse(json, SessionMesh.Contracts.RawJsonElementConverter.StoredDocumentOptions);
+        return document.RootElement.Clone();
+    }
+
+    private static string Write<T>(T value, Action<Utf8JsonWriter, T> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
+        {
+            write(writer, value);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Expect(bool condition, string json)
+    {
+        if (!condition)
+        {
+            throw new InvalidDataException($"Malformed JSON column in the store: {json}");
+        }
+    }
+}

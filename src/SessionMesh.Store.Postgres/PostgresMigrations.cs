@@ -1,0 +1,179 @@
+namespace SessionMesh.Store.Postgres;
+
+/// <summary>
+/// The PostgreSQL schema, as an ordered list of scripts. Each runs once, in its own transaction, recorded in
+/// <c>schema_migrations</c>, all under one advisory lock (<see cref="PostgresMeshStore.MigrateAsync"/>) so replicas
+/// starting together migrate once. Never edit a shipped script: append a new version.
+/// </summary>
+/// <remarks>
+/// Conventions, as in the SQLite store so the two read alike: times are BIGINT unix milliseconds (UTC), a TTL is
+/// in seconds (expressions multiply it by 1000). Labels are JSONB (a selector is <c>labels -&gt;&gt; key = value</c>),
+/// tags a text array, payloads, results and event data JSON text kept byte for byte as written.
+/// Event revisions come from the <c>mesh_counters</c> row <c>revision</c>, moved in the writing transaction under the
+/// store's write lock: a revision is visible only once every lower one is (no late-committing gap), and a rolled-back
+/// write gives its number back.
+/// </remarks>
+internal static class PostgresMigrations
+{
+    /// <summary>One schema step.</summary>
+    internal sealed record Migration(int Version, string Name, string Sql);
+
+    /// <summary>Every migration, in version order.</summary>
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "initial", V1Initial),
+    ];
+
+    /// <summary>Created outside the versioned list, since it records the list.</summary>
+    public const string CreateHistoryTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        );
+        """;
+
+    private const string V1Initial = """
+        CREATE TABLE agents (
+            cluster    TEXT NOT NULL,
+            agent_id   TEXT NOT NULL,
+            parent_id  TEXT,
+            labels     JSONB NOT NULL DEFAULT '{}',
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        );
+        CREATE INDEX ix_agents_parent ON agents (cluster, parent_id, agent_id) WHERE parent_id IS NOT NULL;
+
+        CREATE TABLE sessions (
+            session_id     TEXT PRIMARY KEY,
+            cluster        TEXT NOT NULL,
+            agent_id       TEXT NOT NULL,
+            ttl            INTEGER NOT NULL,
+            started_at     BIGINT NOT NULL,
+            last_seen      BIGINT NOT NULL,
+            expires_at     BIGINT NOT NULL,
+            load           DOUBLE PRECISION,
+            idle           BOOLEAN NOT NULL DEFAULT FALSE,
+            max_runtime    INTEGER,
+            end_status     TEXT CHECK (end_status IS NULL OR end_status IN ('expired', 'left', 'killed', 'superseded')),
+            ended_at       BIGINT,
+            end_reason     TEXT,
+            stale_notified BOOLEAN NOT NULL DEFAULT FALSE
+        );
+        CREATE UNIQUE INDEX ux_sessions_open_agent ON sessions (cluster, agent_id) WHERE end_status IS NULL;
+        CREATE INDEX ix_sessions_cluster ON sessions (cluster, session_id);
+        CREATE INDEX ix_sessions_agent ON sessions (cluster, agent_id, started_at);
+        CREATE INDEX ix_sessions_open_expires ON sessions (expires_at) WHERE end_status IS NULL;
+        CREATE INDEX ix_sessions_open_runtime ON sessions ((started_at + max_runtime * 1000::BIGINT), session_id)
+            WHERE end_status IS NULL AND max_runtime IS NOT NULL;
+
+        CREATE TABLE specializations (
+            cluster       TEXT NOT NULL,
+            agent_id      TEXT NOT NULL,
+            name          TEXT NOT NULL,
+            description   TEXT,
+            tags          TEXT[] NOT NULL DEFAULT '{}',
+            version       TEXT,
+            registered_at BIGINT NOT NULL,
+            PRIMARY KEY (cluster, agent_id, name)
+        );
+        CREATE INDEX ix_specializations_name ON specializations (cluster, name, agent_id);
+
+        CREATE TABLE api_keys (
+            key_id       TEXT PRIMARY KEY,
+            secret_hash  BYTEA NOT NULL,
+            cluster      TEXT NOT NULL,
+            scopes       INTEGER NOT NULL,
+            agent_id     TEXT,
+            name         TEXT,
+            created_at   BIGINT NOT NULL,
+            expires_at   BIGINT,
+            revoked_at   BIGINT,
+            created_by   TEXT,
+            rotated_from TEXT,
+            limit_at     BIGINT
+        );
+        CREATE INDEX ix_api_keys_cluster ON api_keys (cluster, key_id);
+
+        -- The highest number given out of each counter; 'revision' numbers the events.
+        CREATE TABLE mesh_counters (
+            name  TEXT PRIMARY KEY,
+            value BIGINT NOT NULL
+        );
+        INSERT INTO mesh_counters (name, value) VALUES ('revision', 0);
+
+        CREATE TABLE events (
+            revision   BIGINT PRIMARY KEY,
+            cluster    TEXT NOT NULL,
+            type       TEXT NOT NULL,
+            at         BIGINT NOT NULL,
+            agent_id   TEXT,
+            session_id TEXT,
+            data       TEXT,
+            size       BIGINT NOT NULL
+        );
+        CREATE INDEX ix_events_cluster ON events (cluster, revision);
+        CREATE INDEX ix_events_at ON events (at, revision);
+
+        CREATE TABLE audit_log (
+            id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at      BIGINT NOT NULL,
+            key_id  TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            method  TEXT NOT NULL,
+            path    TEXT NOT NULL,
+            status  INTEGER NOT NULL,
+            code    TEXT
+        );
+        CREATE INDEX ix_audit_log_cluster ON audit_log (cluster, id);
+
+        CREATE TABLE commands (
+            command_id      TEXT PRIMARY KEY,
+            cluster         TEXT NOT NULL,
+            agent_id        TEXT NOT NULL,
+            kind            TEXT NOT NULL CHECK (kind IN ('steer', 'message', 'kill')),
+            status          TEXT NOT NULL CHECK (status IN ('queued', 'delivered', 'acked', 'rejected', 'failed', 'expired')),
+            sequence        BIGINT NOT NULL,
+            direction       TEXT,
+            mode            TEXT,
+            text            TEXT,
+            from_agent      TEXT,
+            reason          TEXT,
+            grace_period    INTEGER,
+            payload         TEXT,
+            result          TEXT,
+            created_at      BIGINT NOT NULL,
+            delivered_at    BIGINT,
+            completed_at    BIGINT,
+            deadline_at     BIGINT,
+            created_by      TEXT NOT NULL,
+            idempotency_key TEXT,
+            delivery_count  INTEGER NOT NULL DEFAULT 0,
+            size            BIGINT GENERATED ALWAYS AS (
+                200 + COALESCE(octet_length(payload), 0) + COALESCE(octet_length(result), 0)
+                    + COALESCE(octet_length(direction), 0) + COALESCE(octet_length(text), 0)) STORED,
+            UNIQUE (cluster, agent_id, sequence)
+        );
+        CREATE UNIQUE INDEX ux_commands_idempotency ON commands (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX ix_commands_pending ON commands (cluster, agent_id, sequence) WHERE status IN ('queued', 'delivered');
+        CREATE INDEX ix_commands_due ON commands (deadline_at, command_id)
+            WHERE status IN ('queued', 'delivered') AND deadline_at IS NOT NULL;
+        CREATE INDEX ix_commands_pending_kill ON commands (cluster, agent_id) WHERE kind = 'kill' AND status IN ('queued', 'delivered');
+        CREATE INDEX ix_commands_completed ON commands (completed_at, command_id)
+            WHERE status IN ('acked', 'rejected', 'failed', 'expired');
+
+        CREATE TABLE command_sequences (
+            cluster       TEXT NOT NULL,
+            agent_id      TEXT NOT NULL,
+            last_sequence BIGINT NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        );
+
+        -- What a store that ran out of space writes to learn whether it has room again.
+        CREATE TABLE storage_probe (
+            id     INTEGER PRIMARY KEY,
+            filler TEXT
+        );
+        """;
+}

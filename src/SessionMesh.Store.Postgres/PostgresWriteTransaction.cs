@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Npgsql;
+using SessionMesh.Model;
+
+namespace SessionMesh.Store.Postgres;
+
+/// <summary>
+/// One write: a savepoint in the store's open <see cref="PostgresWriteBatch"/>, holding the store's write lock from
+/// <see cref="PostgresMeshStore.BeginWriteAsync"/> until it commits (releases the savepoint into the batch) or is
+/// disposed (rolls back to the savepoint, so only its own changes vanish; PostgreSQL also needs that after a statement
+/// failed). The SQL lives with the store's feature partials, shared with the reads.
+/// </summary>
+internal sealed class PostgresWriteTransaction(PostgresMeshStore store, PostgresWriteBatch batch) : IMeshWriteTransaction
+{
+    private readonly NpgsqlConnection _db = batch.Connection;
+    private bool _committed;
+    private bool _leftLock;
+    private bool _disposed;
+    // A write refused for want of space: the batch fails with it if this write cannot be rolled back alone.
+    private Exception? _refused;
+
+    /// <summary>
+    /// Releases the savepoint into the batch, hands the write lock on, and returns once the batch that holds this
+    /// write is committed — or throws what made that commit fail, in which case none of this write was kept.
+    /// The wait for the batch is not cancellable: once released into the batch, the write commits or fails with it.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException("The transaction is already committed.");
+        }
+        await batch.Transaction.ReleaseAsync(PostgresMeshStore.CallerSavepoint, cancellationToken);
+        _committed = true;
+        batch.Operations++;
+        _leftLock = true;
+        await store.LeaveWriteLockAsync();
+        await batch.Durable;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (_leftLock)
+        {
+            return;
+        }
+        _leftLock = true;
+        try
+        {
+            // ROLLBACK TO keeps the savepoint open: release it too, so the batch carries on without it.
+            await batch.Transaction.RollbackAsync(PostgresMeshStore.CallerSavepoint);
+            await batch.Transaction.ReleaseAsync(PostgresMeshStore.CallerSavepoint);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // The connection is in an unknown state: the batch cannot be trusted, so it fails as a whole
+            // and the store reopens the connection for the next write.
+            await store.AbortBatchAsync(batch, _refused ?? ex);
+        }
+        finally
+        {
+            await store.LeaveWriteLockAsync();
+        }
+    }
+
+    public Task<AgentRecord?> GetAgentAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectAgentAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task UpsertAgentAsync(AgentRecord agent, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpsertAgentAsync(db, agent, cancellationToken));
+
+    public Task<SessionRecord?> GetOpenSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectOpenSessionAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectSessionAsync(Db, sessionId, cancellationToken);
+
+    public Task InsertSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.InsertSessionAsync(db, session, cancellationToken));
+
+    public Task UpdateSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpdateSessionAsync(db, session, cancellationToken));
+
+    public Task<int> CountLiveChildrenAsync(string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        PostgresMeshStore.CountLiveChildrenAsync(Db, cluster, parentId, now, cancellationToken);
+
+    public Task<IReadOnlyList<SessionRecord>> ListOpenSessionsAsync(string? afterSessionId, int limit, CancellationToken cancellationToken) =>
+        PostgresMeshStore.ListOpenSessionsAsync(Db, afterSessionId, limit, cancellationToken);
+
+    public Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpdateLeasesAsync(db, leases, cancellationToken));
+
+    public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        await PostgresMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;
+
+    public Task<IReadOnlyList<AgentRecord>> GetChildrenAsync(string cluster, IReadOnlyCollection<string> parentIds, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectChildrenAsync(Db, cluster, parentIds, cancellationToken);
+
+    public Task<int> ExtendOpenLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.ExtendOpenLeasesAsync(db, now, cancellationToken));
+
+    public Task<IReadOnlyList<SpecializationRecord>> GetSpecializationsAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectSpecializationsAsync(Db, cluster, [agentId], cancellationToken);
+
+    public Task<SpecializationRecord?> GetSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectSpecializationAsync(Db, cluster, agentId, name, cancellationToken);
+
+    public Task UpsertSpecializationAsync(SpecializationRecord specialization, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpsertSpecializationAsync(db, specialization, cancellationToken));
+
+    public Task<bool> DeleteSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.DeleteSpecializationAsync(db, cluster, agentId, name, cancellationToken));
+
+    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectKeyAsync(Db, keyId, cancellationToken);
+
+    public Task UpsertKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpsertKeyAsync(db, key, cancellationToken));
+
+    public Task<long> AppendEventAsync(string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.InsertEventAsync(db, cluster, type, at, agentId, sessionId, data, cancellationToken));
+
+    public Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectCommandAsync(Db, commandId, cancellationToken);
+
+    public Task<CommandRecord?> FindCommandByIdempotencyKeyAsync(string createdBy, string idempotencyKey, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectCommandByIdempotencyKeyAsync(Db, createdBy, idempotencyKey, cancellationToken);
+
+    public Task<long> NextCommandSequenceAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.NextCommandSequenceAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.InsertCommandAsync(db, command, cancellationToken));
+
+    public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpdateCommandAsync(db, command, cancellationToken));
+
+    public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        PostgresMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
+
+    public Task<CommandRecord?> GetPendingKillAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectPendingKillAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        PostgresMeshStore.ListRuntimeExceededSessionsAsync(Db, now, limit, cancellationToken);
+
+    public Task<int> CompactEventsAsync(long throughRevision, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.CompactEventsAsync(db, throughRevision, cancellationToken));
+
+    public Task AppendAuditAsync(AuditRecord entry, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.InsertAuditAsync(db, entry, cancellationToken));
+
+    /// <summary>
+    /// Runs a write on the transaction's connection. A write the store has no room for is refused as
+    /// <c>storage_full</c> (<see cref="PostgresMeshStore.Refused"/>), and remembered in case the batch must fail with it.
+    /// </summary>
+    internal async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write)
+    {
+        try
+        {
+            return await write(Db);
+        }
+        catch (PostgresException ex) when (PostgresMeshStore.IsFull(ex))
+        {
+            throw _refused = store.Refused(ex);
+        }
+    }
+
+    private Task WriteAsync(Func<NpgsqlConnection, Task> write) => WriteAsync(async db =>
+    {
+        await write(db);
+        return true;
+    });
+
+    /// <summary>The transaction's connection; refused once committed or disposed.</summary>
+    private NpgsqlConnection Db
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_committed)
+            {
+                throw new InvalidOperationException("The transaction is already committed.");
+            }
+            return _db;
+        }
+    }
+}
