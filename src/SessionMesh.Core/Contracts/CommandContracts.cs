@@ -75,6 +75,8 @@ public sealed record KillResponse
     public string? Reason { get; init; }
     public bool Force { get; init; }
     public bool Cascade { get; init; }
+    /// <summary><c>cascade</c> (the whole sub-tree) or <c>orphan</c> (the agent only).</summary>
+    public string Propagation { get; init; } = "cascade";
     public int GracePeriod { get; init; }
     /// <summary>Every agent killed or being killed by this call, the target first.</summary>
     public List<KilledAgent> Killed { get; init; } = [];

@@ -190,6 +190,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var notify = new List<string>();
         var orphaned = new List<string>();
         long revision = 0;
+        KillResponse response;
         await using (var tx = await mesh.Store.BeginWriteAsync(cancellationToken))
         {
             var target = await tx.GetAgentAsync(cluster, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
@@ -229,22 +230,28 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                     }
                 }
             }
+            response = new KillResponse
+            {
+                AgentId = agentId,
+                Status = killed.FirstOrDefault(k => k.AgentId == agentId)?.Status ?? "already_ended",
+                Reason = reason,
+                Force = force,
+                Cascade = request.Cascade,
+                Propagation = request.Propagation,
+                GracePeriod = force ? 0 : appliedGrace,
+                Killed = killed,
+                Orphaned = orphaned,
+            };
+            // What was asked and what it reached, in the history and the audit log, whatever the outcome.
+            revision = await MeshRuntime.AppendEventAsync(tx, "agent.kill_requested", cluster, now, agentId, null, response, MeshJsonContext.Default.KillResponse, cancellationToken);
+            if (MeshAudit.Current is { } audit)
+            {
+                audit.Code = $"kill_{request.Propagation}{(force ? "_forced" : "")}";
+            }
             await mesh.CommitAsync(tx, revision, cancellationToken, notify);
         }
         MeshLog.KillRequested(mesh.Logger, cluster, agentId, caller.KeyId, force, request.Cascade, killed.Count);
-
-        var targetOutcome = killed.FirstOrDefault(k => k.AgentId == agentId);
-        return new KillResponse
-        {
-            AgentId = agentId,
-            Status = targetOutcome?.Status ?? "already_ended",
-            Reason = reason,
-            Force = force,
-            Cascade = request.Cascade,
-            GracePeriod = force ? 0 : appliedGrace,
-            Killed = killed,
-            Orphaned = orphaned,
-        };
+        return response;
     }
 
     /// <summary>

@@ -24,12 +24,15 @@ public sealed class AuditDraft(string keyId, string cluster, string method, stri
     /// <summary>For calls that answer 201 or 200 depending on whether they created something: which it was.</summary>
     public bool? Created { get; set; }
 
+    /// <summary>What the entry records of a successful call beyond its status (e.g. a kill's propagation); null: nothing.</summary>
+    public string? Code { get; set; }
+
     /// <summary>True once the entry is in a committed write.</summary>
     public bool Written => Volatile.Read(ref _written) == 1;
 
     /// <summary>The entry as the successful call's write records it.</summary>
     public AuditRecord ToRecord() =>
-        new(0, at, keyId, Cluster, method, path, Created switch { true => 201, false => 200, null => SuccessStatus }, null);
+        new(0, at, keyId, Cluster, method, path, Created switch { true => 201, false => 200, null => SuccessStatus }, Code);
 
     internal void MarkWritten() => Volatile.Write(ref _written, 1);
 }

@@ -50,12 +50,13 @@ internal static class CommandEndpoints
     internal sealed record KillQuery(
         [property: FromQuery(Name = "force")] bool? Force,
         [property: FromQuery(Name = "cascade")] bool? Cascade,
+        [property: FromQuery(Name = "propagation")] string? Propagation,
         [property: FromQuery(Name = "grace_period")] int? GracePeriod,
         [property: FromQuery(Name = "reason")] string? Reason,
         [property: FromQuery(Name = "cluster")] string? Cluster);
 
     private static async Task<Ok<KillResponse>> Kill([FromRoute(Name = "agent_id")] string agentId, [AsParameters] KillQuery query, ClaimsPrincipal user, CommandService commands, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await commands.KillAsync(user.Caller(), agentId, new KillRequest(query.Force ?? false, query.Cascade ?? true, query.GracePeriod, query.Reason, query.Cluster), cancellationToken));
+        TypedResults.Ok(await commands.KillAsync(user.Caller(), agentId, KillRequest.Of(query.Force, query.Cascade, query.Propagation, query.GracePeriod, query.Reason, query.Cluster), cancellationToken));
 
     private static async Task<Ok<CommandView>> GetCommand([FromRoute(Name = "command_id")] string commandId, int? wait, ClaimsPrincipal user, CommandService commands, CancellationToken cancellationToken) =>
         TypedResults.Ok(await commands.GetAsync(user.Caller(), commandId, WaitOf(wait), cancellationToken));

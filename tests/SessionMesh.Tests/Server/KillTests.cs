@@ -103,6 +103,36 @@ public sealed class KillTests
     }
 
     [Fact]
+    public async Task A_propagation_policy_is_in_the_answer_the_events_and_the_audit()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var client = server.CreateClient();
+        await client.JoinAsync("owner");
+        await client.JoinAsync("dependent", "owner");
+
+        var kill = (await client.DeleteReplyAsync($"{Api}/agents/owner?propagation=orphan&grace_period=30")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("orphan", kill.GetProperty("propagation").GetString());
+        Assert.False(kill.GetProperty("cascade").GetBoolean());
+        Assert.Equal(["dependent"], kill.GetProperty("orphaned").EnumerateArray().Select(k => k.GetString()));
+
+        var requested = Assert.Single((await client.GetReplyAsync($"{Api}/events?since=0")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray(),
+            e => e.GetProperty("type").GetString() == "agent.kill_requested");
+        Assert.Equal("owner", requested.GetProperty("agent_id").GetString());
+        Assert.Equal("orphan", requested.GetProperty("data").GetProperty("propagation").GetString());
+        Assert.Equal(30, requested.GetProperty("data").GetProperty("grace_period").GetInt32());
+        var audit = (await client.GetReplyAsync($"{Api}/audit?limit=100")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray()
+            .Single(a => a.GetProperty("method").GetString() == "DELETE");
+        Assert.Equal("kill_orphan", audit.GetProperty("code").GetString());
+
+        var contradiction = await client.DeleteReplyAsync($"{Api}/agents/dependent?propagation=cascade&cascade=false");
+        Assert.Equal(HttpStatusCode.BadRequest, contradiction.Status);
+        Assert.Contains("propagation", contradiction.Body);
+        var unknown = await client.DeleteReplyAsync($"{Api}/agents/dependent?propagation=background");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        Assert.Equal("propagation", unknown.Json.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Killing_twice_is_already_ended_and_unknown_is_404()
     {
         await using var server = await MeshTestServer.StartAsync();
