@@ -13,25 +13,35 @@ internal static class KillCommand
         var agentId = new Option<string>("--agent-id") { Description = "The agent to kill", HelpName = "ID", Required = true };
         var force = new Option<bool>("--force") { Description = "Immediate termination, no confirmation" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Graceful kill without asking for confirmation" };
-        var noCascade = new Option<bool>("--no-cascade") { Description = "Kill only this agent; its sub-agents stay (orphaned)" };
+        var noCascade = new Option<bool>("--no-cascade") { Description = "Kill only this agent; its sub-agents stay (orphaned): --propagation orphan" };
+        var propagation = new Option<string?>("--propagation") { Description = "cascade (default: the agent and its whole sub-tree) or orphan (the agent only)", HelpName = "POLICY" };
+        propagation.AcceptOnlyFromAmong("cascade", "orphan");
         var reason = new Option<string?>("--reason") { Description = "Why; recorded with the kill and shown to the agent", HelpName = "TEXT" };
         var grace = new Option<int?>("--grace-period") { Description = "Seconds the agent gets to stop gracefully (server default 10)", HelpName = "SECONDS" };
 
         var command = new Command("kill", "Kill an agent (and its sub-agents). Asks first on a terminal unless --force or --yes; refuses without a terminal.")
         {
-            agentId, force, yes, noCascade, reason, grace,
+            agentId, force, yes, noCascade, propagation, reason, grace,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(noCascade) && result.GetValue(propagation) == "cascade")
+            {
+                result.AddError("--no-cascade contradicts --propagation cascade: give one of them");
+            }
+        });
         app.Examples(command,
             "session-mesh kill --agent-id 456 --force",
             "session-mesh kill --agent-id 456 --yes --reason \"stuck in a loop\"",
-            "session-mesh kill --agent-id 456 --yes --no-cascade --grace-period 30");
+            "session-mesh kill --agent-id 456 --yes --no-cascade --grace-period 30",
+            "session-mesh kill --agent-id 456 --yes --propagation orphan");
         app.SetAction(command, async (context, parseResult, cancellationToken) =>
         {
             var id = parseResult.GetRequiredValue(agentId);
             var options = new KillOptions
             {
                 Force = parseResult.GetValue(force) ? true : null,
-                Cascade = parseResult.GetValue(noCascade) ? false : null,
+                Cascade = parseResult.GetValue(noCascade) || parseResult.GetValue(propagation) == "orphan" ? false : null,
                 GracePeriod = parseResult.GetValue(grace),
                 Reason = parseResult.GetValue(reason),
             };

@@ -154,6 +154,11 @@ public sealed class CliAgainstStubTests
 
         Assert.Equal("/api/session-mesh/agents/456?cascade=false&grace_period=30&cluster=distributed-comms", server.Requests.Single().PathAndQuery);
         Assert.Equal("killing", JsonDocument.Parse(run.Out).RootElement.GetProperty("status").GetString());
+
+        (await cli.RunAsync("kill", "--agent-id", "456", "--yes", "--propagation", "orphan")).Expect(0);
+        Assert.Equal("/api/session-mesh/agents/456?cascade=false", server.Requests.Last().PathAndQuery);
+        var contradiction = (await cli.RunAsync("kill", "--agent-id", "456", "--yes", "--no-cascade", "--propagation", "cascade")).Expect(2);
+        Assert.Contains("--no-cascade contradicts --propagation cascade", contradiction.Error, StringComparison.Ordinal);
     }
 
     [Fact]
