@@ -1347,7 +1347,7 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
     }
 
     /// <summary>Sessions compare as records, but the charge list by its items.</summary>
-    private static void AssertSession(SessionRecord expected, SessionRecord? actual)
+    protected static void AssertSession(SessionRecord expected, SessionRecord? actual)
     {
         Assert.NotNull(actual);
         Assert.Equal(expected with { ChargeTo = null }, actual with { ChargeTo = null });
