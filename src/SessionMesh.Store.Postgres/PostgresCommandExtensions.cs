@@ -36,6 +36,10 @@ internal static class PostgresCommandExtensions
     public static NpgsqlCommand BindArray<T>(this NpgsqlCommand command, string name, NpgsqlDbType elementType, IReadOnlyCollection<T> values) =>
         Add(command, name, NpgsqlDbType.Array | elementType, values as T[] ?? values.ToArray());
 
+    /// <summary>An array that may be missing: null binds as NULL, not as an empty array.</summary>
+    public static NpgsqlCommand BindNullableArray<T>(this NpgsqlCommand command, string name, NpgsqlDbType elementType, IReadOnlyCollection<T>? values) =>
+        values is null ? Add(command, name, NpgsqlDbType.Array | elementType, null) : command.BindArray(name, elementType, values);
+
     public static async Task<List<T>> ListAsync<T>(this NpgsqlCommand command, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

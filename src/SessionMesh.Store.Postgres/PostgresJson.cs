@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace SessionMesh.Store.Postgres;
 
 /// <summary>
-/// JSON columns (labels, payloads, results, event data), written and read with <see cref="Utf8JsonWriter"/> and <see cref="Utf8JsonReader"/>
+/// JSON columns (labels, payloads, results, event data, session progress and budgets), written and read with <see cref="Utf8JsonWriter"/> and <see cref="Utf8JsonReader"/>
 /// (no reflection, so trimming stays clean).
 /// </summary>
 internal static class PostgresJson
@@ -40,6 +40,18 @@ internal static class PostgresJson
         }
         return labels;
     }
+
+    public static string? WriteProgress(SessionMesh.Model.AgentProgress? progress) =>
+        progress is null ? null : JsonSerializer.Serialize(progress, SessionMesh.Contracts.MeshJsonContext.Default.AgentProgress);
+
+    public static SessionMesh.Model.AgentProgress? ReadProgress(string json) =>
+        JsonSerializer.Deserialize(json, SessionMesh.Contracts.MeshJsonContext.Default.AgentProgress);
+
+    public static string? WriteBudget(SessionMesh.Model.AgentBudget? budget) =>
+        budget is null ? null : JsonSerializer.Serialize(budget, SessionMesh.Contracts.MeshJsonContext.Default.AgentBudget);
+
+    public static SessionMesh.Model.AgentBudget? ReadBudget(string json) =>
+        JsonSerializer.Deserialize(json, SessionMesh.Contracts.MeshJsonContext.Default.AgentBudget);
 
     public static JsonElement ReadElement(string json)
     {

@@ -24,14 +24,15 @@ public sealed partial class PostgresMeshStore
         ORDER BY sessions.agent_id, sessions.end_status IS NULL DESC, sessions.started_at DESC, sessions.session_id DESC
         """;
 
-    private const string CountOpenSessionsByStatus = """
+    private const string CountOpenSessionsByStatus = $"""
         SELECT
-            COUNT(*) FILTER (WHERE @now <= expires_at AND NOT idle),
-            COUNT(*) FILTER (WHERE @now <= expires_at AND idle),
-            COUNT(*) FILTER (WHERE @now > expires_at AND @now <= expires_at + ttl * 1000::BIGINT),
-            COUNT(*) FILTER (WHERE @now > expires_at + ttl * 1000::BIGINT)
+            COUNT(*) FILTER (WHERE {SessionStatusSql.Active}),
+            COUNT(*) FILTER (WHERE {SessionStatusSql.Idle}),
+            COUNT(*) FILTER (WHERE {SessionStatusSql.Stale}),
+            COUNT(*) FILTER (WHERE @now > sessions.expires_at + sessions.ttl * 1000::BIGINT),
+            COUNT(*) FILTER (WHERE {SessionStatusSql.Stalled})
         FROM sessions
-        WHERE end_status IS NULL
+        WHERE sessions.end_status IS NULL
         """;
 
     private const string SelectOpenSessionOfAgent = $"""
@@ -41,16 +42,20 @@ public sealed partial class PostgresMeshStore
 
     private const string InsertSessionSql = """
         INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, load, idle,
-                              max_runtime, end_status, ended_at, end_reason, stale_notified)
+                              max_runtime, end_status, ended_at, end_reason, stale_notified, progress, progressed_at,
+                              stall_after, on_stall, stall_notified, budget, budget_used, charge_to, budget_alert, exit_code)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
-                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified)
+                @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @progress, @progressed_at,
+                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert, @exit_code)
         """;
 
     private const string UpdateSessionSql = """
         UPDATE sessions
         SET ttl = @ttl, last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle,
             max_runtime = @max_runtime, end_status = @end_status, ended_at = @ended_at, end_reason = @end_reason,
-            stale_notified = @stale_notified
+            stale_notified = @stale_notified, progress = @progress, progressed_at = @progressed_at,
+            stall_after = @stall_after, on_stall = @on_stall, stall_notified = @stall_notified, budget = @budget,
+            budget_used = @budget_used, charge_to = @charge_to, budget_alert = @budget_alert, exit_code = @exit_code
         WHERE session_id = @session_id
         """;
 
@@ -69,12 +74,17 @@ public sealed partial class PostgresMeshStore
 
     // One statement for the whole checkpoint chunk: the leases go in as parallel arrays. Replicas checkpoint the
     // renewals each of them took, in any order: a lease older than the stored one (an earlier heartbeat, written after
-    // a later one another replica took) is not written, so a checkpoint never moves a lease back.
+    // a later one another replica took) is not written, so a checkpoint never moves a lease back. The progress and
+    // budget usage a heartbeat reported travel with its lease: written with it, or not at all.
     private const string UpdateLeasesSql = """
         UPDATE sessions
-        SET last_seen = u.last_seen, expires_at = u.expires_at, load = u.load, idle = u.idle, stale_notified = u.stale_notified
-        FROM unnest(@session_ids, @last_seen, @expires_at, @load, @idle, @stale_notified)
-            AS u(session_id, last_seen, expires_at, load, idle, stale_notified)
+        SET last_seen = u.last_seen, expires_at = u.expires_at, load = u.load, idle = u.idle, stale_notified = u.stale_notified,
+            progress = u.progress, progressed_at = u.progressed_at, stall_notified = u.stall_notified,
+            budget_used = u.budget_used, budget_alert = u.budget_alert
+        FROM unnest(@session_ids, @last_seen, @expires_at, @load, @idle, @stale_notified,
+                    @progress, @progressed_at, @stall_notified, @budget_used, @budget_alert)
+            AS u(session_id, last_seen, expires_at, load, idle, stale_notified,
+                 progress, progressed_at, stall_notified, budget_used, budget_alert)
         WHERE sessions.session_id = u.session_id AND sessions.end_status IS NULL
           AND u.last_seen >= sessions.last_seen AND u.expires_at >= sessions.expires_at
         """;
@@ -165,6 +175,7 @@ public sealed partial class PostgresMeshStore
                 [SessionStatus.Idle] = reader.GetInt64(1),
                 [SessionStatus.Stale] = reader.GetInt64(2),
                 [SessionStatus.Expired] = reader.GetInt64(3),
+                [SessionStatus.Stalled] = reader.GetInt64(4),
             };
         }, cancellationToken);
 
@@ -218,7 +229,12 @@ public sealed partial class PostgresMeshStore
             .BindArray("@expires_at", NpgsqlDbType.Bigint, leases.Select(l => ToDb(l.ExpiresAt)).ToArray())
             .BindArray("@load", NpgsqlDbType.Double, leases.Select(l => l.Load).ToArray())
             .BindArray("@idle", NpgsqlDbType.Boolean, leases.Select(l => l.Idle).ToArray())
-            .BindArray("@stale_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StaleNotified).ToArray());
+            .BindArray("@stale_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StaleNotified).ToArray())
+            .BindArray("@progress", NpgsqlDbType.Text, leases.Select(l => PostgresJson.WriteProgress(l.Progress)).ToArray())
+            .BindArray("@progressed_at", NpgsqlDbType.Bigint, leases.Select(l => l.ProgressedAt is { } at ? ToDb(at) : (long?)null).ToArray())
+            .BindArray("@stall_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StallNotified).ToArray())
+            .BindArray("@budget_used", NpgsqlDbType.Text, leases.Select(l => PostgresJson.WriteProgress(l.BudgetUsed)).ToArray())
+            .BindArray("@budget_alert", NpgsqlDbType.Text, leases.Select(l => l.BudgetAlert).ToArray());
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -239,7 +255,12 @@ public sealed partial class PostgresMeshStore
         command.Bind("@session_id", session.SessionId).Bind("@ttl", session.Ttl).Bind("@last_seen", session.LastSeen)
             .Bind("@expires_at", session.ExpiresAt).Bind("@load", session.Load).Bind("@idle", session.Idle)
             .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)
-            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified);
+            .Bind("@ended_at", session.EndedAt).Bind("@end_reason", session.EndReason).Bind("@stale_notified", session.StaleNotified)
+            .Bind("@progress", PostgresJson.WriteProgress(session.Progress)).Bind("@progressed_at", session.ProgressedAt)
+            .Bind("@stall_after", session.StallAfter).Bind("@on_stall", session.OnStall).Bind("@stall_notified", session.StallNotified)
+            .Bind("@budget", PostgresJson.WriteBudget(session.Budget)).Bind("@budget_used", PostgresJson.WriteProgress(session.BudgetUsed))
+            .BindNullableArray("@charge_to", NpgsqlDbType.Text, session.ChargeTo).Bind("@budget_alert", session.BudgetAlert)
+            .Bind("@exit_code", session.ExitCode);
 
     private static string BuildSessionQuery(SessionQuery query)
     {

@@ -22,6 +22,7 @@ internal static class PostgresMigrations
     public static IReadOnlyList<Migration> All { get; } =
     [
         new(1, "initial", V1Initial),
+        new(2, "exit code, progress, stalls and budgets", V2Progress),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -175,5 +176,25 @@ internal static class PostgresMigrations
             id     INTEGER PRIMARY KEY,
             filler TEXT
         );
+        """;
+
+    /// <summary>
+    /// The SQLite store's migrations 5 and 6 in one step: the exit code a session left with; progress (the last report as
+    /// JSON text, when a counter last grew), the stall limit in seconds and what to do at it, whether the current stall
+    /// was announced; budgets: the limits and the usage charged to them (JSON text), the sessions whose budgets a
+    /// session's reports count against, and the alert raised.
+    /// </summary>
+    private const string V2Progress = """
+        ALTER TABLE sessions
+            ADD COLUMN exit_code      INTEGER,
+            ADD COLUMN progress       TEXT,
+            ADD COLUMN progressed_at  BIGINT,
+            ADD COLUMN stall_after    INTEGER,
+            ADD COLUMN on_stall       TEXT,
+            ADD COLUMN stall_notified BOOLEAN NOT NULL DEFAULT FALSE,
+            ADD COLUMN budget         TEXT,
+            ADD COLUMN budget_used    TEXT,
+            ADD COLUMN charge_to      TEXT[],
+            ADD COLUMN budget_alert   TEXT;
         """;
 }

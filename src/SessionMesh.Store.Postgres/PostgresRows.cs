@@ -13,7 +13,8 @@ internal static class PostgresRows
     public const string SessionColumns =
         "sessions.session_id, sessions.cluster, sessions.agent_id, sessions.ttl, sessions.started_at, sessions.last_seen, " +
         "sessions.expires_at, sessions.load, sessions.idle, sessions.max_runtime, sessions.end_status, sessions.ended_at, " +
-        "sessions.end_reason, sessions.stale_notified";
+        "sessions.end_reason, sessions.stale_notified, sessions.progress, sessions.progressed_at, sessions.stall_after, " +
+        "sessions.on_stall, sessions.stall_notified, sessions.budget, sessions.budget_used, sessions.charge_to, sessions.budget_alert, sessions.exit_code";
 
     public const string AgentColumns =
         "agents.cluster, agents.agent_id, agents.parent_id, agents.labels, agents.created_at, agents.updated_at";
@@ -66,7 +67,17 @@ internal static class PostgresRows
         EndStatus: r.IsDBNull(o + 10) ? null : Status(r.GetString(o + 10)),
         EndedAt: NullableTime(r, o + 11),
         EndReason: NullableString(r, o + 12),
-        StaleNotified: r.GetBoolean(o + 13));
+        StaleNotified: r.GetBoolean(o + 13),
+        Progress: r.IsDBNull(o + 14) ? null : PostgresJson.ReadProgress(r.GetString(o + 14)),
+        ProgressedAt: NullableTime(r, o + 15),
+        StallAfter: r.IsDBNull(o + 16) ? null : r.GetInt32(o + 16),
+        OnStall: NullableString(r, o + 17),
+        StallNotified: r.GetBoolean(o + 18),
+        Budget: r.IsDBNull(o + 19) ? null : PostgresJson.ReadBudget(r.GetString(o + 19)),
+        BudgetUsed: r.IsDBNull(o + 20) ? null : PostgresJson.ReadProgress(r.GetString(o + 20)),
+        ChargeTo: r.IsDBNull(o + 21) ? null : [.. r.GetFieldValue<string[]>(o + 21)],
+        BudgetAlert: NullableString(r, o + 22),
+        ExitCode: r.IsDBNull(o + 23) ? null : r.GetInt32(o + 23));
 
     public static AgentRecord ReadAgent(NpgsqlDataReader r) => new(
         Cluster: r.GetString(0),

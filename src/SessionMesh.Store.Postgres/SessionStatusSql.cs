@@ -11,8 +11,13 @@ internal static class SessionStatusSql
     private const string Open = "sessions.end_status IS NULL";
     private const string GraceEnd = "sessions.expires_at + sessions.ttl * 1000::BIGINT";
 
+    // No counter grew for stall_after seconds (since the start, before any report).
+    private const string NoProgress =
+        "(sessions.stall_after IS NOT NULL AND @now > COALESCE(sessions.progressed_at, sessions.started_at) + sessions.stall_after * 1000::BIGINT)";
+
     public const string Alive = "(" + Open + " AND @now <= sessions.expires_at)";
-    public const string Active = "(" + Open + " AND @now <= sessions.expires_at AND NOT sessions.idle)";
+    public const string Active = "(" + Open + " AND @now <= sessions.expires_at AND NOT sessions.idle AND NOT " + NoProgress + ")";
+    public const string Stalled = "(" + Open + " AND @now <= sessions.expires_at AND NOT sessions.idle AND " + NoProgress + ")";
     public const string Idle = "(" + Open + " AND @now <= sessions.expires_at AND sessions.idle)";
     public const string Stale = "(" + Open + " AND @now > sessions.expires_at AND @now <= " + GraceEnd + ")";
     public const string Ended = "(sessions.end_status IS NOT NULL OR @now > " + GraceEnd + ")";
@@ -36,6 +41,7 @@ internal static class SessionStatusSql
         StatusFilter.Alive => Alive,
         StatusFilter.Active => Active,
         StatusFilter.Idle => Idle,
+        StatusFilter.Stalled => Stalled,
         StatusFilter.Stale => Stale,
         StatusFilter.Ended => Ended,
         StatusFilter.Orphaned => Orphaned,

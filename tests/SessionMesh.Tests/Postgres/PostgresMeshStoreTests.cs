@@ -1,3 +1,4 @@
+using SessionMesh.Model;
 using SessionMesh.Store;
 using SessionMesh.Store.Postgres;
 using SessionMesh.Tests.Store;
@@ -48,5 +49,26 @@ public sealed class PostgresMeshStoreTests : MeshStoreContractTests
         }
         Assert.Equal((long)PostgresMigrations.All.Count, await Database.ScalarAsync("SELECT COUNT(*) FROM schema_migrations", Ct));
         Assert.Equal(0L, await Database.ScalarAsync("SELECT COUNT(*) FROM (SELECT version FROM schema_migrations GROUP BY version HAVING COUNT(*) > 1) d", Ct));
+    }
+
+    [Fact]
+    public async Task UpdateLeases_AnOlderLeaseFromAnotherReplica_LeavesTheNewerProgressAlone()
+    {
+        var session = Tracked("s1", "a1");
+        await SeedSessionsAsync(session);
+        var newer = session with
+        {
+            LastSeen = Now.AddSeconds(2), ExpiresAt = Now.AddSeconds(32), ProgressedAt = Now.AddSeconds(2),
+            Progress = new AgentProgress { Tokens = 3000, Turns = 5 }, BudgetUsed = new AgentProgress { Tokens = 3000, Turns = 5 }, BudgetAlert = "exceeded",
+        };
+        var older = session with
+        {
+            LastSeen = Now.AddSeconds(1), ExpiresAt = Now.AddSeconds(31), ProgressedAt = Now.AddSeconds(1),
+            Progress = new AgentProgress { Tokens = 2000, Turns = 4 }, BudgetUsed = new AgentProgress { Tokens = 2000, Turns = 4 }, BudgetAlert = null, StallNotified = false,
+        };
+        await WriteAsync(async tx => Assert.Equal(1, await tx.UpdateLeasesAsync([newer], Ct)));
+        // The earlier heartbeat, checkpointed late by another replica, moves neither the lease nor what it reported back.
+        await WriteAsync(async tx => Assert.Equal(0, await tx.UpdateLeasesAsync([older], Ct)));
+        AssertSession(newer, await Store.GetSessionAsync("s1", Ct));
     }
 }

@@ -541,6 +541,123 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.Equal(0, counts.GetValueOrDefault(SessionStatus.Killed));
     }
 
+    // ---- Sessions: exit code, progress, stalls and budgets ----
+
+    [Fact]
+    public async Task Sessions_ProgressStallBudgetAndExitCode_RoundTripThroughInsertUpdateAndReads()
+    {
+        var session = Tracked("s1", "a1");
+        await SeedSessionsAsync(session);
+        AssertSession(session, await Store.GetSessionAsync("s1", Ct));
+        AssertSession(session, Assert.Single(await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.All, Now, 10), Ct)));
+        AssertSession(session, Assert.Single(await Store.GetOpenSessionsAsync("c1", ["a1"], Ct)));
+        AssertSession(session, Assert.Single(await Store.GetLatestSessionsAsync("c1", ["a1"], Ct)));
+
+        // Every field changes, and a budget, a stall limit and a charge list can be taken away again.
+        var changed = session with
+        {
+            Progress = new AgentProgress { Tokens = 9000, Turns = 12, Activity = "writing the report ✓" },
+            ProgressedAt = Now.AddSeconds(-2),
+            StallAfter = 600,
+            OnStall = "kill",
+            StallNotified = false,
+            Budget = new AgentBudget { CostUsd = 2.75, Runtime = 7200 },
+            BudgetUsed = new AgentProgress { Tokens = 9000, Turns = 12, CostUsd = 1.5 },
+            ChargeTo = ["s-root", "s-parent", "s1"],
+            BudgetAlert = "exceeded",
+        };
+        await WriteAsync(async tx =>
+        {
+            await tx.UpdateSessionAsync(changed, Ct);
+            AssertSession(changed, await tx.GetSessionAsync("s1", Ct));
+            AssertSession(changed, await tx.GetOpenSessionAsync("c1", "a1", Ct));
+        });
+        AssertSession(changed, await Store.GetSessionAsync("s1", Ct));
+
+        // Leaving writes the exit code; the progress stays for the record.
+        var left = changed with { EndStatus = SessionStatus.Left, EndedAt = Now, EndReason = "done", ExitCode = 3 };
+        await WriteAsync(tx => tx.UpdateSessionAsync(left, Ct));
+        AssertSession(left, await Store.GetSessionAsync("s1", Ct));
+
+        var cleared = left with { Progress = null, ProgressedAt = null, StallAfter = null, OnStall = null, Budget = null, BudgetUsed = null, ChargeTo = null, BudgetAlert = null, ExitCode = null };
+        await WriteAsync(tx => tx.UpdateSessionAsync(cleared, Ct));
+        AssertSession(cleared, await Store.GetSessionAsync("s1", Ct));
+
+        // An empty charge list is not a missing one, and a zero exit code is not a missing one.
+        var zero = cleared with { ChargeTo = [], ExitCode = 0 };
+        await WriteAsync(tx => tx.UpdateSessionAsync(zero, Ct));
+        AssertSession(zero, await Store.GetSessionAsync("s1", Ct));
+    }
+
+    [Fact]
+    public async Task UpdateLeases_WritesProgressAndBudgetUsage_NotTheSettings()
+    {
+        var session = Tracked("s1", "a1");
+        await SeedSessionsAsync(session);
+
+        var renewed = session with
+        {
+            LastSeen = Now,
+            ExpiresAt = Now.AddSeconds(30),
+            Progress = new AgentProgress { Tokens = 5000, ToolCalls = 40, Turns = 8, CostUsd = 0.5, Activity = "running tests" },
+            ProgressedAt = Now,
+            StallNotified = false,
+            BudgetUsed = new AgentProgress { Tokens = 5000, ToolCalls = 40, Turns = 8, CostUsd = 0.5 },
+            BudgetAlert = "exceeded",
+        };
+        // A checkpoint writes what heartbeats change, never the settings the join made nor an exit code.
+        var withSettings = renewed with { StallAfter = 1, OnStall = "kill", Budget = new AgentBudget { Tokens = 1 }, ChargeTo = ["other"], ExitCode = 9 };
+        await WriteAsync(async tx => Assert.Equal(1, await tx.UpdateLeasesAsync([withSettings], Ct)));
+        AssertSession(renewed, await Store.GetSessionAsync("s1", Ct));
+
+        // A checkpoint writes the lease as it is, nulls included.
+        var blank = renewed with { LastSeen = Now.AddSeconds(1), ExpiresAt = Now.AddSeconds(31), Progress = null, ProgressedAt = null, BudgetUsed = null, BudgetAlert = null, StallNotified = true };
+        await WriteAsync(async tx => Assert.Equal(1, await tx.UpdateLeasesAsync([blank], Ct)));
+        AssertSession(blank, await Store.GetSessionAsync("s1", Ct));
+    }
+
+    [Fact]
+    public async Task ListSessions_FiltersStalled_AndCountSessionsCountsThem()
+    {
+        var noReportYet = Session("st-1-never-reported", "a1", Now.AddSeconds(10)) with { StallAfter = 60 };
+        var stalled = Session("st-2-stalled", "a2", Now.AddSeconds(10)) with { StallAfter = 60, ProgressedAt = Now.AddSeconds(-61), Progress = new AgentProgress { Turns = 1 } };
+        var edge = Session("st-3-edge", "a3", Now.AddSeconds(10)) with { StallAfter = 60, ProgressedAt = Now.AddSeconds(-60) };
+        var progressing = Session("st-4-progressing", "a4", Now.AddSeconds(10)) with { StallAfter = 60, ProgressedAt = Now.AddSeconds(-5) };
+        var unlimited = Session("st-5-no-limit", "a5", Now.AddSeconds(10)) with { ProgressedAt = Now.AddHours(-1) };
+        var idle = Session("st-6-idle", "a6", Now.AddSeconds(10), idle: true) with { StallAfter = 60 };
+        var stale = Session("st-7-stale", "a7", Now.AddSeconds(-5)) with { StallAfter = 60 };
+        var ended = Session("st-8-ended", "a8", Now.AddSeconds(10), end: SessionStatus.Left) with { StallAfter = 60, ExitCode = 1 };
+        var otherCluster = Session("st-9-other", "a9", Now.AddSeconds(10), cluster: "c2") with { StallAfter = 1 };
+        await SeedSessionsAsync(noReportYet, stalled, edge, progressing, unlimited, idle, stale, ended, otherCluster);
+
+        async Task<string[]> Ids(StatusFilter filter, string cluster = "c1") =>
+            SessionIds(await Store.ListSessionsAsync(new SessionQuery(cluster, filter, Now, 100), Ct));
+        Assert.Equal(["st-1-never-reported", "st-2-stalled"], await Ids(StatusFilter.Stalled));
+        Assert.Equal(["st-3-edge", "st-4-progressing", "st-5-no-limit"], await Ids(StatusFilter.Active));
+        Assert.Equal(["st-6-idle"], await Ids(StatusFilter.Idle));
+        Assert.Equal(["st-7-stale"], await Ids(StatusFilter.Stale));
+        Assert.Equal(["st-1-never-reported", "st-2-stalled", "st-3-edge", "st-4-progressing", "st-5-no-limit", "st-6-idle"], await Ids(StatusFilter.Alive));
+        Assert.Equal(["st-9-other"], await Ids(StatusFilter.Stalled, "c2"));
+
+        var counts = await Store.CountSessionsAsync(Now, Ct);
+        Assert.Equal(3, counts.GetValueOrDefault(SessionStatus.Stalled));
+        Assert.Equal(3, counts.GetValueOrDefault(SessionStatus.Active));
+        Assert.Equal(1, counts.GetValueOrDefault(SessionStatus.Idle));
+        Assert.Equal(1, counts.GetValueOrDefault(SessionStatus.Stale));
+
+        // The filters agree with StatusAt as time passes: the edge and the progressing sessions stall in turn.
+        foreach (var now in new[] { Now.AddSeconds(-30), Now, Now.AddMilliseconds(1), Now.AddSeconds(9), Now.AddSeconds(20) })
+        {
+            var all = await Store.ListSessionsAsync(new SessionQuery("c1", StatusFilter.All, now, 100), Ct);
+            foreach (var (filter, status) in new[] { (StatusFilter.Active, SessionStatus.Active), (StatusFilter.Stalled, SessionStatus.Stalled), (StatusFilter.Idle, SessionStatus.Idle) })
+            {
+                var expected = SessionIds(all.Where(s => s.StatusAt(now) == status));
+                var actual = SessionIds(await Store.ListSessionsAsync(new SessionQuery("c1", filter, now, 100), Ct));
+                Assert.True(expected.SequenceEqual(actual), $"{filter} at {now:O}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}]");
+            }
+        }
+    }
+
     // ---- Registry ----
 
     [Fact]
@@ -1177,6 +1294,21 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
             EndedAt: end is null ? null : Now.AddSeconds(-1),
             EndReason: end is null ? null : "test");
 
+    /// <summary>An open session with every progress, stall and budget field set.</summary>
+    protected static SessionRecord Tracked(string sessionId, string agentId) =>
+        Session(sessionId, agentId, Now.AddSeconds(20)) with
+        {
+            Progress = new AgentProgress { Tokens = 1200, ToolCalls = 7, Turns = 3, CostUsd = 0.125, Activity = "reading the repo" },
+            ProgressedAt = Now.AddSeconds(-10),
+            StallAfter = 300,
+            OnStall = "message",
+            StallNotified = true,
+            Budget = new AgentBudget { Tokens = 100_000, ToolCalls = 500, Turns = 50, CostUsd = 5, Runtime = 3600 },
+            BudgetUsed = new AgentProgress { Tokens = 1200, ToolCalls = 7, Turns = 3, CostUsd = 0.125 },
+            ChargeTo = ["s-parent", "s-root"],
+            BudgetAlert = "warned",
+        };
+
     protected static SpecializationRecord Specialization(
         string agentId, string name, string? description = null, string[]? tags = null, string? version = null, string cluster = "c1") =>
         new(cluster, agentId, name, description, tags ?? [], version, Now.AddMinutes(-10));
@@ -1212,6 +1344,14 @@ public abstract class MeshStoreContractTests : IAsyncLifetime
         Assert.NotNull(actual);
         Assert.Equal(expected with { Labels = actual.Labels }, actual);
         Assert.Equal(expected.Labels.OrderBy(l => l.Key, StringComparer.Ordinal), actual.Labels.OrderBy(l => l.Key, StringComparer.Ordinal));
+    }
+
+    /// <summary>Sessions compare as records, but the charge list by its items.</summary>
+    protected static void AssertSession(SessionRecord expected, SessionRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { ChargeTo = null }, actual with { ChargeTo = null });
+        Assert.Equal(expected.ChargeTo, actual.ChargeTo);
     }
 
     private static void AssertSpecialization(SpecializationRecord expected, SpecializationRecord? actual)
