@@ -63,9 +63,12 @@ export function render(container, ctx, { param: agentId }) {
   }
 
   reload();
-  logsPanel(logs, ctx, agentId);
+  const stopLogs = logsPanel(logs, ctx, agentId);
   ctx.fleet.addEventListener('event', onEvent);
-  return () => ctx.fleet.removeEventListener('event', onEvent);
+  return () => {
+    stopLogs();
+    ctx.fleet.removeEventListener('event', onEvent);
+  };
 }
 
 /** queued → delivered → acked (or the other end it came to), the steps reached marked. */
