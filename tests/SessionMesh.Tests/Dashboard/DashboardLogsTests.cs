@@ -66,6 +66,41 @@ public sealed class DashboardLogsTests(ChromiumFixture chromium) : IClassFixture
         await Expect(lines.First).ToHaveTextAsync("old 231\n");
     }
 
+    [Fact]
+    public async Task After_a_drop_the_panel_resumes_from_the_last_line_it_showed()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = server.CreateClient();
+        await api.JoinAsync("talker-1");
+        await ShipAsync(api, ("stdout", "one"), ("stdout", "two"));
+        var shipped = (await api.GetReplyAsync(Logs)).Expect(HttpStatusCode.OK).Json.GetProperty("items");
+        var sequences = shipped.EnumerateArray().Select(line => line.GetProperty("sequence").GetInt64()).ToArray();
+        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
+        await dashboard.SignInAsync(server.RootKey);
+        // The first follow answers the two lines and ends (a dropped connection); the next goes to the server.
+        var resumedWith = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var follows = 0;
+        await dashboard.Page.RouteAsync(url => url.Contains("/logs?", StringComparison.Ordinal), async route =>
+        {
+            if (Interlocked.Increment(ref follows) == 1)
+            {
+                var frames = string.Concat(shipped.EnumerateArray().Select(line => $"event: line\ndata: {line.GetRawText()}\nid: {line.GetProperty("sequence").GetInt64()}\n\n"));
+                await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/event-stream", Body = frames });
+                return;
+            }
+            resumedWith.TrySetResult(route.Request.Headers.GetValueOrDefault("last-event-id"));
+            await route.ContinueAsync();
+        });
+
+        await dashboard.GoAsync("#/agents/talker-1");
+
+        Assert.Equal(sequences[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            await resumedWith.Task.WaitAsync(TestTimeouts.Event, TestContext.Current.CancellationToken));
+        await Expect(dashboard.Page.Locator("[data-logs]")).ToHaveAttributeAsync("data-logs", "available");
+        await ShipAsync(api, ("stdout", "three"));
+        await Expect(dashboard.Page.Locator("pre.logs")).ToHaveTextAsync("one\ntwo\nthree\n");
+    }
+
     private static async Task ShipAsync(HttpClient api, params (string Stream, string Text)[] lines)
     {
         var body = JsonSerializer.Serialize(new { lines = lines.Select(line => new { stream = line.Stream, text = line.Text }) });
