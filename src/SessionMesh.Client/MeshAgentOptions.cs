@@ -22,6 +22,8 @@ public sealed record MeshAgentOptions
     public int? StallAfter { get; init; }
     /// <summary>What the mesh does when the agent stalls: <c>none</c>, <c>message</c> or <c>kill</c>.</summary>
     public string? OnStall { get; init; }
+    /// <summary>Limits over the agent's sub-tree (tokens, tool calls, turns, cost, runtime); see docs/progress-and-budgets.md.</summary>
+    public SessionMesh.Model.AgentBudget? Budget { get; init; }
     public double HeartbeatFraction { get; init; } = 1.0 / 3;
     /// <summary>Join again when the session ends under the agent (expired, 410) rather than stop; default true.</summary>
     public bool Rejoin { get; init; } = true;
@@ -42,5 +44,6 @@ public sealed record MeshAgentOptions
         MaxRuntime = MaxRuntime,
         StallAfter = StallAfter,
         OnStall = OnStall,
+        Budget = Budget,
     };
 }

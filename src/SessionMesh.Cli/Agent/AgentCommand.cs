@@ -22,16 +22,21 @@ internal static class AgentCommand
         var label = new Option<string[]>("--label", "-l") { Description = "A label k=v (repeatable)", HelpName = "K=V" };
         var maxRuntime = new Option<int?>("--max-runtime") { Description = "Seconds after which the mesh kills the agent (max_runtime_exceeded)", HelpName = "SECONDS" };
         var grace = new Option<int>("--grace") { Description = "Seconds between SIGTERM and SIGKILL when the wrapper stops the child itself (Ctrl+C, an interrupt)", HelpName = "SECONDS", DefaultValueFactory = _ => 10 };
+        var stallAfter = new Option<int?>("--stall-after") { Description = "Seconds without progress after which the mesh counts the agent as stalled (see docs/progress-and-budgets.md)", HelpName = "SECONDS" };
+        var onStall = new Option<string?>("--on-stall") { Description = "What the mesh does when the agent stalls: none (default), message or kill; needs --stall-after", HelpName = "ACTION" };
+        onStall.AcceptOnlyFromAmong("none", "message", "kill");
+        var budget = new Option<string[]>(BudgetArgument.Option) { Description = $"Limits over the agent's sub-tree, k=v[,k=v] with keys {string.Join(", ", BudgetArgument.Keys)} (repeatable)", HelpName = "K=V" };
         var noLogs = new Option<bool>("--no-logs") { Description = "Do not ship the child's output to the mesh (it is still echoed)" };
         var command = new Argument<string[]>("command") { Description = "The program to run and its arguments, after --", Arity = ArgumentArity.OneOrMore, HelpName = "COMMAND" };
         var agent = new Command(Name, "Join as an agent and run COMMAND as its child: directives arrive on its stdin, a kill stops its whole process tree, its output is shipped to `session-mesh logs`.")
         {
-            agentId, spec, parent, ttl, label, maxRuntime, grace, noLogs, command,
+            agentId, spec, parent, ttl, label, maxRuntime, stallAfter, onStall, budget, grace, noLogs, command,
         };
         app.Examples(agent,
             "session-mesh agent --agent-id worker-1 --spec data-analysis -- python3 worker.py",
             "session-mesh agent --agent-id sub-1 --parent \"$SESSION_MESH_AGENT_ID\" -- ./step.sh",
-            "session-mesh agent --agent-id job-7 --max-runtime 600 --label team=ml -- bash -c 'make train'");
+            "session-mesh agent --agent-id job-7 --max-runtime 600 --label team=ml -- bash -c 'make train'",
+            "session-mesh agent --agent-id coder-1 --stall-after 300 --on-stall kill --budget tokens=200000,cost_usd=3 -- ./code.sh");
         app.SetAction(agent, async (context, parseResult, cancellationToken) =>
         {
             var argv = parseResult.GetValue(command) ?? [];
@@ -44,6 +49,15 @@ internal static class AgentCommand
                 throw CliException.Usage($"command not found: '{argv[0]}' is not an executable file or on PATH");
             }
             var id = parseResult.GetRequiredValue(agentId);
+            var stall = parseResult.GetValue(stallAfter);
+            if (stall is < 1)
+            {
+                throw CliException.Usage($"--stall-after {stall} is not a number of seconds, 1 or more");
+            }
+            if (parseResult.GetValue(onStall) is not null && stall is null)
+            {
+                throw CliException.Usage("--on-stall needs --stall-after: the seconds without progress that count as a stall");
+            }
             var options = new MeshAgentOptions
             {
                 AgentId = id,
@@ -52,6 +66,9 @@ internal static class AgentCommand
                 Labels = ParseLabels(parseResult.GetValue(label)),
                 Ttl = parseResult.GetValue(ttl),
                 MaxRuntime = parseResult.GetValue(maxRuntime),
+                StallAfter = stall,
+                OnStall = parseResult.GetValue(onStall),
+                Budget = BudgetArgument.Parse(parseResult.GetValue(budget)),
                 AckKillOnArrival = false,
             };
             using var stop = new CancellationTokenSource();

@@ -1,33 +1,12 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SessionMesh.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
 namespace SessionMesh.Tests.Dashboard;
 
-/// <summary>The agent page's output panel, and the page driven by the keyboard alone.</summary>
+/// <summary>The page driven by the keyboard alone, and on a phone.</summary>
 public sealed class DashboardSeamTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
-    [Fact]
-    public async Task The_output_panel_shows_the_lines_a_logs_endpoint_answers()
-    {
-        // Stands in for GET /agents/{id}/logs (built separately): a server that answers it fills the panel.
-        await using var server = await MeshTestServer.StartAsync(configure: builder =>
-            builder.Services.AddSingleton<IStartupFilter>(new LogsStandIn()));
-        using var api = server.CreateClient();
-        await api.JoinAsync("talker-1");
-        await using var dashboard = await DashboardSession.OpenAsync(chromium, server);
-        await dashboard.SignInAsync(server.RootKey);
-
-        await dashboard.GoAsync("#/agents/talker-1");
-
-        await Expect(dashboard.Page.Locator("[data-logs]")).ToHaveAttributeAsync("data-logs", "available");
-        await Expect(dashboard.Page.Locator("pre.logs")).ToHaveTextAsync("starting\n[stderr] warming up");
-    }
-
     [Fact]
     public async Task Signing_in_and_moving_between_views_works_from_the_keyboard()
     {
@@ -71,23 +50,5 @@ public sealed class DashboardSeamTests(ChromiumFixture chromium) : IClassFixture
         Assert.Equal("rgb(18, 22, 28)", background);
         Assert.True(await dashboard.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
             "The page is wider than a phone's screen.");
-    }
-
-    private sealed class LogsStandIn : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (context, nextMiddleware) =>
-            {
-                if (context.Request.Path == "/api/session-mesh/agents/talker-1/logs")
-                {
-                    context.Response.ContentType = "application/json";
-                    await context.Response.WriteAsync("""{"items": [{"line": "starting", "stream": "stdout"}, {"line": "warming up", "stream": "stderr"}]}""");
-                    return;
-                }
-                await nextMiddleware(context);
-            });
-            next(app);
-        };
     }
 }

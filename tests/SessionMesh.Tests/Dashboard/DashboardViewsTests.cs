@@ -20,6 +20,8 @@ public sealed class DashboardViewsTests(ChromiumFixture chromium) : IClassFixtur
         await Expect(page.Locator("tr[data-specialization='ocr']")).ToContainTextAsync("ocr22");
         await Expect(page.Locator("[data-count='orphaned'] .count")).ToHaveTextAsync("1");
         await Expect(page.Locator("[data-count='terminating'] .count")).ToHaveTextAsync("1");
+        // stuck-1 joined with stall_after 1 and never reports: the sweeper marks it stalled while the page watches.
+        await Expect(page.Locator("[data-count='stalled'] .count")).ToHaveTextAsync("1");
         await dashboard.GoAsync("#/registry?specialization=ocr");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Agents with ocr" }).Locator("tbody tr")).ToHaveCountAsync(2);
         await dashboard.GoAsync("#/events");
@@ -31,9 +33,12 @@ public sealed class DashboardViewsTests(ChromiumFixture chromium) : IClassFixtur
         await Expect(page.Locator("tr[data-key-id='root']")).ToBeVisibleAsync();
         await dashboard.GoAsync("#/sessions?filter=idle");
         await Expect(page.Locator(".view-sessions tbody tr")).ToHaveCountAsync(1);
+        await dashboard.GoAsync("#/sessions?filter=alive");
+        await Expect(page.Locator("tr[data-agent-id='ocr-1'] td.progress")).ToHaveTextAsync("reading the repo · 1200 tokens, 3 tool calls");
+        await Expect(page.Locator("tr[data-agent-id='ocr-2'] td.progress")).ToHaveTextAsync("");
         await dashboard.GoAsync("#/topology");
         // Alive agents, and the ended or never-joined ones that have alive children.
-        await Expect(page.Locator(".graph[data-nodes='8']")).ToBeVisibleAsync();
+        await Expect(page.Locator(".graph[data-nodes='9']")).ToBeVisibleAsync();
         await Expect(page.Locator(".graph canvas").First).ToBeVisibleAsync();
 
         Assert.Empty(dashboard.OffOriginRequests);
@@ -43,11 +48,13 @@ public sealed class DashboardViewsTests(ChromiumFixture chromium) : IClassFixtur
         Assert.Empty(dashboard.Errors);
     }
 
-    /// <summary>A planner with workers (one idle), a terminating batch job, an orphan, and an agent declared but not started.</summary>
+    /// <summary>A planner with workers (one idle, one reporting progress, one stalling), a terminating batch job, an orphan, and an agent declared but not started.</summary>
     private static async Task SmallFleetAsync(HttpClient api)
     {
         await api.JoinAsync("planner-7");
-        await api.JoinAsync("ocr-1", parentId: "planner-7");
+        var working = await api.JoinAsync("ocr-1", parentId: "planner-7");
+        (await api.PostReplyAsync($"api/session-mesh/sessions/{working}/progress", """{"tokens": 1200, "tool_calls": 3, "activity": "reading the repo"}""")).Expect(HttpStatusCode.OK);
+        (await api.PostReplyAsync("api/session-mesh/sessions", """{"agent_id": "stuck-1", "parent_id": "planner-7", "stall_after": 1}""")).Expect(HttpStatusCode.Created);
         var idle = await api.JoinAsync("ocr-2", parentId: "planner-7");
         (await api.PostReplyAsync($"api/session-mesh/sessions/{idle}/heartbeat", """{"status": "idle"}""")).Expect(HttpStatusCode.OK);
         foreach (var agentId in new[] { "ocr-1", "ocr-2" })

@@ -71,3 +71,14 @@ export function table(caption, columns) {
       body));
   return { element, body };
 }
+
+/** Progress or budget counters as text: "1200 tokens, 3 tool calls, $0.05"; absent ones left out. */
+export function countersText(c) {
+  return [c.tokens != null && `${c.tokens} tokens`, c.tool_calls != null && `${c.tool_calls} tool calls`, c.turns != null && `${c.turns} turns`,
+    c.cost_usd != null && `$${c.cost_usd.toFixed(2)}`, c.runtime != null && `${c.runtime} s`].filter(Boolean).join(', ');
+}
+
+/** A session's progress line: its activity and counters ("running tests · 5400 tokens, 2 turns"), or ''. */
+export function progressText(p) {
+  return p ? [p.activity, countersText(p)].filter(Boolean).join(' · ') : '';
+}

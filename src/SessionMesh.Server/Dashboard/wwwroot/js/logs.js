@@ -1,32 +1,50 @@
-// The seam for agent output: GET /agents/{id}/logs?tail=N. A server without that endpoint answers 404
-// route_not_found, and the panel says so; one that has it fills the panel. Following the log live can plug in here.
+// The agent's output, followed live: GET /agents/{id}/logs?follow=true read as SSE with fetch (the key goes in a
+// header, never the URL), resumed with Last-Event-ID after a drop, stopped when the page leaves. The panel keeps
+// the last LINES lines; older ones leave the DOM as new ones arrive.
 import { h, notice, errorText } from './dom.js';
 import { seg } from './api.js';
+import { followStream } from './sse.js';
 
-const TAIL = 200;
+export const LINES = 500;
 
-function lineText(item) {
-  if (typeof item === 'string') return item;
-  const text = item.line ?? item.text ?? item.message ?? JSON.stringify(item);
-  return item.stream === 'stderr' ? `[stderr] ${text}` : text;
-}
+const lineText = (line) => (line.stream === 'stderr' ? `[stderr] ${line.text}` : line.text);
 
-export async function logsPanel(container, ctx, agentId) {
-  const refresh = h('button', { type: 'button', onclick: () => logsPanel(container, ctx, agentId) }, 'Refresh output');
-  container.replaceChildren(notice('Loading output…'));
-  try {
-    const answer = await ctx.api.get(`/agents/${seg(agentId)}/logs`, { tail: TAIL });
-    // The endpoint's shape is its own to define: a JSON list (items or lines), or plain text.
-    const lines = typeof answer === 'string' ? answer.split('\n').filter(Boolean)
-      : Array.isArray(answer) ? answer : answer?.items ?? answer?.lines ?? [];
-    container.replaceChildren(
-      lines.length ? h('pre', { class: 'logs', tabindex: '0', 'aria-label': `Last ${TAIL} lines of output` }, lines.map(lineText).join('\n')) : notice('No output yet.'),
-      refresh);
-    container.dataset.logs = 'available';
-  } catch (error) {
-    container.dataset.logs = error.code === 'route_not_found' ? 'unavailable' : 'error';
-    container.replaceChildren(error.code === 'route_not_found'
-      ? notice('This server does not keep agent output.')
-      : notice(`Output unavailable: ${errorText(error)}`, 'warn'));
-  }
+/** Fills the container with the agent's output and follows it; returns a function that stops following. */
+export function logsPanel(container, ctx, agentId) {
+  const stop = new AbortController();
+  const state = h('p', { class: 'hint', role: 'status' }, 'Connecting…');
+  const empty = notice('No output yet.');
+  const pre = h('pre', { class: 'logs', tabindex: '0', 'aria-label': `Output, the last ${LINES} lines`, hidden: true });
+  container.replaceChildren(state, empty, pre);
+  container.dataset.logs = 'connecting';
+
+  const show = (mode, text) => {
+    container.dataset.logs = mode;
+    state.textContent = text;
+  };
+  const append = (line) => {
+    // Stick to the bottom only when the reader is already there (scrolling up to read holds the view still).
+    const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 4;
+    pre.append(h('span', { class: line.stream === 'stderr' ? 'line stderr' : 'line', dataset: { sequence: String(line.sequence) } }, lineText(line) + '\n'));
+    while (pre.childElementCount > LINES) pre.firstElementChild.remove();
+    pre.hidden = false;
+    empty.hidden = true;
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  };
+
+  followStream(ctx.api, `/agents/${seg(agentId)}/logs`, { follow: 'true', tail: LINES }, {
+    onOpen: () => show('available', 'Live: new lines appear as the agent writes them.'),
+    onFrame: (event, data) => { if (event === 'line') append(data); },
+    onDrop: () => show('reconnecting', 'Connection lost: reconnecting…'),
+    onFatal: (error) => {
+      if (error.code === 'route_not_found') {
+        show('unavailable', '');
+        container.replaceChildren(notice('This server does not keep agent output.'));
+      } else {
+        show('error', '');
+        state.replaceChildren(notice(`Output unavailable: ${errorText(error)}`, 'warn'));
+      }
+    },
+  }, stop.signal);
+  return () => stop.abort();
 }

@@ -39,16 +39,17 @@ const wait = (ms, signal) => new Promise((resolve) => {
 });
 
 /**
- * Watches GET /events for as long as the signal allows, resuming with Last-Event-ID after a drop.
- * handlers: onOpen() once the stream answers (before any event), onEvent(event), onReset() when history was
- * compacted past the last revision seen (re-list), onFatal(error) for a refusal that retrying cannot cure.
+ * Follows one SSE endpoint for as long as the signal allows, resuming with Last-Event-ID after a drop.
+ * handlers: onOpen() once the stream answers (before any frame), onFrame(event, data) for each frame but pings,
+ * onReset() on a 410 (history compacted past the last id seen: start over), onDrop() when the stream breaks,
+ * onFatal(error) for a refusal that retrying cannot cure (or an `end` frame).
  */
-export async function watchEvents(api, handlers, signal) {
+export async function followStream(api, path, query, handlers, signal) {
   let lastId = null;
   let delay = 500;
   while (!signal.aborted) {
     try {
-      const response = await fetch(apiUrl('/events'), {
+      const response = await fetch(apiUrl(path, query), {
         headers: {
           Authorization: `Bearer ${api.key}`,
           Accept: 'text/event-stream',
@@ -60,20 +61,20 @@ export async function watchEvents(api, handlers, signal) {
       });
       if (response.status === 410) {
         lastId = null;
-        handlers.onReset();
+        handlers.onReset?.();
         continue;
       }
       if (!response.ok) {
         let problem = null;
         try { problem = await response.json(); } catch { /* not JSON */ }
         const error = new ApiError(response.status, problem);
-        if (response.status === 401 || response.status === 403 || response.status === 404) {
+        if ([400, 401, 403, 404].includes(response.status)) {
           handlers.onFatal(error);
           return;
         }
         throw error;
       }
-      handlers.onOpen();
+      handlers.onOpen?.();
       delay = 500;
       for await (const frame of readFrames(response.body, signal)) {
         if (frame.id) lastId = frame.id;
@@ -83,15 +84,20 @@ export async function watchEvents(api, handlers, signal) {
           handlers.onFatal(new ApiError(401, { code: data.code, detail: data.reason ?? 'The key is no longer valid.' }));
           return;
         }
-        handlers.onEvent(data);
+        handlers.onFrame(frame.event, data);
       }
     } catch (error) {
       if (signal.aborted) return;
-      console.warn('event stream dropped', error);
+      console.warn(`stream ${path} dropped`, error);
     }
     if (signal.aborted) return;
     handlers.onDrop?.();
     await wait(delay, signal);
     delay = Math.min(delay * 2, 10_000);
   }
+}
+
+/** Watches GET /events: handlers as followStream's, with onEvent(event) for each event. */
+export function watchEvents(api, handlers, signal) {
+  return followStream(api, '/events', undefined, { ...handlers, onFrame: (_, event) => handlers.onEvent(event) }, signal);
 }

@@ -1,5 +1,5 @@
 // One agent: its session, labels, specializations, children, commands seen while open, a steer form and a kill.
-import { h, table, statusBadge, agentLink, time, labelsText, notice, errorText, ALIVE } from '../dom.js';
+import { h, table, statusBadge, agentLink, time, labelsText, notice, errorText, countersText, progressText, ALIVE } from '../dom.js';
 import { seg } from '../api.js';
 import { missingScope } from './scope.js';
 import { logsPanel } from '../logs.js';
@@ -63,9 +63,12 @@ export function render(container, ctx, { param: agentId }) {
   }
 
   reload();
-  logsPanel(logs, ctx, agentId);
+  const stopLogs = logsPanel(logs, ctx, agentId);
   ctx.fleet.addEventListener('event', onEvent);
-  return () => ctx.fleet.removeEventListener('event', onEvent);
+  return () => {
+    stopLogs();
+    ctx.fleet.removeEventListener('event', onEvent);
+  };
 }
 
 /** queued → delivered → acked (or the other end it came to), the steps reached marked. */
@@ -95,15 +98,6 @@ function describe(agent) {
     row('Last seen', session ? time(session.last_seen) : ''),
     row('Expires', session && ALIVE.has(session.status) ? time(session.expires_at) : ''),
     row('Ended', session?.ended_at ? [time(session.ended_at), ' ', session.end_reason ?? ''] : ''));
-}
-
-function countersText(c) {
-  return [c.tokens != null && `${c.tokens} tokens`, c.tool_calls != null && `${c.tool_calls} tool calls`, c.turns != null && `${c.turns} turns`,
-    c.cost_usd != null && `$${c.cost_usd.toFixed(2)}`, c.runtime != null && `${c.runtime} s`].filter(Boolean).join(', ');
-}
-
-function progressText(p) {
-  return p ? [p.activity, countersText(p)].filter(Boolean).join(' · ') : '';
 }
 
 function steerForm(ctx, agentId, track, message) {

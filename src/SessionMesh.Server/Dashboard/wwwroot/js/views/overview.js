@@ -20,7 +20,7 @@ export function render(container, ctx) {
     }
     const counts = fleet.counts();
     note.replaceChildren(fleet.truncated ? notice('The fleet is larger than the topology limit: counts cover the first agents by id.', 'warn') : '');
-    const statuses = [...STATUS_ORDER, 'never joined'].filter((status) => counts.byStatus.has(status) || ['active', 'idle', 'stale'].includes(status));
+    const statuses = [...STATUS_ORDER, 'never joined'].filter((status) => counts.byStatus.has(status) || ['active', 'idle', 'stalled', 'stale'].includes(status));
     cards.replaceChildren(
       card('agents', counts.total, 'total', '#/sessions?filter=all'),
       card('alive', counts.alive, 'active', '#/sessions?filter=alive'),

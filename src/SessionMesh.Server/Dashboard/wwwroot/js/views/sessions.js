@@ -1,5 +1,5 @@
 // GET /alive with every filter the API has, cursor paging, and rows that change in place as events arrive.
-import { h, table, statusBadge, agentLink, time, labelsText, notice, errorText, ALIVE } from '../dom.js';
+import { h, table, statusBadge, agentLink, time, labelsText, notice, errorText, progressText, ALIVE } from '../dom.js';
 import { missingScope } from './scope.js';
 
 const FILTERS = ['alive', 'active', 'idle', 'stalled', 'stale', 'ended', 'orphaned', 'all'];
@@ -40,7 +40,7 @@ export function render(container, ctx, { query }) {
   const fresh = h('div');
   const prev = h('button', { type: 'button', disabled: true }, '← Previous');
   const next = h('button', { type: 'button', disabled: true }, 'Next →');
-  const { element: tableElement, body } = table('Sessions', ['Agent', 'Status', 'Parent', 'Specializations', 'Labels', 'Load', 'Started', 'Last seen', 'Expires']);
+  const { element: tableElement, body } = table('Sessions', ['Agent', 'Status', 'Parent', 'Specializations', 'Labels', 'Load', 'Progress', 'Started', 'Last seen', 'Expires']);
   container.append(h('h1', {}, 'Sessions'), form, fresh, tableElement, h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, status, next));
 
   const cursors = [null];
@@ -86,6 +86,7 @@ export function render(container, ctx, { query }) {
       h('td', {}, (session.specializations ?? []).join(', ')),
       h('td', {}, labelsText(session.labels)),
       h('td', { class: 'num' }, session.load ?? ''),
+      h('td', { class: 'progress' }, progressText(session.progress)),
       h('td', {}, time(session.started_at)),
       h('td', {}, time(session.last_seen)),
       h('td', {}, ENDED.has(session.status) ? '' : time(session.expires_at)));
