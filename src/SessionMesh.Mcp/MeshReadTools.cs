@@ -76,7 +76,12 @@ internal sealed class MeshReadTools
         CancellationToken cancellationToken = default) =>
         EventWatch.ReadAsync(mesh, since, limit, wait_seconds, cancellationToken);
 
-    // TODO(logs): a `tail_logs` tool (agent_id, tail, wait_seconds) belongs here once the mesh keeps agent logs
-    // (`session-mesh logs`, being built with the agent wrapper): add a ReadLogsAsync to IMeshOperations, implemented by
-    // the client SDK and the Core service, and a `mesh://agents/{agent_id}/logs` resource beside MeshResources.Agent.
+    [McpServerTool(Name = "tail_logs", Title = "Tail an agent's logs", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [Description("The last lines of an agent's output (stdout and stderr of the process run by `session-mesh agent`), oldest first, like `session-mesh logs`. Use it to see what an agent is doing or why it stalled. `dropped` and `evicted` count lines the mesh did not keep. Empty when the agent ships no logs.")]
+    public static Task<LogTailView> TailLogsAsync(
+        IMeshOperations mesh,
+        [Description("The agent's id.")] string agent_id,
+        [Description("How many of the last lines, 1..1000 (default 100).")] int tail = LogTail.Default,
+        CancellationToken cancellationToken = default) =>
+        mesh.TailLogsAsync(agent_id, LogTail.Check(tail), cancellationToken);
 }

@@ -17,7 +17,7 @@ public abstract class McpToolsTests
     private static readonly string[] s_tools =
     [
         "create_session_key", "find_agents", "get_agent", "get_topology", "kill_agent", "list_sessions",
-        "register_specialization", "send_message", "steer_agent", "watch_events",
+        "register_specialization", "send_message", "steer_agent", "tail_logs", "watch_events",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -36,7 +36,7 @@ public abstract class McpToolsTests
         Assert.All(tools, t => Assert.False(string.IsNullOrWhiteSpace(t.Description)));
         Assert.All(tools, t => Assert.Equal(JsonValueKind.Object, t.ProtocolTool.InputSchema.GetProperty("properties").ValueKind));
         var readOnly = tools.Where(t => t.ProtocolTool.Annotations?.ReadOnlyHint == true).Select(t => t.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(["find_agents", "get_agent", "get_topology", "list_sessions", "watch_events"], readOnly);
+        Assert.Equal(["find_agents", "get_agent", "get_topology", "list_sessions", "tail_logs", "watch_events"], readOnly);
         var destructive = tools.Where(t => t.ProtocolTool.Annotations?.DestructiveHint == true).Select(t => t.Name);
         Assert.Equal(["kill_agent"], destructive);
         var steer = tools.Single(t => t.Name == "steer_agent").ProtocolTool.InputSchema;
@@ -145,6 +145,51 @@ public abstract class McpToolsTests
         var first = woken.GetProperty("events").EnumerateArray().First();
         Assert.Equal("w2", first.GetProperty("agent_id").GetString());
         Assert.True(first.GetProperty("revision").GetInt64() > next);
+    }
+
+    [Fact]
+    public async Task Tail_logs_answers_the_last_lines_an_agent_shipped_with_a_read_key()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var admin = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await admin.JoinAsync(new JoinRequest { AgentId = "logger", Ttl = 60 }, Ct);
+        var agentKey = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["agent"], AgentId = "logger", Ttl = 600 }, cancellationToken: Ct);
+        using var agent = new SessionMeshClient(server.BaseAddress, agentKey.SessionKey);
+        await agent.AppendLogsAsync("logger", new LogAppendRequest
+        {
+            Lines = [new() { Text = "step 1" }, new() { Text = "step 2" }, new() { Stream = "stderr", Text = "warning: slow disk" }],
+        }, Ct);
+        var reader = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["read"], Ttl = 600 }, cancellationToken: Ct);
+        await using var mcp = await ConnectAsync(server, reader.SessionKey);
+
+        var tail = (await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger", ["tail"] = 2 })).Json();
+        var all = (await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger" })).Json();
+        var tooMany = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger", ["tail"] = 5000 });
+        var missing = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "nobody" });
+
+        Assert.Equal("logger", tail.GetProperty("agent_id").GetString());
+        var lines = tail.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["step 2", "warning: slow disk"], lines.Select(l => l.GetProperty("text").GetString()));
+        Assert.Equal(["stdout", "stderr"], lines.Select(l => l.GetProperty("stream").GetString()));
+        Assert.Equal(3, all.GetProperty("items").GetArrayLength());
+        Assert.Equal("validation_failed", tooMany.ErrorCode());
+        Assert.Equal("tail", tooMany.StructuredContent!.Value.GetProperty("field").GetString());
+        Assert.Equal("agent_not_found", missing.ErrorCode());
+    }
+
+    [Fact]
+    public async Task Tail_logs_needs_the_read_scope()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var admin = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await admin.JoinAsync(new JoinRequest { AgentId = "logger", Ttl = 60 }, Ct);
+        var steerer = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["steer"], Ttl = 600 }, cancellationToken: Ct);
+        await using var mcp = await ConnectAsync(server, steerer.SessionKey);
+
+        var tail = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger" });
+
+        Assert.Equal("insufficient_scope", tail.ErrorCode());
+        Assert.Contains("'read' scope", tail.Text(), StringComparison.Ordinal);
     }
 
     [Fact]
