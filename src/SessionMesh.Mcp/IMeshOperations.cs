@@ -42,5 +42,11 @@ public interface IMeshOperations
     /// <summary>Events after <paramref name="since"/> as they are committed; ends only by cancellation or an error.</summary>
     IAsyncEnumerable<EventView> WatchEventsAsync(long since, CancellationToken cancellationToken);
 
+    /// <summary>The last <paramref name="tail"/> lines kept of the agent's output, oldest first (<c>read</c> scope).</summary>
+    Task<LogTailView> TailLogsAsync(string agentId, int tail, CancellationToken cancellationToken);
+
+    /// <summary>The agent's usage, own and rolled up over its sub-tree, against its budget; with <paramref name="tree"/>, per descendant.</summary>
+    Task<UsageView> GetUsageAsync(string agentId, bool tree, CancellationToken cancellationToken);
+
     Task<CreatedKeyView> CreateKeyAsync(CreateKeyRequest request, CancellationToken cancellationToken);
 }

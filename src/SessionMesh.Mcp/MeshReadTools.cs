@@ -12,7 +12,7 @@ namespace SessionMesh.Mcp;
 internal sealed class MeshReadTools
 {
     [McpServerTool(Name = "list_sessions", Title = "List sessions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
-    [Description("Lists agent sessions by status, like GET /api/session-mesh/alive. Use it to see which agents are alive before steering or killing. Returns one page; pass next_cursor back as cursor for the next.")]
+    [Description("Lists agent sessions by status, like GET /api/session-mesh/alive. Use it to see which agents are alive before steering or killing. A `stalled` agent is alive but has reported no progress for its stall_after: look at its logs (tail_logs) and usage (get_usage), then steer or kill it. Returns one page; pass next_cursor back as cursor for the next.")]
     public static Task<Page<SessionView>> ListSessionsAsync(
         IMeshOperations mesh,
         [Description("Status filter: active, idle, stale, alive (default: active + idle + stalled), stalled, ended, orphaned or all.")] string? filter = null,
@@ -76,7 +76,21 @@ internal sealed class MeshReadTools
         CancellationToken cancellationToken = default) =>
         EventWatch.ReadAsync(mesh, since, limit, wait_seconds, cancellationToken);
 
-    // TODO(logs): a `tail_logs` tool (agent_id, tail, wait_seconds) belongs here once the mesh keeps agent logs
-    // (`session-mesh logs`, being built with the agent wrapper): add a ReadLogsAsync to IMeshOperations, implemented by
-    // the client SDK and the Core service, and a `mesh://agents/{agent_id}/logs` resource beside MeshResources.Agent.
+    [McpServerTool(Name = "tail_logs", Title = "Tail an agent's logs", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [Description("The last lines of an agent's output (stdout and stderr of the process run by `session-mesh agent`), oldest first, like `session-mesh logs`. Use it to see what an agent is doing or why it stalled. `dropped` and `evicted` count lines the mesh did not keep. Empty when the agent ships no logs.")]
+    public static Task<LogTailView> TailLogsAsync(
+        IMeshOperations mesh,
+        [Description("The agent's id.")] string agent_id,
+        [Description("How many of the last lines, 1..1000 (default 100).")] int tail = LogTail.Default,
+        CancellationToken cancellationToken = default) =>
+        mesh.TailLogsAsync(agent_id, LogTail.Check(tail), cancellationToken);
+
+    [McpServerTool(Name = "get_usage", Title = "Get an agent's usage and budget", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [Description("An agent's usage counters (tokens, tool_calls, turns, cost_usd) as its sessions reported them: `own` is what it reported itself, `rolled_up` adds every descendant's reports. With a budget: `budget`, `charged`, `left`, `used_share` (largest share of a limit used, 0..1) and `alert` (warned, exceeded); past its budget the mesh kills the sub-tree. With tree=true, `children` gives the same for each child, down the tree.")]
+    public static Task<UsageView> GetUsageAsync(
+        IMeshOperations mesh,
+        [Description("The agent's id.")] string agent_id,
+        [Description("Include each descendant's usage under `children` (default false).")] bool tree = false,
+        CancellationToken cancellationToken = default) =>
+        mesh.GetUsageAsync(agent_id, tree, cancellationToken);
 }

@@ -38,7 +38,7 @@ internal sealed class MeshWriteTools
         }, cancellationToken);
 
     [McpServerTool(Name = "steer_agent", Title = "Steer an agent", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
-    [Description("Sends a steering directive (a new direction, an instruction) to a live agent over its command stream. With wait_seconds, waits that long for the agent to ack, reject or fail it and returns where it stands then (status acked, rejected, failed, expired, or still queued/delivered).")]
+    [Description("Sends a steering directive (a new direction, an instruction) to a live agent over its command stream; a `stalled` agent (alive, no progress for its stall_after) can be steered like any live one. With wait_seconds, waits that long for the agent to ack, reject or fail it and returns where it stands then (status acked, rejected, failed, expired, or still queued/delivered).")]
     public static async Task<CommandView> SteerAgentAsync(
         IMeshOperations mesh,
         [Description("The agent to steer.")] string agent_id,

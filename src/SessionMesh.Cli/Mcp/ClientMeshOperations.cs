@@ -64,6 +64,12 @@ internal sealed class ClientMeshOperations(SessionMeshClient client) : IMeshOper
         }
     }
 
+    public Task<LogTailView> TailLogsAsync(string agentId, int tail, CancellationToken cancellationToken) =>
+        CallAsync(() => client.GetLogsAsync(agentId, tail, cancellationToken));
+
+    public Task<UsageView> GetUsageAsync(string agentId, bool tree, CancellationToken cancellationToken) =>
+        CallAsync(() => client.GetUsageAsync(agentId, tree, cancellationToken));
+
     public Task<CreatedKeyView> CreateKeyAsync(CreateKeyRequest request, CancellationToken cancellationToken) =>
         CallAsync(() => client.CreateKeyAsync(request, null, cancellationToken));
 

@@ -22,6 +22,7 @@ internal sealed class CoreMeshOperations(
     CommandService commands,
     EventService events,
     KeyService keys,
+    LogService logs,
     AuditWriter audit,
     TimeProvider time) : IMeshOperations
 {
@@ -87,6 +88,12 @@ internal sealed class CoreMeshOperations(
             }
         }
     }
+
+    public Task<LogTailView> TailLogsAsync(string agentId, int tail, CancellationToken cancellationToken) =>
+        logs.TailAsync(Caller, agentId, null, tail, cancellationToken);
+
+    public Task<UsageView> GetUsageAsync(string agentId, bool tree, CancellationToken cancellationToken) =>
+        agents.GetUsageAsync(Caller, agentId, null, tree, cancellationToken);
 
     public Task<CreatedKeyView> CreateKeyAsync(CreateKeyRequest request, CancellationToken cancellationToken) =>
         AuditedAsync("create_session_key", caller => keys.CreateAsync(caller, request, cancellationToken));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Client;
 using SessionMesh.Client;
 using SessionMesh.Contracts;
@@ -16,8 +17,8 @@ public abstract class McpToolsTests
 {
     private static readonly string[] s_tools =
     [
-        "create_session_key", "find_agents", "get_agent", "get_topology", "kill_agent", "list_sessions",
-        "register_specialization", "send_message", "steer_agent", "watch_events",
+        "create_session_key", "find_agents", "get_agent", "get_topology", "get_usage", "kill_agent", "list_sessions",
+        "register_specialization", "send_message", "steer_agent", "tail_logs", "watch_events",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -36,7 +37,7 @@ public abstract class McpToolsTests
         Assert.All(tools, t => Assert.False(string.IsNullOrWhiteSpace(t.Description)));
         Assert.All(tools, t => Assert.Equal(JsonValueKind.Object, t.ProtocolTool.InputSchema.GetProperty("properties").ValueKind));
         var readOnly = tools.Where(t => t.ProtocolTool.Annotations?.ReadOnlyHint == true).Select(t => t.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(["find_agents", "get_agent", "get_topology", "list_sessions", "watch_events"], readOnly);
+        Assert.Equal(["find_agents", "get_agent", "get_topology", "get_usage", "list_sessions", "tail_logs", "watch_events"], readOnly);
         var destructive = tools.Where(t => t.ProtocolTool.Annotations?.DestructiveHint == true).Select(t => t.Name);
         Assert.Equal(["kill_agent"], destructive);
         var steer = tools.Single(t => t.Name == "steer_agent").ProtocolTool.InputSchema;
@@ -145,6 +146,99 @@ public abstract class McpToolsTests
         var first = woken.GetProperty("events").EnumerateArray().First();
         Assert.Equal("w2", first.GetProperty("agent_id").GetString());
         Assert.True(first.GetProperty("revision").GetInt64() > next);
+    }
+
+    [Fact]
+    public async Task Tail_logs_answers_the_last_lines_an_agent_shipped_with_a_read_key()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var admin = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await admin.JoinAsync(new JoinRequest { AgentId = "logger", Ttl = 60 }, Ct);
+        var agentKey = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["agent"], AgentId = "logger", Ttl = 600 }, cancellationToken: Ct);
+        using var agent = new SessionMeshClient(server.BaseAddress, agentKey.SessionKey);
+        await agent.AppendLogsAsync("logger", new LogAppendRequest
+        {
+            Lines = [new() { Text = "step 1" }, new() { Text = "step 2" }, new() { Stream = "stderr", Text = "warning: slow disk" }],
+        }, Ct);
+        var reader = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["read"], Ttl = 600 }, cancellationToken: Ct);
+        await using var mcp = await ConnectAsync(server, reader.SessionKey);
+
+        var tail = (await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger", ["tail"] = 2 })).Json();
+        var all = (await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger" })).Json();
+        var tooMany = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger", ["tail"] = 5000 });
+        var missing = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "nobody" });
+
+        Assert.Equal("logger", tail.GetProperty("agent_id").GetString());
+        var lines = tail.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["step 2", "warning: slow disk"], lines.Select(l => l.GetProperty("text").GetString()));
+        Assert.Equal(["stdout", "stderr"], lines.Select(l => l.GetProperty("stream").GetString()));
+        Assert.Equal(3, all.GetProperty("items").GetArrayLength());
+        Assert.Equal("validation_failed", tooMany.ErrorCode());
+        Assert.Equal("tail", tooMany.StructuredContent!.Value.GetProperty("field").GetString());
+        Assert.Equal("agent_not_found", missing.ErrorCode());
+    }
+
+    [Fact]
+    public async Task Tail_logs_needs_the_read_scope()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var admin = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await admin.JoinAsync(new JoinRequest { AgentId = "logger", Ttl = 60 }, Ct);
+        var steerer = await admin.CreateKeyAsync(new CreateKeyRequest { Scopes = ["steer"], Ttl = 600 }, cancellationToken: Ct);
+        await using var mcp = await ConnectAsync(server, steerer.SessionKey);
+
+        var tail = await mcp.CallAsync("tail_logs", new() { ["agent_id"] = "logger" });
+
+        Assert.Equal("insufficient_scope", tail.ErrorCode());
+        Assert.Contains("'read' scope", tail.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_usage_answers_own_and_rolled_up_usage_against_the_budget_with_the_tree()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var api = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        var lead = await api.JoinAsync(new JoinRequest { AgentId = "lead", Ttl = 60, Budget = new AgentBudget { Tokens = 100_000 } }, Ct);
+        var helper = await api.JoinAsync(new JoinRequest { AgentId = "helper", ParentId = "lead", Ttl = 60 }, Ct);
+        await api.ReportProgressAsync(lead.SessionId, new AgentProgress { Tokens = 10_000, Activity = "planning" }, Ct);
+        await api.ReportProgressAsync(helper.SessionId, new AgentProgress { Tokens = 30_000 }, Ct);
+        await using var mcp = await ConnectAsync(server, server.RootKey);
+
+        var flat = (await mcp.CallAsync("get_usage", new() { ["agent_id"] = "lead" })).Json();
+        var tree = (await mcp.CallAsync("get_usage", new() { ["agent_id"] = "lead", ["tree"] = true })).Json();
+        var missing = await mcp.CallAsync("get_usage", new() { ["agent_id"] = "nobody" });
+
+        Assert.Equal(10_000, flat.GetProperty("own").GetProperty("tokens").GetInt64());
+        Assert.Equal(40_000, flat.GetProperty("rolled_up").GetProperty("tokens").GetInt64());
+        Assert.Equal(100_000, flat.GetProperty("budget").GetProperty("tokens").GetInt64());
+        Assert.Equal(60_000, flat.GetProperty("left").GetProperty("tokens").GetInt64());
+        Assert.False(flat.TryGetProperty("children", out _));
+        var child = Assert.Single(tree.GetProperty("children").EnumerateArray());
+        Assert.Equal("helper", child.GetProperty("agent_id").GetString());
+        Assert.Equal(30_000, child.GetProperty("own").GetProperty("tokens").GetInt64());
+        Assert.Equal("agent_not_found", missing.ErrorCode());
+    }
+
+    [Fact]
+    public async Task A_stalled_agent_is_listed_as_stalled_and_can_still_be_steered()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MeshTestServer.StartAsync(time: time);
+        using var api = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await api.JoinAsync(new JoinRequest { AgentId = "slow", Ttl = 3600, StallAfter = 60 }, Ct);
+        await api.JoinAsync(new JoinRequest { AgentId = "busy", Ttl = 3600 }, Ct);
+        time.Advance(TimeSpan.FromSeconds(61));
+        await using var mcp = await ConnectAsync(server, server.RootKey);
+
+        var stalled = (await mcp.CallAsync("list_sessions", new() { ["filter"] = "stalled" })).Json();
+        var alive = (await mcp.CallAsync("list_sessions", new() { ["filter"] = "alive" })).Json();
+        var steered = (await mcp.CallAsync("steer_agent", new() { ["agent_id"] = "slow", ["direction"] = "report progress" })).Json();
+
+        var session = Assert.Single(stalled.GetProperty("items").EnumerateArray());
+        Assert.Equal("slow", session.GetProperty("agent_id").GetString());
+        Assert.Equal("stalled", session.GetProperty("status").GetString());
+        Assert.Equal(["busy", "slow"], alive.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("agent_id").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal("slow", steered.GetProperty("agent_id").GetString());
     }
 
     [Fact]

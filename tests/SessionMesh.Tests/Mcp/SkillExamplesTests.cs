@@ -18,7 +18,7 @@ public sealed partial class SkillExamplesTests
     public async Task Every_example_in_the_skill_runs_against_a_real_server()
     {
         var blocks = ShBlocks(File.ReadAllText(SkillPath()));
-        Assert.True(blocks.Count >= 6, $"SKILL.md has {blocks.Count} sh blocks");
+        Assert.True(blocks.Count >= 11, $"SKILL.md has {blocks.Count} sh blocks");
         await using var server = await MeshTestServer.StartAsync();
         using var bin = new TempDirectory();
         var wrapper = Path.Combine(bin.Path, "session-mesh");
@@ -46,6 +46,15 @@ public sealed partial class SkillExamplesTests
         var registry = await api.ListRegistryAsync("image-processing", cancellationToken: Ct);
         Assert.Equal("worker-1", Assert.Single(registry.Items).AgentId);
         Assert.Contains((await api.ListKeysAsync(cancellationToken: Ct)).Items, k => k.Name == "worker-1" && k.AgentId == "worker-1");
+        // The wrapped agent: the steer reached its stdin, its output was kept, its progress counted against the lead's
+        // budget, and the kill stopped it (the kill is acked, ending the session, only once its process tree is gone).
+        var scoutLogs = await api.GetLogsAsync("scout-1", cancellationToken: Ct);
+        Assert.Contains(scoutLogs.Items, l => l.Text.StartsWith("got: ", StringComparison.Ordinal) && l.Text.Contains("map the north wing", StringComparison.Ordinal));
+        Assert.Contains(scoutLogs.Items, l => l.Text == "reported 1000 tokens");
+        Assert.Equal(SessionStatus.Killed, (await api.GetAgentAsync("scout-1", Ct)).Status);
+        var usage = await api.GetUsageAsync("lead-3", cancellationToken: Ct);
+        Assert.Equal(1000, usage.RolledUp.Tokens);
+        Assert.Equal(99_000, usage.Left!.Tokens);
     }
 
     /// <summary>The bodies of the ```sh blocks, in order.</summary>
