@@ -68,11 +68,17 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             return command;
         }
-        // The stream's hand-out is known here before the store hears of it: most answers need no read.
+        // The stream's hand-out is known here before the store hears of it: most answers need no read. Once its write
+        // has landed, memory has forgotten it and the store says delivered: read it rather than wait for a signal
+        // that has already been given.
         var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
         if (HandedOut(command) is { } handed)
         {
             return handed;
+        }
+        if (await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken) is { Status: not CommandStatus.Queued } moved)
+        {
+            return MeshViews.Command(moved);
         }
         // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
         using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))

@@ -49,7 +49,7 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
 
     /// <summary>Commands committed a moment ago, for the streams open on this server.</summary>
     // Replicas' commands never pass through this server's memory: with replicas, streams read theirs from the store.
-    internal FreshCommands Fresh { get; } = new(enabled: signals is not IReplicaSignals);
+    internal FreshCommands Fresh { get; } = new(enabled: options.StreamCommandsFromMemory && signals is not IReplicaSignals);
 
     // What each open write has appended and queued, published to Recent and Fresh when it commits.
     private static readonly ConditionalWeakTable<IMeshWriteTransaction, WriteEffects> s_effects = [];

@@ -17,10 +17,13 @@ public sealed class FreshCommandTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // Off by default while its cost on the scale bench is investigated.
+    private static readonly Dictionary<string, string> s_fromMemory = new() { ["Mesh:StreamCommandsFromMemory"] = "true" };
+
     [Fact]
     public async Task Steers_reach_an_open_stream_without_a_store_read()
     {
-        await using var server = await MeshTestServer.StartAsync(configure: CountingMeshStore.Install(out var counter));
+        await using var server = await MeshTestServer.StartAsync(settings: s_fromMemory, configure: CountingMeshStore.Install(out var counter));
         using var client = server.CreateClient();
         await client.JoinAsync("fresh");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/fresh/commands");
@@ -40,7 +43,7 @@ public sealed class FreshCommandTests
     [Fact]
     public async Task Concurrent_steers_arrive_once_each_in_sequence_order()
     {
-        await using var server = await MeshTestServer.StartAsync();
+        await using var server = await MeshTestServer.StartAsync(settings: s_fromMemory);
         using var client = server.CreateClient();
         await client.JoinAsync("busy");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/busy/commands");
@@ -64,7 +67,7 @@ public sealed class FreshCommandTests
     [Fact]
     public async Task The_steer_answer_and_the_command_read_agree_on_delivered()
     {
-        await using var server = await MeshTestServer.StartAsync();
+        await using var server = await MeshTestServer.StartAsync(settings: s_fromMemory);
         using var client = server.CreateClient();
         await client.JoinAsync("agree");
         await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/agree/commands");
