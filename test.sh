@@ -26,6 +26,8 @@ for trx in "$results"/*.trx; do
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0}))
+  # Name each failed test, so a CI log that keeps only its tail still says which one broke.
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/FAILED: \1/p'
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The run broke before or outside a test (build error, crash): count it as a failure.
