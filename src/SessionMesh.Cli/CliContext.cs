@@ -13,11 +13,12 @@ internal sealed class CliContext
     public const string MintingKeyVariable = "SESSION_MESH_MINTING_KEY";
     public const string CaCertVariable = "SESSION_MESH_CA_CERT";
 
-    private CliContext(CliConsole console, Uri server, string? cluster, OutputFormat format, bool formatAsked, bool verbose, string? caCertificateFile)
+    private CliContext(CliConsole console, IReadOnlyList<Uri> servers, string? cluster, OutputFormat format, bool formatAsked, bool verbose, string? caCertificateFile)
     {
         CaCertificateFile = caCertificateFile;
         Console = console;
-        Server = server;
+        Server = servers[0];
+        FailoverServers = [.. servers.Skip(1)];
         Cluster = cluster;
         Format = format;
         FormatAsked = formatAsked;
@@ -32,6 +33,8 @@ internal sealed class CliContext
     public TextWriter Out => Console.Out;
     public TextWriter Error => Console.Error;
     public Uri Server { get; }
+    /// <summary>The replicas after the first in a comma-separated --server, tried in turn when one cannot be reached.</summary>
+    public IReadOnlyList<Uri> FailoverServers { get; }
     /// <summary>The CA file an https server's certificate must chain to (--ca-cert, SESSION_MESH_CA_CERT); null for the system's roots.</summary>
     public string? CaCertificateFile { get; }
     public string? Cluster { get; }
@@ -55,10 +58,7 @@ internal sealed class CliContext
         {
             serverText = SessionMeshClientOptions.DefaultServer.OriginalString;
         }
-        if (!Uri.TryCreate(serverText, UriKind.Absolute, out var server) || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps))
-        {
-            throw CliException.Usage($"--server '{serverText}' is not an http(s) URL, e.g. http://127.0.0.1:7780");
-        }
+        var servers = ParseServers(serverText);
         var output = parseResult.GetValue(options.Output);
         var format = output is null ? (console.IsOutputTerminal ? OutputFormat.Table : OutputFormat.Json) : OutputFormats.Parse(output);
         var caCert = parseResult.GetValue(options.CaCert) ?? console.GetEnvironmentVariable(CaCertVariable);
@@ -66,7 +66,23 @@ internal sealed class CliContext
         {
             throw CliException.Usage($"--ca-cert '{caCert}': no such file (a PEM certificate, e.g. the one serve was given with --tls-cert)");
         }
-        return new CliContext(console, server, parseResult.GetValue(options.Cluster), format, output is not null, parseResult.GetValue(options.Verbose), caCert is { Length: > 0 } ? caCert : null);
+        return new CliContext(console, servers, parseResult.GetValue(options.Cluster), format, output is not null, parseResult.GetValue(options.Verbose), caCert is { Length: > 0 } ? caCert : null);
+    }
+
+    /// <summary>One server address, or several replicas of one mesh separated by commas.</summary>
+    private static List<Uri> ParseServers(string serverText)
+    {
+        var servers = new List<Uri>();
+        foreach (var text in serverText.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var server) || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps))
+            {
+                var example = servers.Count == 0 && !serverText.Contains(',') ? "http://127.0.0.1:7780" : "http://10.0.0.1:7780,http://10.0.0.2:7780";
+                throw CliException.Usage($"--server '{text}' is not an http(s) URL, e.g. {example}");
+            }
+            servers.Add(server);
+        }
+        return servers;
     }
 
     /// <summary>Writes a value as JSON or YAML, as <c>--output</c> asks; <paramref name="indented"/> false makes one line of a stream.</summary>
@@ -94,6 +110,7 @@ internal sealed class CliContext
         var options = new SessionMeshClientOptions
         {
             Server = Server,
+            FailoverServers = [.. FailoverServers],
             SessionKey = key,
             Cluster = Cluster ?? clusterOverride,
             MintingKey = Console.GetEnvironmentVariable(MintingKeyVariable)?.Trim() is { Length: > 0 } minting ? minting : null,

@@ -8,8 +8,8 @@ internal sealed class GlobalOptions
 {
     public Option<string?> Server { get; } = new("--server")
     {
-        Description = "Server address (env SESSION_MESH_URL; default http://127.0.0.1:7780)",
-        HelpName = "URL",
+        Description = "Server address, or replicas of one mesh separated by commas, tried in turn (env SESSION_MESH_URL; default http://127.0.0.1:7780)",
+        HelpName = "URL[,URL...]",
     };
 
     public Option<string?> Output { get; } = new("--output", "-o")

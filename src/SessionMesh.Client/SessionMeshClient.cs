@@ -45,6 +45,12 @@ public sealed partial class SessionMeshClient : IDisposable
         set => _transport.SetKey(value);
     }
 
+    /// <summary>
+    /// The server requests go to now: <see cref="SessionMeshClientOptions.Server"/>, or the replica of
+    /// <see cref="SessionMeshClientOptions.FailoverServers"/> the client moved to when the one before could not be reached.
+    /// </summary>
+    public Uri Server => _transport.Server;
+
     internal TimeProvider TimeProvider => _transport.TimeProvider;
 
     /// <inheritdoc />

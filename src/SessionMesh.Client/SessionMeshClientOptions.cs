@@ -11,6 +11,13 @@ public sealed class SessionMeshClientOptions
     /// <summary>The server's address (scheme, host, port); the API prefix is added by the client.</summary>
     public Uri Server { get; set; } = DefaultServer;
 
+    /// <summary>
+    /// Other replicas of the same mesh (servers sharing one PostgreSQL database), tried in turn after <see cref="Server"/>:
+    /// when the current one cannot be connected to, the request goes to the next at once, and the client stays on the
+    /// one that answered. An agent's command stream resumes there from the last command it received.
+    /// </summary>
+    public IList<Uri> FailoverServers { get; set; } = new List<Uri>();
+
     /// <summary>The bearer session key sent on every request.</summary>
     public string? SessionKey { get; set; }
 

@@ -29,6 +29,7 @@ internal sealed class MeshTransport : IDisposable
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly Uri _apiBase;
+    private readonly FailoverHandler _failover;
     private string? _currentKey;
 
     public MeshTransport(SessionMeshClientOptions options)
@@ -45,6 +46,8 @@ internal sealed class MeshTransport : IDisposable
             SslOptions = CaTrust.SslOptions(options.CaCertificateFile),
         };
         HttpMessageHandler chain = new ObserverHandler(options.OnRequest, options.TimeProvider) { InnerHandler = primary };
+        _failover = new FailoverHandler([options.Server, .. options.FailoverServers]) { InnerHandler = chain };
+        chain = _failover;
         if (options.MaxAttempts > 1)
         {
             chain = new ResilienceHandler(BuildRetryPipeline(options)) { InnerHandler = chain };
@@ -54,7 +57,8 @@ internal sealed class MeshTransport : IDisposable
         _http = new HttpClient(chain) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public Uri Server => _options.Server;
+    /// <summary>The server requests go to now: <see cref="SessionMeshClientOptions.Server"/>, or the replica failed over to.</summary>
+    public Uri Server => _failover.Current;
 
     public string? CurrentKey => Volatile.Read(ref _currentKey);
 
@@ -257,11 +261,11 @@ internal sealed class MeshTransport : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new SessionMeshConnectionException(_options.Server, AttemptsOf(request), ex);
+            throw new SessionMeshConnectionException(Server, AttemptsOf(request), ex);
         }
         catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
         {
-            throw new SessionMeshConnectionException(_options.Server, AttemptsOf(request), new TimeoutException("the request timed out", ex));
+            throw new SessionMeshConnectionException(Server, AttemptsOf(request), new TimeoutException("the request timed out", ex));
         }
     }
 

@@ -1,5 +1,6 @@
 using SessionMesh.Cli;
 using SessionMesh.Cli.Commands;
+using SessionMesh.Tests.Infrastructure;
 
 namespace SessionMesh.Tests.Cli;
 
@@ -82,6 +83,35 @@ public sealed class CliParsingTests
         var run = (await cli.RunAsync("list", "--server", "ftp://x")).Expect(2);
 
         Assert.Contains("is not an http(s) URL", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_url_in_a_list_of_replicas_is_named()
+    {
+        using var cli = new CliHarness();
+        cli.With("SESSION_API_KEY", "k");
+
+        var run = (await cli.RunAsync("list", "--server", "http://10.0.0.1:7780, 10.0.0.2:7780")).Expect(2);
+
+        Assert.Contains("--server '10.0.0.2:7780' is not an http(s) URL, e.g. http://10.0.0.1:7780,http://10.0.0.2:7780", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replicas_given_comma_separated_are_tried_in_turn()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var dead = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        listener.Stop();
+        using var sdk = new SessionMesh.Client.SessionMeshClient(server.BaseAddress, server.RootKey);
+        await sdk.JoinAsync(new SessionMesh.Contracts.JoinRequest { AgentId = "a1" }, TestContext.Current.CancellationToken);
+        using var cli = new CliHarness();
+        cli.With("SESSION_API_KEY", server.RootKey);
+
+        var run = (await cli.RunAsync("list", "--server", $"{dead},{server.BaseAddress}", "--output", "json")).Expect(0);
+
+        Assert.Contains("\"agent_id\": \"a1\"", run.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -161,6 +161,51 @@ public sealed class ClientRetryTests
     }
 
     [Fact]
+    public async Task An_unreachable_server_fails_over_to_the_next_replica_at_once_and_stays_there()
+    {
+        var dead = new Uri($"http://127.0.0.1:{FreePort()}");
+        await using var server = await StubServer.StartAsync((context, _) => StubServer.Json(context, 201, Samples.Session("s1", ttl: 60)));
+        var requests = new ConcurrentQueue<MeshRequestLog>();
+        var retries = new ConcurrentQueue<MeshRetryLog>();
+        using var client = NewClient(dead, o =>
+        {
+            o.FailoverServers = [server.BaseAddress];
+            o.OnRequest = requests.Enqueue;
+            o.OnRetry = retries.Enqueue;
+        });
+
+        // A join (a POST without an idempotency key) is sent again too: the dead replica never saw it.
+        var joined = await client.JoinAsync(new JoinRequest { AgentId = "a1" }, Ct);
+        await client.JoinAsync(new JoinRequest { AgentId = "a1" }, Ct);
+
+        Assert.Equal("s1", joined.SessionId);
+        Assert.Equal(server.BaseAddress, client.Server);
+        Assert.Empty(retries);
+        // One failed connect to the dead replica, then every request on the live one.
+        Assert.Equal([null, 201, 201], requests.Select(r => r.Status));
+        Assert.Equal(dead.Port, requests.First().Uri.Port);
+        Assert.All(requests.Skip(1), r => Assert.Equal(server.BaseAddress.Port, r.Uri.Port));
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task When_every_replica_is_unreachable_the_error_names_the_last_one_tried()
+    {
+        var first = new Uri($"http://127.0.0.1:{FreePort()}");
+        var second = new Uri($"http://127.0.0.1:{FreePort()}");
+        using var client = NewClient(first, o =>
+        {
+            o.FailoverServers = [second];
+            o.MaxAttempts = 1;
+        });
+
+        var ex = await Assert.ThrowsAsync<SessionMeshConnectionException>(() => client.ListAliveAsync(cancellationToken: Ct));
+
+        Assert.Equal(2, ex.Attempts);
+        Assert.Contains($"127.0.0.1:{second.Port}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_401_mints_a_fresh_key_with_the_minting_key_and_retries_once()
     {
         await using var server = await StubServer.StartAsync((context, _) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using SessionMesh.Client;
 using SessionMesh.Tests.Infrastructure;
 
 namespace SessionMesh.Tests.Postgres;
@@ -92,22 +93,36 @@ public sealed class PostgresFailoverTests
     {
         await using var database = await PostgresTestDatabase.CreateAsync(Ct);
         await using var replicas = await PostgresReplicas.StartAsync(database, 3);
-        await JoinAsync(replicas[0], "roamer", ttl: 60);
-        string lastId;
-        await using (var stream = await SseReader.OpenAsync(replicas[1], $"{Api}/agents/roamer/commands"))
+        // The agent knows replicas 1 and 2, as a client behind no load balancer would; it starts on 1.
+        using var client = new SessionMeshClient(new SessionMeshClientOptions
         {
-            (await replicas[2].PostReplyAsync($"{Api}/steer", """{"agent_id": "roamer", "direction": "first"}""")).Expect(HttpStatusCode.OK);
-            var first = await stream.NextOfTypeAsync("command");
-            Assert.Equal("first", first.Json.GetProperty("direction").GetString());
-            lastId = first.Id!;
-            await replicas.KillAsync(1);
-        }
-        (await replicas[0].PostReplyAsync($"{Api}/steer", """{"agent_id": "roamer", "direction": "while away"}""")).Expect(HttpStatusCode.OK);
+            Server = new Uri(replicas.Address(1)),
+            FailoverServers = [new Uri(replicas.Address(2))],
+            SessionKey = PostgresReplicas.RootKey,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(50),
+        });
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TestTimeouts.Event * 2);
+        await using var agent = await MeshAgent.JoinAsync(client, new MeshAgentOptions { AgentId = "roamer", Ttl = 60 }, timeout.Token);
+        await using var commands = agent.ReadCommandsAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
 
-        await using var again = await SseReader.OpenAsync(replicas[2], $"{Api}/agents/roamer/commands", lastEventId: lastId);
-        Assert.Equal("while away", (await again.NextOfTypeAsync("command")).Json.GetProperty("direction").GetString());
+        (await replicas[2].PostReplyAsync($"{Api}/steer", """{"agent_id": "roamer", "direction": "first"}""")).Expect(HttpStatusCode.OK);
+        Assert.True(await commands.MoveNextAsync());
+        Assert.Equal("first", commands.Current.Direction);
+        Assert.Equal(new Uri(replicas.Address(1)), client.Server);
+
+        await replicas.KillAsync(1);
+        (await replicas[0].PostReplyAsync($"{Api}/steer", """{"agent_id": "roamer", "direction": "while away"}""")).Expect(HttpStatusCode.OK);
+        Assert.True(await commands.MoveNextAsync());
+        Assert.Equal("while away", commands.Current.Direction);
+        Assert.Equal(new Uri(replicas.Address(2)), client.Server);
+
         (await replicas[0].PostReplyAsync($"{Api}/steer", """{"agent_id": "roamer", "direction": "after"}""")).Expect(HttpStatusCode.OK);
-        Assert.Equal("after", (await again.NextOfTypeAsync("command")).Json.GetProperty("direction").GetString());
+        Assert.True(await commands.MoveNextAsync());
+        Assert.Equal("after", commands.Current.Direction);
+        // The session stayed the one it joined: heartbeats went on through the other replica.
+        var session = (await replicas[0].GetReplyAsync($"{Api}/sessions/{agent.Session.SessionId}")).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal("active", session.GetProperty("status").GetString());
     }
 
     private static async Task<string> JoinAsync(HttpClient replica, string agentId, int ttl) =>
