@@ -15,10 +15,18 @@ namespace SessionMesh.Store.Postgres;
 /// </summary>
 public sealed partial class PostgresLeaseLeader : ILeaseLeader, IAsyncDisposable
 {
+    // Every replica holds the presence lock shared, on this connection, for as long as it runs; the database drops it
+    // with the connection of a replica that died. Counting its holders counts the replicas (in this database only).
+    private static readonly string s_joinPresence = $"SELECT pg_advisory_lock_shared({Key(PostgresMeshStore.PresenceLockKey)})";
+    private static readonly string s_countReplicas = $"""
+        (SELECT count(*) FROM pg_locks
+         WHERE locktype = 'advisory' AND granted AND objsubid = 1
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid = {Key(PostgresMeshStore.PresenceLockKey >> 32)} AND objid = {Key(PostgresMeshStore.PresenceLockKey & 0xFFFF_FFFF)})::INT
+        """;
     private static readonly string s_tryLead =
-        $"SELECT pg_try_advisory_lock({PostgresMeshStore.LeaderLockKey.ToString(CultureInfo.InvariantCulture)}), (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT";
-
-    private const string StillLeading = "SELECT TRUE, (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT";
+        $"SELECT pg_try_advisory_lock({Key(PostgresMeshStore.LeaderLockKey)}), (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT, {s_countReplicas}";
+    private static readonly string s_stillLeading = $"SELECT TRUE, (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT, {s_countReplicas}";
 
     private readonly string _connectionString;
     private readonly PostgresClock _clock;
@@ -26,6 +34,7 @@ public sealed partial class PostgresLeaseLeader : ILeaseLeader, IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private NpgsqlConnection? _connection;
     private bool _leading;
+    private int _replicas = 1;
 
     /// <summary>A candidate for the lead on the database of <paramref name="store"/>.</summary>
     public PostgresLeaseLeader(PostgresMeshStore store, PostgresClock clock, ILogger<PostgresLeaseLeader>? logger = null)
@@ -55,14 +64,19 @@ public sealed partial class PostgresLeaseLeader : ILeaseLeader, IAsyncDisposable
                     await connection.DisposeAsync();
                     throw;
                 }
+                await using (var presence = new NpgsqlCommand(s_joinPresence, connection))
+                {
+                    await presence.ExecuteNonQueryAsync(cancellationToken);
+                }
                 _connection = connection;
             }
-            await using var command = new NpgsqlCommand(_leading ? StillLeading : s_tryLead, _connection);
+            await using var command = new NpgsqlCommand(_leading ? s_stillLeading : s_tryLead, _connection);
             var sent = TimeProvider.System.GetUtcNow();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             _leading = reader.GetBoolean(0);
             _clock.Measured(sent, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), TimeProvider.System.GetUtcNow());
+            Volatile.Write(ref _replicas, Math.Max(1, reader.GetInt32(2)));
             return _leading;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
@@ -77,6 +91,9 @@ public sealed partial class PostgresLeaseLeader : ILeaseLeader, IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <inheritdoc />
+    public int Replicas => Volatile.Read(ref _replicas);
 
     /// <summary>Gives up the lead (closing the connection releases the lock at once).</summary>
     public async ValueTask DisposeAsync()
@@ -101,6 +118,8 @@ public sealed partial class PostgresLeaseLeader : ILeaseLeader, IAsyncDisposable
             await connection.DisposeAsync();
         }
     }
+
+    private static string Key(long key) => key.ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The database did not answer the leader check; this replica does not lead until it does")]
     private static partial void LogLeaderConnectionLost(ILogger logger, Exception exception);

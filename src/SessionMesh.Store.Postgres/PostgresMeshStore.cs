@@ -24,6 +24,9 @@ public sealed partial class PostgresMeshStore : IMeshStore
     /// <summary>The advisory lock the expiry leader holds (<c>PostgresLeaseLeader</c>).</summary>
     internal const long LeaderLockKey = 0x5345_534D_4553_4803;
 
+    /// <summary>Held shared by every running replica (<see cref="PostgresLeaseLeader.Replicas"/> counts its holders).</summary>
+    internal const long PresenceLockKey = 0x5345_534D_4553_4804;
+
     private readonly NpgsqlDataSource _dataSource;
     // Never disposed: a transaction disposed after the store still releases it.
     private readonly SemaphoreSlim _writeLock = new(1, 1);

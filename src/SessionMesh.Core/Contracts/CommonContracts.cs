@@ -40,4 +40,7 @@ public sealed record HealthResponse
 {
     public required string Status { get; init; }
     public string? Store { get; init; }
+
+    /// <summary>On <c>/readyz</c>: how many servers share the store, this one included (replicas on PostgreSQL).</summary>
+    public int? Replicas { get; init; }
 }

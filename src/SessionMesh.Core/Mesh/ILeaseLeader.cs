@@ -9,6 +9,12 @@ public interface ILeaseLeader
 {
     /// <summary>True when this server leads now; takes the lead when it is free.</summary>
     ValueTask<bool> TryLeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many servers share the store now, this one included: 1 for a single server; for replicas, as counted at the
+    /// last <see cref="TryLeadAsync"/>. Limits meant for the whole mesh (a key's request rate) are split by it.
+    /// </summary>
+    int Replicas { get; }
 }
 
 /// <summary>The leader of a single server: always this one.</summary>
@@ -16,4 +22,7 @@ public sealed class SingleServerLeader : ILeaseLeader
 {
     /// <inheritdoc />
     public ValueTask<bool> TryLeadAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
+
+    /// <inheritdoc />
+    public int Replicas => 1;
 }

@@ -25,7 +25,7 @@ internal static class OperationsEndpoints
     /// Ready when the store answers and takes writes: a store that refused a write for want of space (507
     /// <c>storage_full</c>) is not ready until a write succeeds again, which the store tries itself while it is full.
     /// </summary>
-    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(Store.IMeshStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Ready(Store.IMeshStore store, ILeaseLeader leader, CancellationToken cancellationToken)
     {
         string? problem;
         try
@@ -39,7 +39,7 @@ internal static class OperationsEndpoints
             problem = "unreachable";
         }
         return problem is null
-            ? TypedResults.Ok(new HealthResponse { Status = "ready", Store = "ok" })
+            ? TypedResults.Ok(new HealthResponse { Status = "ready", Store = "ok", Replicas = leader.Replicas })
             : TypedResults.Json(new HealthResponse { Status = "unavailable", Store = problem }, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

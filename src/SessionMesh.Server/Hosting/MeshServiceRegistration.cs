@@ -99,18 +99,21 @@ internal static class MeshServiceRegistration
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string, int)>(context =>
             {
                 // Probes and scrapes are not API calls: they never spend a key's (or an address's) budget.
                 if (!context.Request.Path.StartsWithSegments(ServerHost.ApiPrefix) && !context.Request.Path.StartsWithSegments(McpHosting.Path))
                 {
-                    return RateLimitPartition.GetNoLimiter("operations");
+                    return RateLimitPartition.GetNoLimiter(("operations", 0));
                 }
-                var partition = context.User.Identity is MeshIdentity identity ? identity.Caller.KeyId : "anonymous:" + context.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                // The limits are the whole mesh's: replicas behind a load balancer each allow their share, so a key
+                // spread over them gets about the limit in all (and a share of it when it sticks to one replica).
+                var replicas = context.RequestServices.GetRequiredService<ILeaseLeader>().Replicas;
+                var caller = context.User.Identity is MeshIdentity identity ? identity.Caller.KeyId : "anonymous:" + context.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetTokenBucketLimiter((caller, replicas), _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = serverOptions.RateLimitBurst,
-                    TokensPerPeriod = serverOptions.RateLimitPerSecond,
+                    TokenLimit = Share(serverOptions.RateLimitBurst, replicas),
+                    TokensPerPeriod = Share(serverOptions.RateLimitPerSecond, replicas),
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 });
@@ -234,6 +237,9 @@ internal static class MeshServiceRegistration
         builder.Services.AddSingleton(certificate);
         builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
     }
+
+    /// <summary>One replica's share of a mesh-wide limit: never below 1.</summary>
+    internal static int Share(int limit, int replicas) => Math.Max(1, (int)Math.Ceiling(limit / (double)Math.Max(1, replicas)));
 
     private static bool IsOperationsPath(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");

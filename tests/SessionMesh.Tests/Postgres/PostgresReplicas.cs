@@ -32,12 +32,12 @@ public sealed class PostgresReplicas : IAsyncDisposable
     public ServeProcess Process(int replica) => _processes[replica] ?? throw new InvalidOperationException($"Replica {replica} was killed.");
 
     /// <summary>Starts <paramref name="count"/> replicas on <paramref name="database"/>, all at once (they migrate together).</summary>
-    public static async Task<PostgresReplicas> StartAsync(PostgresTestDatabase database, int count)
+    public static async Task<PostgresReplicas> StartAsync(PostgresTestDatabase database, int count, params string[] extraArguments)
     {
         var replicas = new PostgresReplicas(database);
         for (var i = 0; i < count; i++)
         {
-            replicas._processes.Add(replicas.StartProcess(i));
+            replicas._processes.Add(replicas.StartProcess(i, extraArguments));
         }
         foreach (var process in replicas._processes)
         {
@@ -80,13 +80,13 @@ public sealed class PostgresReplicas : IAsyncDisposable
         _directory.Dispose();
     }
 
-    private ServeProcess StartProcess(int replica)
+    private ServeProcess StartProcess(int replica, string[] extraArguments)
     {
         var interval = Interval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         var environment = new Dictionary<string, string> { ["SESSION_MESH_ROOT_KEY"] = RootKey };
         return ServeProcess.Start(_directory.Path,
             ["--listen", "http://127.0.0.1:0", "--store", Database.ConnectionString, "--data-dir", $"replica-{replica}",
-             $"--Mesh:SweepInterval={interval}", $"--Mesh:LeaseCheckpointInterval={interval}"],
+             $"--Mesh:SweepInterval={interval}", $"--Mesh:LeaseCheckpointInterval={interval}", .. extraArguments],
             environment);
     }
 }
