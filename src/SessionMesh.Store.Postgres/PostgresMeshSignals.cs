@@ -71,12 +71,6 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
     }
 
     /// <inheritdoc />
-    public IDisposable Listen(string key) => _local.Listen(key);
-
-    /// <inheritdoc />
-    public bool HasListener(string key) => _local.HasListener(key);
-
-    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         _outgoing.Writer.TryComplete();
@@ -154,6 +148,7 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
                     Resynchronised?.Invoke();
                 }
                 _local.NotifyAll();
+                RelearnListeners();
                 _firstListen.TrySetResult();
                 broken = false;
                 while (true)
@@ -194,6 +189,10 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
             return;
         }
         var key = payload[(separator + 1)..];
+        if (HeardListeners(payload[..separator], key))
+        {
+            return;
+        }
         try
         {
             NotifiedElsewhere?.Invoke(key);

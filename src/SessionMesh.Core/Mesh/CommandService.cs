@@ -64,34 +64,52 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// </summary>
     public async Task<CommandView> SettleAsync(CommandView command, CancellationToken cancellationToken)
     {
-        if (command.Status != "queued" || !mesh.Signals.HasListener(SignalKeys.Agent(command.Cluster, command.AgentId)))
+        var agentKey = SignalKeys.Agent(command.Cluster, command.AgentId);
+        if (command.Status != "queued" || !mesh.Signals.HasListener(agentKey))
         {
             return command;
         }
-        // The stream's hand-out is known here before the store hears of it: most answers need no read. Once its write
-        // has landed, memory has forgotten it and the store says delivered: read it rather than wait for a signal
-        // that has already been given.
-        var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
-        if (HandedOut(command) is { } handed)
-        {
-            return handed;
-        }
-        if (await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken) is { Status: not CommandStatus.Queued } moved)
-        {
-            return MeshViews.Command(moved);
-        }
         // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
-        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var settled = Task.Delay(s_settleTime, timer.Token);
+        try
         {
-            await Task.WhenAny(signal, Task.Delay(s_settleTime, timer.Token));
+            while (true)
+            {
+                // The stream's hand-out is known here before the store hears of it: most answers need no read. Once its
+                // write has landed, memory has forgotten it and the store says delivered: read it rather than wait for a
+                // signal that has already been given. A stream on another replica is heard of only through the store: its
+                // hand-out wakes this wait before its write lands, so the wait goes on for the write's own signal.
+                var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
+                if (HandedOut(command) is { } handed)
+                {
+                    return handed;
+                }
+                var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+                if (current is null || current.Status != CommandStatus.Queued)
+                {
+                    return current is null ? command : MeshViews.Command(current);
+                }
+                if (await Task.WhenAny(signal, settled) == settled)
+                {
+                    if (HandedOut(command) is { } handedLate)
+                    {
+                        return handedLate;
+                    }
+                    if (mesh.Signals is IReplicaSignals replicas && !settled.IsCanceled)
+                    {
+                        // No push came: a replica heard of as holding the stream is gone; steers to the agent stop waiting for it.
+                        replicas.ForgetRemoteListeners(agentKey);
+                    }
+                    var last = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+                    return last is null ? command : MeshViews.Command(_unwritten.Overlay(last));
+                }
+            }
+        }
+        finally
+        {
             await timer.CancelAsync();
         }
-        if (HandedOut(command) is { } handedNow)
-        {
-            return handedNow;
-        }
-        var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
-        return current is null ? command : MeshViews.Command(_unwritten.Overlay(current));
     }
 
     /// <summary>A just-queued steer or message as delivered, when a stream has handed it out and the store does not know yet.</summary>
@@ -315,6 +333,11 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 }
             }
             await mesh.CommitAsync(tx, revision, CancellationToken.None);
+            if (mesh.Replicated)
+            {
+                // A steer taken by another replica waits for this write to answer delivered (SettleAsync).
+                mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
+            }
         }
         catch (Exception ex)
         {

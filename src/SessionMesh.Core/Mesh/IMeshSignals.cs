@@ -18,7 +18,10 @@ public interface IMeshSignals
     /// <summary>Marks a stream as attached to <paramref name="key"/> until the returned handle is disposed.</summary>
     IDisposable Listen(string key);
 
-    /// <summary>True while at least one stream is attached to <paramref name="key"/> (on this server).</summary>
+    /// <summary>
+    /// True while at least one stream is attached to <paramref name="key"/>: on this server, or as far as it has heard, on
+    /// another replica sharing its store.
+    /// </summary>
     bool HasListener(string key);
 }
 

@@ -16,4 +16,10 @@ public interface IReplicaSignals : IMeshSignals
     /// notifications sent meanwhile may be lost, so whatever memory holds of other replicas' changes is read again.
     /// </summary>
     event Action? Resynchronised;
+
+    /// <summary>
+    /// Forgets that another replica holds a stream on <paramref name="key"/> (<see cref="IMeshSignals.HasListener"/>
+    /// counts those too): a steer waited for that stream in vain, so the replica that held it is gone.
+    /// </summary>
+    void ForgetRemoteListeners(string key);
 }

@@ -77,4 +77,32 @@ public sealed class PostgresReplicaTests
             }
         }
     }
+    [Fact]
+    public async Task A_steer_through_another_replica_answers_delivered_once_the_stream_there_takes_it()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync(Ct);
+        await using var replicas = await PostgresReplicas.StartAsync(database, 2);
+        await replicas[0].JoinAsync("far");
+        await using var stream = await SseReader.OpenAsync(replicas[1], $"{Api}/agents/far/commands");
+
+        // Replica 0 hears of the stream on replica 1 a moment after it opens: until then a steer answers queued (and
+        // still arrives). Each steer's frame is read before the next, so the stream sees every one once, in order.
+        var deadline = DateTimeOffset.UtcNow + TestTimeouts.Event;
+        string status;
+        var n = 0;
+        do
+        {
+            n++;
+            var reply = (await replicas[0].PostReplyAsync($"{Api}/steer", $$"""{"agent_id": "far", "direction": "probe {{n}}"}""")).Expect(HttpStatusCode.OK).Json;
+            status = reply.GetProperty("status").GetString()!;
+            Assert.True(status is "queued" or "delivered", reply.ToString());
+            Assert.Equal($"probe {n}", (await stream.NextOfTypeAsync("command")).Json.GetProperty("direction").GetString());
+            if (status == "delivered")
+            {
+                Assert.True(reply.TryGetProperty("delivered_at", out _), reply.ToString());
+            }
+        }
+        while (status != "delivered" && DateTimeOffset.UtcNow < deadline);
+        Assert.Equal("delivered", status);
+    }
 }
