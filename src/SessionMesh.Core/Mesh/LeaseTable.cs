@@ -148,6 +148,44 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
         record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
 
     /// <summary>
+    /// With replicas: the leases whose stall state may have changed at <paramref name="judged"/>, as far as this table can
+    /// tell — stalled here, or announced stalled (another replica may have taken a report since). The store decides.
+    /// </summary>
+    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(record =>
+        record.StallAfter is not null && judged <= record.ExpiresAt && (record.StallNotified || record.StatusAt(judged) == SessionStatus.Stalled));
+
+    /// <summary>
+    /// Takes the renewal and the progress of <paramref name="stored"/> when another replica wrote a later one, keeping
+    /// what this table decided (stale and stall announcements, budget alerts); returns the lease as it stands.
+    /// </summary>
+    internal SessionRecord RefreshActivity(Lease lease, SessionRecord stored)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            if (stored.LastSeen <= current.LastSeen && (stored.ProgressedAt ?? DateTimeOffset.MinValue) <= (current.ProgressedAt ?? DateTimeOffset.MinValue))
+            {
+                return current;
+            }
+            var next = current with
+            {
+                LastSeen = Later(stored.LastSeen, current.LastSeen),
+                ExpiresAt = Later(stored.ExpiresAt, current.ExpiresAt),
+                Load = stored.LastSeen > current.LastSeen ? stored.Load : current.Load,
+                Idle = stored.LastSeen > current.LastSeen ? stored.Idle : current.Idle,
+                Progress = stored.ProgressedAt > current.ProgressedAt || current.ProgressedAt is null ? stored.Progress ?? current.Progress : current.Progress,
+                ProgressedAt = stored.ProgressedAt > current.ProgressedAt || current.ProgressedAt is null ? stored.ProgressedAt ?? current.ProgressedAt : current.ProgressedAt,
+            };
+            if (lease.TrySwap(current, next))
+            {
+                return next;
+            }
+        }
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>
     /// Charges <paramref name="delta"/> to the budget of <paramref name="lease"/>'s session; the alert this charge raised
     /// (<c>warned</c> on crossing <paramref name="warnAt"/> of a limit, <c>exceeded</c> on spending one), null when none.
     /// The swap makes exactly one charge the one that crosses, however many children report at once.

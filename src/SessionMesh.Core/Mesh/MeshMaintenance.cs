@@ -168,15 +168,28 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     internal async Task<int> SweepStallsAsync(CancellationToken cancellationToken)
     {
         var now = mesh.Now();
+        // With replicas, a report taken by another replica is in the store within the margin: the leader judges as of a
+        // margin ago, from the store, so progress made elsewhere never reads as a stall here (nor a stall as lasting).
+        var judged = now - mesh.ExpiryMargin;
+        var candidates = mesh.Replicated ? mesh.Leases.StallCandidates(judged) : mesh.Leases.StallChanges(now);
         var changed = 0;
-        foreach (var batch in mesh.Leases.StallChanges(now).Chunk(Batch))
+        foreach (var batch in candidates.Chunk(Batch))
         {
             await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
             long revision = 0;
             var notify = new List<string>();
-            foreach (var (lease, seen) in batch)
+            foreach (var (lease, listed) in batch)
             {
-                var stalled = seen.StatusAt(now) == SessionStatus.Stalled;
+                var seen = listed;
+                if (mesh.Replicated)
+                {
+                    if (await tx.GetSessionAsync(seen.SessionId, cancellationToken) is not { IsOpen: true } stored)
+                    {
+                        continue;
+                    }
+                    seen = mesh.Leases.RefreshActivity(lease, stored);
+                }
+                var stalled = seen.StatusAt(judged) == SessionStatus.Stalled;
                 if (await sessions.MarkStallAsync(tx, lease, seen, stalled, now, cancellationToken) is not { } marked)
                 {
                     continue;

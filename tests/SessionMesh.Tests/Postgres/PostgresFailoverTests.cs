@@ -9,7 +9,6 @@ namespace SessionMesh.Tests.Postgres;
 public sealed class PostgresFailoverTests
 {
     private const string Api = "api/session-mesh";
-    private const string Leads = "This server leads expiry now";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -18,7 +17,7 @@ public sealed class PostgresFailoverTests
     {
         await using var database = await PostgresTestDatabase.CreateAsync(Ct);
         await using var replicas = await PostgresReplicas.StartAsync(database, 3);
-        var leader = await WaitForLeaderAsync(replicas, except: -1);
+        var leader = await replicas.WaitForLeaderAsync();
 
         // Heartbeats round-robin over the replicas keep these alive; "quitter" stops at once and must expire, but not early.
         const int ttl = 5;
@@ -53,7 +52,7 @@ public sealed class PostgresFailoverTests
         }
         await replicas.KillAsync(leader);
         up.Remove(leader);
-        var takeover = WaitForLeaderAsync(replicas, except: leader);
+        var takeover = replicas.WaitForLeaderAsync(except: leader);
         while (!takeover.IsCompleted)
         {
             await HeartbeatRoundAsync();
@@ -128,19 +127,6 @@ public sealed class PostgresFailoverTests
     private static async Task<string> JoinAsync(HttpClient replica, string agentId, int ttl) =>
         (await replica.PostReplyAsync($"{Api}/sessions", $$"""{"agent_id": "{{agentId}}", "ttl": {{ttl}}}""")).Expect(HttpStatusCode.Created)
             .Json.GetProperty("session_id").GetString()!;
-
-    /// <summary>The replica (other than <paramref name="except"/>) whose log says it took the lead.</summary>
-    private static Task<int> WaitForLeaderAsync(PostgresReplicas replicas, int except) => WaitForAsync(() =>
-    {
-        for (var i = 0; i < replicas.Count; i++)
-        {
-            if (i != except && replicas.Process(i).Output.Contains(Leads, StringComparison.Ordinal))
-            {
-                return Task.FromResult<int?>(i);
-            }
-        }
-        return Task.FromResult<int?>(null);
-    });
 
     private static async Task<List<long>> AllRevisionsAsync(HttpClient replica)
     {

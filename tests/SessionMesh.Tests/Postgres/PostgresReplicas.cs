@@ -48,6 +48,25 @@ public sealed class PostgresReplicas : IAsyncDisposable
         return replicas;
     }
 
+    /// <summary>The replica (other than <paramref name="except"/>) whose log says it took the lead, waiting up to 30 s for one.</summary>
+    public async Task<int> WaitForLeaderAsync(int except = -1)
+    {
+        const string leads = "This server leads expiry now";
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                if (i != except && _processes[i] is { } process && process.Output.Contains(leads, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+            Assert.True(DateTimeOffset.UtcNow < deadline, "No replica took the lead within 30 s.");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>SIGKILL of one replica: no shutdown, no last checkpoint, its connections just close.</summary>
     public async Task KillAsync(int replica)
     {
