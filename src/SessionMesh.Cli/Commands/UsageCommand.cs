@@ -52,14 +52,8 @@ internal static class UsageCommand
 
     private static string Counters(AgentProgress usage) => ProgressText.Line(usage with { Activity = null }) ?? "-";
 
-    private static string? Limits(AgentBudget? budget) => budget is null ? null : string.Join(", ", new[]
-    {
-        budget.Tokens is { } t ? $"{t} tokens" : null,
-        budget.ToolCalls is { } c ? $"{c} tool calls" : null,
-        budget.Turns is { } n ? $"{n} turns" : null,
-        budget.CostUsd is { } d ? "$" + d.ToString("0.00", CultureInfo.InvariantCulture) : null,
-        budget.Runtime is { } r ? $"{r}s" : null,
-    }.OfType<string>());
+    private static string? Limits(AgentBudget? budget) =>
+        budget is null ? null : ProgressText.Counters(budget.Tokens, budget.ToolCalls, budget.Turns, budget.CostUsd, budget.Runtime, abbreviate: false);
 
     private static string UsedText(double share, string? alert, Ansi style)
     {
