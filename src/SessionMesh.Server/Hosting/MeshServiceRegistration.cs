@@ -205,6 +205,7 @@ internal static class MeshServiceRegistration
             .ProducesStorageFullOnWrites();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
         app.MapMeshMcp();
+        api.MapCards(app);
         if (app.Services.IsSandbox())
         {
             api.MapSandbox();
