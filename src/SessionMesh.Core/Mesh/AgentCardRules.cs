@@ -4,18 +4,19 @@ using SessionMesh.Contracts;
 namespace SessionMesh.Mesh;
 
 /// <summary>A skill of a checked card, as it becomes a specialization.</summary>
-internal sealed record CardSkill(string Id, string Description, List<string> Tags);
+public sealed record CardSkill(string Id, string Description, List<string> Tags);
 
 /// <summary>A card that passed <see cref="AgentCardRules.Check"/>: its compact JSON (every field kept) and what the registry takes from it.</summary>
-internal sealed record CheckedCard(string Json, JsonElement Element, string Name, string Version, IReadOnlyList<CardSkill> Skills);
+public sealed record CheckedCard(string Json, JsonElement Element, string Name, string Version, IReadOnlyList<CardSkill> Skills);
 
 /// <summary>
 /// What an A2A Agent Card must hold to be stored (A2A 1.0, <c>specification/a2a.proto</c>, <c>AgentCard</c>): the fields
 /// the specification marks required, with their JSON (camelCase) names. Unknown fields are kept, as A2A expects of
 /// readers; each refusal names the field's path (<c>skills[2].id</c>). A card of A2A 0.3, with a top-level <c>url</c>
-/// instead of <c>supportedInterfaces</c>, is accepted too: most cards published so far are of that version.
+/// instead of <c>supportedInterfaces</c>, is accepted too: most cards published so far are of that version. Public so the
+/// CLI checks a card file before it sends it, naming the file.
 /// </summary>
-internal static class AgentCardRules
+public static class AgentCardRules
 {
     /// <summary>The most bytes a card may have once written compactly (the request body limit as well).</summary>
     public const int MaxCardBytes = 1024 * 1024;
