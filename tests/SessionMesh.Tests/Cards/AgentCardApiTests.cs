@@ -135,6 +135,8 @@ public sealed class AgentCardApiTests
         using var client = server.CreateClient();
 
         (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/x/card", "[1, 2]")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/x/card")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
+        (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/x/card", "null")).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
         (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/x/card", "{\"name\": ")).Expect(HttpStatusCode.BadRequest);
         (await client.SendReplyAsync(HttpMethod.Put, $"{Api}/agents/bad%20id/card", SampleCards.Json("x", "a"))).ExpectProblem(HttpStatusCode.BadRequest, "validation_failed");
     }
