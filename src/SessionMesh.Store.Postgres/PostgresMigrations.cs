@@ -23,6 +23,7 @@ internal static class PostgresMigrations
     [
         new(1, "initial", V1Initial),
         new(2, "exit code, progress, stalls and budgets", V2Progress),
+        new(5, "A2A agent cards", V5AgentCards),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -196,5 +197,16 @@ internal static class PostgresMigrations
             ADD COLUMN budget_used    TEXT,
             ADD COLUMN charge_to      TEXT[],
             ADD COLUMN budget_alert   TEXT;
+        """;
+
+    // TEXT, not JSONB: the card is served back as it was given (JSONB would reorder its members and drop duplicates).
+    private const string V5AgentCards = """
+        CREATE TABLE agent_cards (
+            cluster    TEXT NOT NULL,
+            agent_id   TEXT NOT NULL,
+            card       TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        );
         """;
 }

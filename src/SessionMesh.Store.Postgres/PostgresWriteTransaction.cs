@@ -117,6 +117,15 @@ internal sealed class PostgresWriteTransaction(PostgresMeshStore store, Postgres
     public Task<bool> DeleteSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
         WriteAsync(db => PostgresMeshStore.DeleteSpecializationAsync(db, cluster, agentId, name, cancellationToken));
 
+    public Task<AgentCardRecord?> GetCardAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectCardAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task UpsertCardAsync(AgentCardRecord card, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpsertCardAsync(db, card, cancellationToken));
+
+    public Task<bool> DeleteCardAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.DeleteCardAsync(db, cluster, agentId, cancellationToken));
+
     public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken) =>
         PostgresMeshStore.SelectKeyAsync(Db, keyId, cancellationToken);
 

@@ -22,6 +22,7 @@ internal static class Migrations
         new(4, "retention by age and size", V4Retention),
         new(5, "session exit code", V5ExitCode),
         new(6, "progress, stalls and budgets", V6Progress),
+        new(9, "A2A agent cards", V9AgentCards),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -232,5 +233,16 @@ internal static class Migrations
         ALTER TABLE sessions ADD COLUMN budget_used TEXT;
         ALTER TABLE sessions ADD COLUMN charge_to TEXT;
         ALTER TABLE sessions ADD COLUMN budget_alert TEXT;
+        """;
+
+    // The card is kept as the JSON text it was given (compact), unknown fields and all; up to 1 MiB, so not WITHOUT ROWID.
+    private const string V9AgentCards = """
+        CREATE TABLE agent_cards (
+            cluster    TEXT NOT NULL,
+            agent_id   TEXT NOT NULL,
+            card       TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (cluster, agent_id)
+        );
         """;
 }

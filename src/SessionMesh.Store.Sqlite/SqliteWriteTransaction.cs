@@ -117,6 +117,15 @@ internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteB
     public Task<bool> DeleteSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken) =>
         WriteAsync(db => SqliteMeshStore.DeleteSpecializationAsync(db, cluster, agentId, name, cancellationToken));
 
+    public Task<AgentCardRecord?> GetCardAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectCardAsync(Db, cluster, agentId, cancellationToken);
+
+    public Task UpsertCardAsync(AgentCardRecord card, CancellationToken cancellationToken) =>
+        WriteAsync(db => SqliteMeshStore.UpsertCardAsync(db, card, cancellationToken));
+
+    public Task<bool> DeleteCardAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
+        WriteAsync(db => SqliteMeshStore.DeleteCardAsync(db, cluster, agentId, cancellationToken));
+
     public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectKeyAsync(Db, keyId, cancellationToken);
 

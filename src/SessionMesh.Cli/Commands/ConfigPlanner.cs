@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using SessionMesh.Cli.Config;
 using SessionMesh.Client;
 using SessionMesh.Contracts;
@@ -11,7 +12,7 @@ namespace SessionMesh.Cli.Commands;
 /// agent" means against this API: the agent with its parent and labels goes to <c>PUT /agents/{id}</c>
 /// (declared, not alive until it joins; parents first), its specializations to <c>POST /registry</c>. TTL and
 /// max_runtime belong to a session, so they are compared with the running agent and reported as <c>deferred</c>,
-/// taking effect when the agent joins with them. Keys are minted once, recognised by name afterwards.
+/// taking effect when the agent joins with them. An agent's A2A card file goes to <c>PUT /agents/{id}/card</c>. Keys are minted once, recognised by name afterwards.
 /// </summary>
 internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore settings)
 {
@@ -137,6 +138,11 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
             }
         }
 
+        if (agent.Card is { } card)
+        {
+            await PlanCardAsync(agent, card, cancellationToken);
+        }
+
         var joinSettings = new List<string>();
         var drift = new List<string>();
         if (agent.Ttl is { } ttl)
@@ -193,6 +199,35 @@ internal sealed class ConfigPlanner(SessionMeshClient client, CliSettingsStore s
             {
                 _minted.Add(await client.CreateKeyAsync(request, null, ct));
             });
+        }
+    }
+
+    /// <summary>The agent's A2A card: stored with <c>PUT /agents/{id}/card</c> when the mesh has none or another one.</summary>
+    private async Task PlanCardAsync(AgentDeclaration agent, JsonElement card, CancellationToken cancellationToken)
+    {
+        JsonElement? current;
+        try
+        {
+            current = await client.GetCardAsync(agent.Id, cancellationToken);
+        }
+        catch (SessionMeshException ex) when (ex.IsNotFound)
+        {
+            current = null;
+        }
+        var skills = card.GetProperty("skills").GetArrayLength();
+        var detail = $"A2A card from {agent.CardFile}; its {skills} skill{(skills == 1 ? "" : "s")} become{(skills == 1 ? "s" : "")} specializations";
+        Task Put(CancellationToken ct) => client.PutCardAsync(agent.Id, card, ct);
+        if (current is null)
+        {
+            Add("card", agent.Id, PlanChanges.Create, "store the " + detail, Put);
+        }
+        else if (!JsonElement.DeepEquals(current.Value, card))
+        {
+            Add("card", agent.Id, PlanChanges.Update, "replace with the " + detail, Put);
+        }
+        else
+        {
+            Add("card", agent.Id, PlanChanges.Unchanged, $"the mesh has the card of {agent.CardFile}", null);
         }
     }
 

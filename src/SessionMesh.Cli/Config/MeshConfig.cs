@@ -20,6 +20,10 @@ internal sealed record AgentDeclaration
     public Dictionary<string, string>? Labels { get; init; }
     public int? Ttl { get; init; }
     public int? MaxRuntime { get; init; }
+    /// <summary>The agent's A2A Agent Card, read (and checked) from <see cref="CardFile"/>.</summary>
+    public System.Text.Json.JsonElement? Card { get; init; }
+    /// <summary>The card file as the YAML names it (relative to the YAML file's directory).</summary>
+    public string? CardFile { get; init; }
 }
 
 internal sealed record SpecializationDeclaration

@@ -16,7 +16,7 @@ internal static class MeshConfigLoader
     private static readonly Dictionary<string, string> s_agentKeys = Aliases(
         ("id", ["agent_id", "agent-id"]), ("parent", ["parent_id", "parent-id"]),
         ("specializations", ["specialization", "specs", "spec"]), ("labels", []), ("ttl", []),
-        ("max_runtime", ["max-runtime"]), ("filter", []));
+        ("max_runtime", ["max-runtime"]), ("filter", []), ("card", ["card_file", "card-file", "agent_card"]));
 
     private static readonly Dictionary<string, string> s_specKeys = Aliases(("name", []), ("description", []), ("tags", []), ("version", []));
 
@@ -24,11 +24,13 @@ internal static class MeshConfigLoader
 
     private static readonly Dictionary<string, string> s_defaultsKeys = Aliases(("filter", []));
 
-    public static MeshConfig Load(string path) => Read(YamlFile.Load(path));
+    public static MeshConfig Load(string path) => Read(YamlFile.Load(path), Path.GetDirectoryName(Path.GetFullPath(path))!);
 
-    public static MeshConfig Parse(string displayName, string text) => Read(YamlFile.Parse(displayName, text));
+    /// <summary>Reads YAML text; card files it names are relative to <paramref name="baseDirectory"/> (the current one by default).</summary>
+    public static MeshConfig Parse(string displayName, string text, string? baseDirectory = null) =>
+        Read(YamlFile.Parse(displayName, text), baseDirectory ?? Directory.GetCurrentDirectory());
 
-    private static MeshConfig Read(YamlFile yaml)
+    private static MeshConfig Read(YamlFile yaml, string baseDirectory)
     {
         string? cluster = null;
         string? filter = null;
@@ -51,7 +53,7 @@ internal static class MeshConfigLoader
             }
             if (top.TryGetValue("sessions", out var s))
             {
-                ReadAgents(yaml, s.Value, agents, ref filter);
+                ReadAgents(yaml, s.Value, agents, baseDirectory, ref filter);
             }
             if (top.TryGetValue("keys", out var k))
             {
@@ -62,7 +64,7 @@ internal static class MeshConfigLoader
         return new MeshConfig { File = yaml.DisplayName, Cluster = cluster, Agents = agents, Keys = keys, DefaultFilter = filter };
     }
 
-    private static void ReadAgents(YamlFile yaml, YamlNode node, List<AgentDeclaration> agents, ref string? filter)
+    private static void ReadAgents(YamlFile yaml, YamlNode node, List<AgentDeclaration> agents, string baseDirectory, ref string? filter)
     {
         if (node is not YamlSequenceNode sequence)
         {
@@ -128,6 +130,8 @@ internal static class MeshConfigLoader
                 Labels = labels,
                 Ttl = entry.TryGetValue("ttl", out var t) ? yaml.Int(t.Value, "ttl", MeshLimits.MinTtl, MeshLimits.MaxTtl) : null,
                 MaxRuntime = entry.TryGetValue("max_runtime", out var m) ? yaml.Int(m.Value, "max_runtime", 1, int.MaxValue) : null,
+                CardFile = entry.TryGetValue("card", out var cardEntry) ? yaml.String(cardEntry.Value, "card") : null,
+                Card = cardEntry.Value is not null ? CardFile.Read(yaml, cardEntry.Value, baseDirectory) : null,
             });
         }
         // A parent chain that loops can never be joined: catch it here, not agent by agent at run time.

@@ -41,6 +41,8 @@ namespace SessionMesh.Contracts;
 [JsonSerializable(typeof(Page<SessionView>))]
 [JsonSerializable(typeof(Page<AgentView>))]
 [JsonSerializable(typeof(Page<RegistryEntry>))]
+[JsonSerializable(typeof(AgentCardEntry))]
+[JsonSerializable(typeof(Page<AgentCardEntry>))]
 [JsonSerializable(typeof(Page<SpecializationSummary>))]
 [JsonSerializable(typeof(Page<KeyView>))]
 [JsonSerializable(typeof(Page<AuditView>))]

@@ -36,6 +36,7 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<AgentService>();
         services.TryAddSingleton<RegistryService>();
+        services.TryAddSingleton<CardService>();
         services.TryAddSingleton<CommandService>();
         services.TryAddSingleton<CommandStream>();
         services.TryAddSingleton<KeyService>();

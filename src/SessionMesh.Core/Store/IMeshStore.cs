@@ -67,6 +67,14 @@ public interface IMeshStore : IAsyncDisposable
     /// <summary>Every specialization of a cluster with counts of agents and alive agents.</summary>
     Task<IReadOnlyList<SpecializationCount>> CountSpecializationsAsync(string cluster, DateTimeOffset now, CancellationToken cancellationToken);
 
+    // ---- A2A agent cards ----
+
+    /// <summary>An agent's A2A Agent Card, or null when it has none.</summary>
+    Task<AgentCardRecord?> GetCardAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>The cards of the given agents that have one (the others left out).</summary>
+    Task<IReadOnlyList<AgentCardRecord>> GetCardsAsync(string cluster, IReadOnlyCollection<string> agentIds, CancellationToken cancellationToken);
+
     /// <summary>A key by id.</summary>
     Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken);
 

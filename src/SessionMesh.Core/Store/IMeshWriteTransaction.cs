@@ -70,6 +70,17 @@ public interface IMeshWriteTransaction : IAsyncDisposable
     /// <summary>Removes a specialization; false when it was not there.</summary>
     Task<bool> DeleteSpecializationAsync(string cluster, string agentId, string name, CancellationToken cancellationToken);
 
+    // ---- A2A agent cards ----
+
+    /// <summary>An agent's A2A Agent Card, or null when it has none.</summary>
+    Task<AgentCardRecord?> GetCardAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces an agent's card.</summary>
+    Task UpsertCardAsync(AgentCardRecord card, CancellationToken cancellationToken);
+
+    /// <summary>Removes an agent's card; false when it had none.</summary>
+    Task<bool> DeleteCardAsync(string cluster, string agentId, CancellationToken cancellationToken);
+
     /// <summary>A key by id.</summary>
     Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken);
 

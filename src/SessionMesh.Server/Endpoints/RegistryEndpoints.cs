@@ -18,7 +18,7 @@ internal static class RegistryEndpoints
     {
         var registry = api.MapGroup("/registry").WithTags("Registry");
         registry.MapPost("/", Register).WithSummary("Register a specialization for an agent (201 created; 200 updated or unchanged, with \"changed\").").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound, Status413PayloadTooLarge);
-        registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
+        registry.MapGet("/", Find).WithSummary("Agents with a specialization, alive first, least loaded first; format=a2a for their A2A Agent Cards.").ProducesProblems(Status400BadRequest, Status403Forbidden, Status404NotFound);
         registry.MapGet("/specializations", Summarize).WithSummary("Every specialization with counts of agents and alive agents.").ProducesProblems(Status403Forbidden, Status404NotFound);
         registry.MapDelete("/{agent_id}/{specialization}", Unregister).WithSummary("Remove a registration.").ProducesProblems(Status403Forbidden, Status404NotFound);
         return api;
@@ -29,7 +29,8 @@ internal static class RegistryEndpoints
         [property: FromQuery(Name = "alive")] bool? Alive,
         [property: FromQuery(Name = "cluster")] string? Cluster,
         [property: FromQuery(Name = "limit")] int? Limit,
-        [property: FromQuery(Name = "cursor")] string? Cursor);
+        [property: FromQuery(Name = "cursor")] string? Cursor,
+        [property: FromQuery(Name = "format")] string? Format);
 
     private static async Task<Results<Created<RegistryEntry>, Ok<RegistryEntry>>> Register(RegisterRequest request, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken)
     {
@@ -39,8 +40,14 @@ internal static class RegistryEndpoints
             : TypedResults.Ok(entry);
     }
 
-    private static async Task<Ok<Page<RegistryEntry>>> Find([AsParameters] FindQuery query, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken));
+    /// <summary>The registry's entries, or with <c>format=a2a</c> the matching agents' A2A Agent Cards (agents without one left out).</summary>
+    private static async Task<Results<Ok<Page<RegistryEntry>>, Ok<Page<AgentCardEntry>>>> Find([AsParameters] FindQuery query, ClaimsPrincipal user, RegistryService registry, CardService cards, CancellationToken cancellationToken) =>
+        query.Format switch
+        {
+            null or "json" => TypedResults.Ok(await registry.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken)),
+            "a2a" => TypedResults.Ok(await cards.FindAsync(user.Caller(), query.Specialization, query.Alive ?? false, query.Cluster, query.Limit, query.Cursor, cancellationToken)),
+            _ => throw MeshException.Invalid("format", $"'format' must be json (registry entries, the default) or a2a (the agents' A2A Agent Cards), not '{query.Format}'."),
+        };
 
     private static async Task<Ok<Page<SpecializationSummary>>> Summarize(string? cluster, ClaimsPrincipal user, RegistryService registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.SummarizeAsync(user.Caller(), cluster, cancellationToken));

@@ -208,6 +208,7 @@ internal static class MeshServiceRegistration
             .ProducesStorageFullOnWrites();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
         app.MapMeshMcp();
+        api.MapCards(app);
         if (app.Services.IsSandbox())
         {
             api.MapSandbox();
