@@ -110,7 +110,20 @@ internal static class AgentCommand
         }
         await using (joined)
         {
-            var joinedWith = onJoined is null ? null : await onJoined(client, joined, cancellationToken);
+            JoinedWith? joinedWith = null;
+            if (onJoined is not null)
+            {
+                // Ctrl+C while the hook waits (for a lock) stops the wait too.
+                using var hookStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
+                try
+                {
+                    joinedWith = await onJoined(client, joined, hookStop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return 130; // as CliApp answers a cancelled run: 128 + SIGINT
+                }
+            }
             var childKey = await MintChildKeyAsync(context, client, options.AgentId, cancellationToken);
             var environment = new Dictionary<string, string>(StringComparer.Ordinal)
             {

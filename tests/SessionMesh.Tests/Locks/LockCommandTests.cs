@@ -72,4 +72,47 @@ public sealed class LockCommandTests
         var failed = await Assert.ThrowsAsync<SessionMeshException>(() => sdk.GetLockAsync("device-7", cancellationToken: Ct));
         Assert.Equal("lock_not_found", failed.Code);
     }
+
+    [Fact]
+    public async Task Ctrl_c_while_waiting_for_the_lock_stops_the_wait_and_leaves_without_running_the_command()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var temp = new TempDirectory();
+        using var sdk = new SessionMeshClient(server.BaseAddress, server.RootKey);
+        await using var holder = WrapperProcess.StartCli(server.BaseAddress, server.RootKey, temp.Path,
+            ["lock", "busy", "--agent-id", "holder-2", "--", "bash", "-c", "echo held; read line"]);
+        await holder.WaitForOutputAsync("held");
+        await using var waiter = WrapperProcess.StartCli(server.BaseAddress, server.RootKey, temp.Path,
+            ["lock", "busy", "--agent-id", "waiter-2", "--wait", "300", "--", "bash", "-c", "echo never"]);
+        // Its session is open: it joined, and waits for the lock now (or is about to).
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            deadline.CancelAfter(TestTimeouts.Event);
+            while (await AliveAsync(sdk, "waiter-2") is false)
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+            }
+        }
+
+        await waiter.SignalAsync("INT");
+
+        Assert.Equal(130, await waiter.ExitAsync());
+        Assert.DoesNotContain("never", waiter.Output);
+        Assert.Equal(SessionStatus.Left, (await sdk.GetAgentAsync("waiter-2", Ct)).Status);
+        Assert.Equal("holder-2", (await sdk.GetLockAsync("busy", cancellationToken: Ct)).AgentId);
+        await sdk.SteerAsync(new SteerRequest { AgentId = "holder-2", Direction = "done" }, cancellationToken: Ct);
+        Assert.Equal(0, await holder.ExitAsync());
+    }
+
+    private static async Task<bool> AliveAsync(SessionMeshClient sdk, string agentId)
+    {
+        try
+        {
+            return (await sdk.GetAgentAsync(agentId, Ct)).Alive;
+        }
+        catch (SessionMeshException ex) when (ex.Code == "agent_not_found")
+        {
+            return false;
+        }
+    }
 }
