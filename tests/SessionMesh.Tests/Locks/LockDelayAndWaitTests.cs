@@ -115,6 +115,39 @@ public sealed class LockDelayAndWaitTests
         (await waiting.WaitAsync(TestTimeouts.Request, TestContext.Current.CancellationToken)).ExpectProblem(HttpStatusCode.Gone, "session_ended");
     }
 
+    [Fact]
+    public async Task A_client_that_disconnects_while_waiting_stops_waiting_and_takes_nothing()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var install = CountingMeshStore.Install(out var store);
+        await using var server = await MeshTestServer.StartAsync(time: time, configure: install);
+        using var client = server.CreateClient();
+        var holder = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "a1", "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
+        var waiter = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "a2", "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
+        (await client.AcquireAsync("queue", holder)).Expect(HttpStatusCode.Created);
+        var writes = store.Calls("BeginWriteAsync");
+        using var disconnect = new CancellationTokenSource();
+
+        var waiting = client.PostAsync($"{Api}/locks", Http.Json($$"""{"name": "queue", "session_id": "{{waiter}}", "wait": 120}"""), disconnect.Token);
+        await EventuallyAsync(() => store.Calls("BeginWriteAsync") > writes);
+        await disconnect.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        // The server saw it go: the call is audited as closed by the client once its handler has returned.
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            deadline.CancelAfter(TestTimeouts.Event);
+            while (!(await client.GetReplyAsync($"{Api}/audit")).Json.GetProperty("items").EnumerateArray()
+                .Any(e => e.GetProperty("path").GetString() == $"/{Api}/locks" && e.GetProperty("status").GetInt32() == 499))
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+            }
+        }
+        (await client.DeleteReplyAsync($"{Api}/locks/queue")).Expect(HttpStatusCode.OK);
+
+        (await client.GetReplyAsync($"{Api}/locks/queue")).ExpectProblem(HttpStatusCode.NotFound, "lock_not_found");
+        Assert.Single(await client.EventsAsync("lock.acquired"));
+    }
+
     private static async Task EventuallyAsync(Func<bool> condition)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
