@@ -192,7 +192,8 @@ public sealed class LockService(MeshRuntime mesh)
         }
         MeshAudit.InCluster(session.Cluster);
         caller.RequireActingFor(session.AgentId, field: "session_id");
-        if (!session.IsOpen || session.StatusAt(now) == SessionStatus.Expired)
+        // With replicas, a lease is judged a margin back, as expiry judges it: a renewal taken elsewhere may not be stored yet.
+        if (!session.IsOpen || session.StatusAt(now - mesh.ExpiryMargin) == SessionStatus.Expired)
         {
             throw MeshException.Gone("session_ended", $"Session '{sessionId}' has ended ({session.StatusAt(now).ToWire()}); a lock needs an open session: join again.");
         }
