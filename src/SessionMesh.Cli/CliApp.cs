@@ -34,6 +34,8 @@ internal sealed class CliApp
         Root.Subcommands.Add(AuditCommand.Create(this));
         Root.Subcommands.Add(CompletionCommand.Create(this));
         Root.Subcommands.Add(Agent.AgentCommand.Create(this));
+        Root.Subcommands.Add(LockCommand.Create(this));
+        Root.Subcommands.Add(LockCommand.CreateList(this));
         Root.Subcommands.Add(LogsCommand.Create(this));
         Root.Subcommands.Add(McpCommand.Create(this));
         foreach (var client in Root.Subcommands.Where(c => c.Name != ServeCommand.Name))
@@ -81,7 +83,7 @@ internal sealed class CliApp
             var parseResult = app.Root.Parse(args);
             // Unexpected exceptions reach the last-resort handler below, not System.CommandLine's stack-trace printer.
             var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
-            if (parseResult.CommandResult.Command.Name == Agent.AgentCommand.Name)
+            if (parseResult.CommandResult.Command.Name is Agent.AgentCommand.Name or LockCommand.Name)
             {
                 // The wrapper handles SIGINT and SIGTERM itself: it stops its child's tree (grace period included) and
                 // leaves before exiting, which the default handler's short timeout would cut off.

@@ -46,6 +46,7 @@ internal static class ErrorMessages
         (403, _) => "Use a key with the scope this needs (`session-mesh keys self` shows this key's scopes).",
         (409, "agent_not_alive") => "The agent has no live session; pass --queue to deliver it when the agent next joins.",
         (409, "spawn_limit_exceeded") => "The parent has too many live children or the tree is too deep.",
+        (409, "lock_held" or "lock_delay") => "Another session holds the lock (or its dead holder's lock-delay runs); pass --wait SECONDS to wait for it.",
         (410, "revision_compacted") => "That revision is older than the retained history; re-list with `session-mesh list` and watch from now.",
         (429, _) => "Rate limited even after retries; wait a moment and try again.",
         (507, "storage_full") => "The server's disk is full; nothing was kept. Free space on the server (its /readyz says when it takes writes again), then retry.",

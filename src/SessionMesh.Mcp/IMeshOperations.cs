@@ -49,4 +49,7 @@ public interface IMeshOperations
     Task<UsageView> GetUsageAsync(string agentId, bool tree, CancellationToken cancellationToken);
 
     Task<CreatedKeyView> CreateKeyAsync(CreateKeyRequest request, CancellationToken cancellationToken);
+
+    /// <summary>One page of the held locks of the key's cluster, by name (<c>read</c> scope).</summary>
+    Task<Page<LockView>> ListLocksAsync(int? limit, string? cursor, CancellationToken cancellationToken);
 }

@@ -15,6 +15,7 @@ public static class SessionMeshMcpBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.WithTools<MeshReadTools>(McpJson.Options)
             .WithTools<MeshWriteTools>(McpJson.Options)
+            .WithTools<MeshLockTools>(McpJson.Options)
             .WithResources<MeshResources>()
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
             {

@@ -23,6 +23,7 @@ internal static class PostgresMigrations
     [
         new(1, "initial", V1Initial),
         new(2, "exit code, progress, stalls and budgets", V2Progress),
+        new(3, "session-bound locks", V3Locks),
         new(5, "A2A agent cards", V5AgentCards),
     ];
 
@@ -208,5 +209,33 @@ internal static class PostgresMigrations
             updated_at BIGINT NOT NULL,
             PRIMARY KEY (cluster, agent_id)
         );
+        """;
+
+    /// <summary>
+    /// Session-bound locks (the SQLite store's migration 7): one row per (cluster, name), so two holders of one lock
+    /// cannot both be written. A row whose holder's session ended stays, released, until its lock-delay ends.
+    /// </summary>
+    private const string V3Locks = """
+        CREATE TABLE locks (
+            cluster     TEXT NOT NULL,
+            name        TEXT NOT NULL COLLATE "C",
+            session_id  TEXT NOT NULL,
+            agent_id    TEXT NOT NULL,
+            acquired_at BIGINT NOT NULL,
+            expires_at  BIGINT,
+            ttl         INTEGER,
+            lock_delay  INTEGER NOT NULL DEFAULT 0,
+            metadata    JSONB NOT NULL DEFAULT '{}',
+            revision    BIGINT NOT NULL,
+            released_at BIGINT,
+            delay_until BIGINT,
+            PRIMARY KEY (cluster, name)
+        );
+        -- The locks a session holds, released when it ends.
+        CREATE INDEX ix_locks_session ON locks (session_id) WHERE released_at IS NULL;
+        -- The lock TTL sweep.
+        CREATE INDEX ix_locks_expires ON locks (expires_at) WHERE released_at IS NULL AND expires_at IS NOT NULL;
+        -- Lock-delays that ended.
+        CREATE INDEX ix_locks_delay ON locks (delay_until) WHERE released_at IS NOT NULL;
         """;
 }

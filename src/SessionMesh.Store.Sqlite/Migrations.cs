@@ -22,6 +22,7 @@ internal static class Migrations
         new(4, "retention by age and size", V4Retention),
         new(5, "session exit code", V5ExitCode),
         new(6, "progress, stalls and budgets", V6Progress),
+        new(7, "session-bound locks", V7Locks),
         new(9, "A2A agent cards", V9AgentCards),
     ];
 
@@ -244,5 +245,33 @@ internal static class Migrations
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (cluster, agent_id)
         );
+        """;
+
+    /// <summary>
+    /// Session-bound locks: one row per (cluster, name), so two holders of one lock cannot both be written. A row whose
+    /// holder's session ended stays, released, until its lock-delay ends.
+    /// </summary>
+    private const string V7Locks = """
+        CREATE TABLE locks (
+            cluster     TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            session_id  TEXT NOT NULL,
+            agent_id    TEXT NOT NULL,
+            acquired_at INTEGER NOT NULL,
+            expires_at  INTEGER,
+            ttl         INTEGER,
+            lock_delay  INTEGER NOT NULL DEFAULT 0,
+            metadata    TEXT NOT NULL DEFAULT '{}',
+            revision    INTEGER NOT NULL,
+            released_at INTEGER,
+            delay_until INTEGER,
+            PRIMARY KEY (cluster, name)
+        ) WITHOUT ROWID;
+        -- The locks a session holds, released when it ends.
+        CREATE INDEX ix_locks_session ON locks (session_id) WHERE released_at IS NULL;
+        -- The lock TTL sweep.
+        CREATE INDEX ix_locks_expires ON locks (expires_at) WHERE released_at IS NULL AND expires_at IS NOT NULL;
+        -- Lock-delays that ended.
+        CREATE INDEX ix_locks_delay ON locks (delay_until) WHERE released_at IS NOT NULL;
         """;
 }

@@ -39,15 +39,7 @@ internal static class AgentCommand
             "session-mesh agent --agent-id coder-1 --stall-after 300 --on-stall kill --budget tokens=200000,cost_usd=3 -- ./code.sh");
         app.SetAction(agent, async (context, parseResult, cancellationToken) =>
         {
-            var argv = parseResult.GetValue(command) ?? [];
-            if (argv.Length == 0 || string.IsNullOrWhiteSpace(argv[0]))
-            {
-                throw CliException.Usage("no command to run: put it after --, e.g. session-mesh agent --agent-id worker-1 -- python3 worker.py");
-            }
-            if (ExecutableLookup.Find(argv[0]) is null)
-            {
-                throw CliException.Usage($"command not found: '{argv[0]}' is not an executable file or on PATH");
-            }
+            var argv = CommandLine(parseResult.GetValue(command), "session-mesh agent --agent-id worker-1 -- python3 worker.py");
             var id = parseResult.GetRequiredValue(agentId);
             var stall = parseResult.GetValue(stallAfter);
             if (stall is < 1)
@@ -61,7 +53,7 @@ internal static class AgentCommand
             var options = new MeshAgentOptions
             {
                 AgentId = id,
-                ParentId = parseResult.GetValue(parent) ?? NonEmpty(context.Console.GetEnvironmentVariable(AgentIdVariable)),
+                ParentId = parseResult.GetValue(parent) ?? ParentFromEnvironment(context),
                 Specializations = parseResult.GetValue(spec)?.Select(s => new SpecializationInput { Name = s }).ToList(),
                 Labels = ParseLabels(parseResult.GetValue(label)),
                 Ttl = parseResult.GetValue(ttl),
@@ -71,56 +63,112 @@ internal static class AgentCommand
                 Budget = BudgetArgument.Parse(parseResult.GetValue(budget)),
                 AckKillOnArrival = false,
             };
-            using var stop = new CancellationTokenSource();
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop(stop));
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop(stop));
-            using var client = context.CreateClient();
-            MeshAgent joined;
-            try
-            {
-                joined = await MeshAgent.JoinAsync(client, options, cancellationToken);
-            }
-            catch (SessionMeshException ex) when (ex.Status is >= 400 and < 500)
-            {
-                // A join the server refuses is a usage problem of this command line (bad id, spawn limit, scope).
-                throw CliException.Usage($"the mesh refused the join of '{id}': {ErrorMessages.Describe(ex, context.Server)}");
-            }
-            await using (joined)
-            {
-                var childKey = await MintChildKeyAsync(context, client, id, cancellationToken);
-                var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-                {
-                    [AgentIdVariable] = id,
-                    [CliContext.ServerVariable] = context.Server.ToString(),
-                };
-                if (childKey is not null)
-                {
-                    environment[AgentKeyVariable] = childKey.SessionKey;
-                }
-                var settings = new WrapperSettings
-                {
-                    Command = argv[0],
-                    Arguments = argv[1..],
-                    Environment = environment,
-                    Grace = TimeSpan.FromSeconds(Math.Max(0, parseResult.GetValue(grace))),
-                };
-                LinuxNative.BecomeChildSubreaper();
-                var logs = new LogShipper(context, parseResult.GetValue(noLogs) ? null : client, id);
-                try
-                {
-                    return await new AgentWrapper(context, joined, settings, logs).RunAsync(stop.Token);
-                }
-                finally
-                {
-                    if (childKey is not null)
-                    {
-                        await RevokeQuietlyAsync(client, childKey.KeyId);
-                    }
-                }
-            }
+            return await RunAsync(context, options, argv, TimeSpan.FromSeconds(Math.Max(0, parseResult.GetValue(grace))), !parseResult.GetValue(noLogs), null, cancellationToken);
         });
         return agent;
     }
+
+    /// <summary>The program after <c>--</c>, checked to exist; a usage error naming <paramref name="example"/> otherwise.</summary>
+    public static string[] CommandLine(string[]? argv, string example)
+    {
+        if (argv is not { Length: > 0 } || string.IsNullOrWhiteSpace(argv[0]))
+        {
+            throw CliException.Usage($"no command to run: put it after --, e.g. {example}");
+        }
+        if (ExecutableLookup.Find(argv[0]) is null)
+        {
+            throw CliException.Usage($"command not found: '{argv[0]}' is not an executable file or on PATH");
+        }
+        return argv;
+    }
+
+    /// <summary>The parent a nested wrapper joins under: the agent it runs inside, if any.</summary>
+    public static string? ParentFromEnvironment(CliContext context) => NonEmpty(context.Console.GetEnvironmentVariable(AgentIdVariable));
+
+    /// <summary>
+    /// Joins as an agent and runs <paramref name="argv"/> as its child until it exits, is killed or the wrapper is
+    /// signalled (<see cref="AgentWrapper"/>); returns the child's exit code. <paramref name="onJoined"/>, when given,
+    /// runs once the session is open and before the child starts (<c>session-mesh lock</c> takes its lock there): it
+    /// returns variables for the child's environment, what to do before the session is left, and a token that stops
+    /// the child when what it was given is lost.
+    /// </summary>
+    public static async Task<int> RunAsync(CliContext context, MeshAgentOptions options, string[] argv, TimeSpan grace, bool shipLogs, OnJoined? onJoined, CancellationToken cancellationToken)
+    {
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop(stop));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop(stop));
+        using var client = context.CreateClient();
+        MeshAgent joined;
+        try
+        {
+            joined = await MeshAgent.JoinAsync(client, options, cancellationToken);
+        }
+        catch (SessionMeshException ex) when (ex.Status is >= 400 and < 500)
+        {
+            // A join the server refuses is a usage problem of this command line (bad id, spawn limit, scope).
+            throw CliException.Usage($"the mesh refused the join of '{options.AgentId}': {ErrorMessages.Describe(ex, context.Server)}");
+        }
+        await using (joined)
+        {
+            JoinedWith? joinedWith = null;
+            if (onJoined is not null)
+            {
+                // Ctrl+C while the hook waits (for a lock) stops the wait too.
+                using var hookStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
+                try
+                {
+                    joinedWith = await onJoined(client, joined, hookStop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return 130; // as CliApp answers a cancelled run: 128 + SIGINT
+                }
+            }
+            var childKey = await MintChildKeyAsync(context, client, options.AgentId, cancellationToken);
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [AgentIdVariable] = options.AgentId,
+                [CliContext.ServerVariable] = context.Server.ToString(),
+            };
+            foreach (var (name, value) in joinedWith?.Environment ?? new Dictionary<string, string>())
+            {
+                environment[name] = value;
+            }
+            if (childKey is not null)
+            {
+                environment[AgentKeyVariable] = childKey.SessionKey;
+            }
+            var settings = new WrapperSettings
+            {
+                Command = argv[0],
+                Arguments = argv[1..],
+                Environment = environment,
+                Grace = grace,
+                BeforeLeave = joinedWith?.BeforeLeave,
+            };
+            // Something the hook holds was lost (a lock's own TTL passed): stop the child as a signal would.
+            using var onLost = joinedWith?.Lost.Register(() => stop.Cancel());
+            LinuxNative.BecomeChildSubreaper();
+            var logs = new LogShipper(context, shipLogs ? client : null, options.AgentId);
+            try
+            {
+                return await new AgentWrapper(context, joined, settings, logs).RunAsync(stop.Token);
+            }
+            finally
+            {
+                if (childKey is not null)
+                {
+                    await RevokeQuietlyAsync(client, childKey.KeyId);
+                }
+            }
+        }
+    }
+
+    /// <summary>What runs between the join and the child's start, in <see cref="RunAsync"/>.</summary>
+    public delegate Task<JoinedWith> OnJoined(SessionMeshClient client, MeshAgent agent, CancellationToken cancellationToken);
+
+    /// <summary>What an <see cref="OnJoined"/> hook gives the child (environment variables) and asks before the leave.</summary>
+    public sealed record JoinedWith(IReadOnlyDictionary<string, string> Environment, Func<CancellationToken, Task>? BeforeLeave, CancellationToken Lost = default);
 
     private static Action<PosixSignalContext> Stop(CancellationTokenSource stop) => signal =>
     {

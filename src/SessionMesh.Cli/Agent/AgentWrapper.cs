@@ -179,6 +179,10 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
+            if (settings.BeforeLeave is { } beforeLeave)
+            {
+                await beforeLeave(timeout.Token);
+            }
             await agent.LeaveAsync(exitCode, timeout.Token);
         }
         catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)

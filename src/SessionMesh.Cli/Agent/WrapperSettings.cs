@@ -11,4 +11,6 @@ internal sealed record WrapperSettings
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>A kill command's grace period when it carries none.</summary>
     public int DefaultKillGraceSeconds { get; init; } = 10;
+    /// <summary>Run after the child's exit (or a signal to the wrapper), before the session is left: a lock released.</summary>
+    public Func<CancellationToken, Task>? BeforeLeave { get; init; }
 }

@@ -16,6 +16,9 @@ internal sealed class ClientMeshOperations(SessionMeshClient client) : IMeshOper
     public Task<Page<SessionView>> ListSessionsAsync(AliveQuery query, CancellationToken cancellationToken) =>
         CallAsync(() => client.ListAliveAsync(query, cancellationToken));
 
+    public Task<Page<LockView>> ListLocksAsync(int? limit, string? cursor, CancellationToken cancellationToken) =>
+        CallAsync(() => client.ListLocksAsync(limit, cursor, null, cancellationToken));
+
     public Task<SessionView> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
         CallAsync(() => client.GetSessionAsync(sessionId, cancellationToken));
 

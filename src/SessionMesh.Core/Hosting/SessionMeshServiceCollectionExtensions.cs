@@ -43,6 +43,7 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<AuditService>();
         services.TryAddSingleton<LogService>();
+        services.TryAddSingleton<LockService>();
         services.TryAddSingleton<MeshMaintenance>();
         return new SessionMeshBuilder(services);
     }

@@ -48,4 +48,7 @@ public static class SignalKeys
 
     /// <summary>New events were appended in <paramref name="cluster"/>: a watcher of one cluster wakes for its own only.</summary>
     public static string RevisionOf(string cluster) => "revision\n" + cluster;
+
+    /// <summary>A lock was released (or its lock-delay set): who waits to take it tries again.</summary>
+    public static string Lock(string cluster, string name) => $"lock\n{cluster}\n{name}";
 }

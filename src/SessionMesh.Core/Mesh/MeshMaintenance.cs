@@ -8,10 +8,10 @@ namespace SessionMesh.Mesh;
 /// lease is extended by its TTL (Consul's rule, so downtime never mass-expires a fleet) and the lease table is loaded
 /// from the store; then, each tick, lapsed leases (read from the table, not the store) turn stale and expire, stalled sessions are
 /// announced and acted on, due
-/// commands expire, kills past their grace end sessions, max_runtime starts kills, and, every retention interval,
+/// commands expire, kills past their grace end sessions, max_runtime starts kills, locks past their TTL are released, and, every retention interval,
 /// events and completed commands past retention are deleted and the store shrinks back.
 /// </summary>
-public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, SessionService sessions, CommandService commands)
+public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, SessionService sessions, CommandService commands, LockService locks)
 {
     private const int Batch = 500;
     private bool _leading;
@@ -64,6 +64,7 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
             return 0;
         }
         var changed = await SweepSessionsAsync(cancellationToken) + await SweepStallsAsync(cancellationToken) + await commands.SweepAsync(cancellationToken);
+        changed += await locks.SweepAsync(cancellationToken);
         var now = mesh.Time.GetUtcNow();
         if (_lastRetention is not { } last || now - last >= mesh.Options.RetentionInterval)
         {

@@ -59,6 +59,8 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         public List<MeshEventRecord> Events { get; } = [];
 
         public List<CommandRecord> Commands { get; } = [];
+
+        public List<string> Wake { get; } = [];
     }
 
     /// <summary>The current time at the millisecond precision the stores keep, so a stored time reads back equal.</summary>
@@ -112,6 +114,10 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
             {
                 signals.Notify(SignalKeys.RevisionOf(cluster));
             }
+            foreach (var key in effects.Wake)
+            {
+                signals.Notify(key);
+            }
         }
     }
 
@@ -142,6 +148,12 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
         s_effects.GetOrCreateValue(tx).Events.Add(new MeshEventRecord(revision, cluster, type, at, agentId, sessionId, element));
         return revision;
     }
+
+    /// <summary>
+    /// Wakes the waiters on <paramref name="key"/> once the write commits: for a change made deep in a write whose
+    /// committer does not know of it (a lock released because its session ended).
+    /// </summary>
+    internal static void WakeOnCommit(IMeshWriteTransaction tx, string key) => s_effects.GetOrCreateValue(tx).Wake.Add(key);
 
     /// <summary>Queues a command in the write, and hands it to the streams open on this server once the write commits.</summary>
     internal static async Task InsertCommandAsync(IMeshWriteTransaction tx, CommandRecord command, CancellationToken cancellationToken)

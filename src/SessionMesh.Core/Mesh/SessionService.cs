@@ -182,7 +182,7 @@ public sealed class SessionService(MeshRuntime mesh)
 
     /// <summary>
     /// Ends an open session with a terminal status, and appends its event: the one way a session ends, whether it
-    /// is superseded, leaves, expires or is killed. The stored record gets the lease as memory has it, and the lease
+    /// is superseded, leaves, expires or is killed; the locks it held are released with it. The stored record gets the lease as memory has it, and the lease
     /// leaves the table when <paramref name="tx"/> commits (through <see cref="MeshRuntime.CommitAsync"/>).
     /// Returns the ended record and the event's revision.
     /// </summary>
@@ -193,6 +193,8 @@ public sealed class SessionService(MeshRuntime mesh)
         await tx.UpdateSessionAsync(ended, cancellationToken);
         mesh.Leases.EndOnCommit(tx, session.SessionId);
         var revision = await AppendEventAsync(tx, "session." + status.ToWire(), ended, agent, now, cancellationToken);
+        // Its locks go with it, in the same write (Consul's rule): no moment where an ended session still holds one.
+        revision = await LockService.ReleaseHeldByAsync(tx, ended, now, cancellationToken) ?? revision;
         switch (status)
         {
             case SessionStatus.Expired:

@@ -207,6 +207,7 @@ internal static class MeshServiceRegistration
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests)
             .ProducesStorageFullOnWrites();
         api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
+        api.MapLocks();
         app.MapMeshMcp();
         api.MapCards(app);
         if (app.Services.IsSandbox())

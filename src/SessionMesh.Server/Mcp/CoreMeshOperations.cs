@@ -23,6 +23,7 @@ internal sealed class CoreMeshOperations(
     EventService events,
     KeyService keys,
     LogService logs,
+    LockService locks,
     AuditWriter audit,
     TimeProvider time) : IMeshOperations
 {
@@ -32,6 +33,9 @@ internal sealed class CoreMeshOperations(
 
     public Task<Page<SessionView>> ListSessionsAsync(AliveQuery query, CancellationToken cancellationToken) =>
         sessions.ListAsync(Caller, query, cancellationToken);
+
+    public Task<Page<LockView>> ListLocksAsync(int? limit, string? cursor, CancellationToken cancellationToken) =>
+        locks.ListAsync(Caller, null, limit, cursor, cancellationToken);
 
     public Task<SessionView> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
         sessions.GetAsync(Caller, sessionId, cancellationToken);

@@ -13,11 +13,11 @@ namespace SessionMesh.Tests.Mcp;
 /// Run once over stdio (<see cref="StdioMcpToolsTests"/>) and once over <c>/mcp</c> (<see cref="HttpMcpToolsTests"/>):
 /// the same tools must behave the same on both.
 /// </summary>
-public abstract class McpToolsTests
+public abstract partial class McpToolsTests
 {
     private static readonly string[] s_tools =
     [
-        "create_session_key", "find_agents", "get_agent", "get_topology", "get_usage", "kill_agent", "list_sessions",
+        "create_session_key", "find_agents", "get_agent", "get_topology", "get_usage", "kill_agent", "list_locks", "list_sessions",
         "register_specialization", "send_message", "steer_agent", "tail_logs", "watch_events",
     ];
 
@@ -37,7 +37,7 @@ public abstract class McpToolsTests
         Assert.All(tools, t => Assert.False(string.IsNullOrWhiteSpace(t.Description)));
         Assert.All(tools, t => Assert.Equal(JsonValueKind.Object, t.ProtocolTool.InputSchema.GetProperty("properties").ValueKind));
         var readOnly = tools.Where(t => t.ProtocolTool.Annotations?.ReadOnlyHint == true).Select(t => t.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(["find_agents", "get_agent", "get_topology", "get_usage", "list_sessions", "tail_logs", "watch_events"], readOnly);
+        Assert.Equal(["find_agents", "get_agent", "get_topology", "get_usage", "list_locks", "list_sessions", "tail_logs", "watch_events"], readOnly);
         var destructive = tools.Where(t => t.ProtocolTool.Annotations?.DestructiveHint == true).Select(t => t.Name);
         Assert.Equal(["kill_agent"], destructive);
         var steer = tools.Single(t => t.Name == "steer_agent").ProtocolTool.InputSchema;

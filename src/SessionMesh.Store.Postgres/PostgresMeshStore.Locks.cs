@@ -1,0 +1,117 @@
+using Npgsql;
+using SessionMesh.Model;
+
+namespace SessionMesh.Store.Postgres;
+
+/// <summary>Session-bound locks: one row per (cluster, name), the primary key that makes a second holder impossible.</summary>
+public sealed partial class PostgresMeshStore
+{
+    private const string LockColumns =
+        "locks.cluster, locks.name, locks.session_id, locks.agent_id, locks.acquired_at, locks.expires_at, locks.ttl, " +
+        "locks.lock_delay, locks.metadata, locks.revision, locks.released_at, locks.delay_until";
+
+    private const string SelectLockSql = $"SELECT {LockColumns} FROM locks WHERE locks.cluster = @cluster AND locks.name = @name";
+
+    private const string SelectLocksPage = $"""
+        SELECT {LockColumns} FROM locks
+        WHERE locks.cluster = @cluster AND locks.released_at IS NULL AND locks.name > @after
+        ORDER BY locks.name
+        LIMIT @limit
+        """;
+
+    private const string SelectLocksHeldBy = $"""
+        SELECT {LockColumns} FROM locks
+        WHERE locks.session_id = @session_id AND locks.released_at IS NULL
+        ORDER BY locks.cluster, locks.name
+        """;
+
+    private const string SelectExpiredLocks = $"""
+        SELECT {LockColumns} FROM locks
+        WHERE locks.released_at IS NULL AND locks.expires_at IS NOT NULL AND locks.expires_at <= @now
+        ORDER BY locks.expires_at, locks.cluster, locks.name
+        LIMIT @limit
+        """;
+
+    private const string UpsertLockSql = """
+        INSERT INTO locks (cluster, name, session_id, agent_id, acquired_at, expires_at, ttl, lock_delay, metadata, revision,
+                           released_at, delay_until)
+        VALUES (@cluster, @name, @session_id, @agent_id, @acquired_at, @expires_at, @ttl, @lock_delay, @metadata, @revision,
+                @released_at, @delay_until)
+        ON CONFLICT (cluster, name) DO UPDATE
+        SET session_id = excluded.session_id, agent_id = excluded.agent_id, acquired_at = excluded.acquired_at,
+            expires_at = excluded.expires_at, ttl = excluded.ttl, lock_delay = excluded.lock_delay,
+            metadata = excluded.metadata, revision = excluded.revision, released_at = excluded.released_at,
+            delay_until = excluded.delay_until
+        """;
+
+    private const string DeleteLockSql = "DELETE FROM locks WHERE cluster = @cluster AND name = @name";
+
+    private const string DeleteLapsedDelaysSql = "DELETE FROM locks WHERE released_at IS NOT NULL AND delay_until <= @now";
+
+    /// <inheritdoc />
+    public Task<LockRecord?> GetLockAsync(string cluster, string name, CancellationToken cancellationToken) =>
+        ReadAsync(db => SelectLockAsync(db, cluster, name, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LockRecord>> ListLocksAsync(string cluster, string? afterName, int limit, CancellationToken cancellationToken) =>
+        await ReadAsync(async db =>
+        {
+            await using var command = new NpgsqlCommand(SelectLocksPage, db)
+                .Bind("@cluster", cluster).Bind("@after", afterName ?? "").Bind("@limit", Math.Max(0, limit));
+            return await command.ListAsync(ReadLock, cancellationToken);
+        }, cancellationToken);
+
+    internal static async Task<LockRecord?> SelectLockAsync(NpgsqlConnection db, string cluster, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(SelectLockSql, db).Bind("@cluster", cluster).Bind("@name", name);
+        return await command.FirstOrDefaultAsync(ReadLock, cancellationToken);
+    }
+
+    internal static async Task UpsertLockAsync(NpgsqlConnection db, LockRecord l, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(UpsertLockSql, db)
+            .Bind("@cluster", l.Cluster).Bind("@name", l.Name).Bind("@session_id", l.SessionId).Bind("@agent_id", l.AgentId)
+            .Bind("@acquired_at", l.AcquiredAt).Bind("@expires_at", l.ExpiresAt).Bind("@ttl", l.Ttl).Bind("@lock_delay", l.LockDelay)
+            .BindJson("@metadata", PostgresJson.WriteLabels(l.Metadata)).Bind("@revision", l.Revision)
+            .Bind("@released_at", l.ReleasedAt).Bind("@delay_until", l.DelayUntil);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task<bool> DeleteLockAsync(NpgsqlConnection db, string cluster, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(DeleteLockSql, db).Bind("@cluster", cluster).Bind("@name", name);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    internal static async Task<IReadOnlyList<LockRecord>> SelectLocksHeldByAsync(NpgsqlConnection db, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(SelectLocksHeldBy, db).Bind("@session_id", sessionId);
+        return await command.ListAsync(ReadLock, cancellationToken);
+    }
+
+    internal static async Task<IReadOnlyList<LockRecord>> SelectExpiredLocksAsync(NpgsqlConnection db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(SelectExpiredLocks, db).Bind("@now", now).Bind("@limit", Math.Max(0, limit));
+        return await command.ListAsync(ReadLock, cancellationToken);
+    }
+
+    internal static async Task<int> DeleteLapsedLockDelaysAsync(NpgsqlConnection db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(DeleteLapsedDelaysSql, db).Bind("@now", now);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static LockRecord ReadLock(NpgsqlDataReader r) => new(
+        Cluster: r.GetString(0),
+        Name: r.GetString(1),
+        SessionId: r.GetString(2),
+        AgentId: r.GetString(3),
+        AcquiredAt: DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+        ExpiresAt: r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
+        Ttl: r.IsDBNull(6) ? null : r.GetInt32(6),
+        LockDelay: r.GetInt32(7),
+        Metadata: PostgresJson.ReadLabels(r.GetString(8)),
+        Revision: r.GetInt64(9),
+        ReleasedAt: r.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
+        DelayUntil: r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)));
+}
