@@ -23,6 +23,7 @@ internal static class PostgresMigrations
     [
         new(1, "initial", V1Initial),
         new(2, "exit code, progress, stalls and budgets", V2Progress),
+        new(4, "webhooks", V4Webhooks),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -196,5 +197,41 @@ internal static class PostgresMigrations
             ADD COLUMN budget_used    TEXT,
             ADD COLUMN charge_to      TEXT[],
             ADD COLUMN budget_alert   TEXT;
+        """;
+
+    /// <summary>The SQLite store's migration 8: webhooks (patterns and labels as JSON text, the signing secret, state, cursor, retry counters) and their recent delivery attempts.</summary>
+    private const string V4Webhooks = """
+        CREATE TABLE webhooks (
+            webhook_id     TEXT PRIMARY KEY,
+            cluster        TEXT NOT NULL,
+            url            TEXT NOT NULL,
+            events         TEXT NOT NULL,
+            labels         TEXT NOT NULL,
+            specialization TEXT,
+            description    TEXT,
+            secret         TEXT NOT NULL,
+            created_at     BIGINT NOT NULL,
+            created_by     TEXT,
+            state          TEXT NOT NULL,
+            cursor         BIGINT NOT NULL,
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            retrying_since BIGINT,
+            last_error     TEXT
+        );
+        CREATE INDEX ix_webhooks_cluster ON webhooks (cluster, webhook_id);
+
+        CREATE TABLE webhook_deliveries (
+            id          BIGSERIAL PRIMARY KEY,
+            webhook_id  TEXT NOT NULL,
+            revision    BIGINT NOT NULL,
+            event_type  TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            attempt     INTEGER NOT NULL,
+            status_code INTEGER,
+            error       TEXT,
+            latency_ms  BIGINT NOT NULL,
+            at          BIGINT NOT NULL
+        );
+        CREATE INDEX ix_webhook_deliveries ON webhook_deliveries (webhook_id, id);
         """;
 }

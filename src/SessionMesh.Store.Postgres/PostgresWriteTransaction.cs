@@ -10,7 +10,7 @@ namespace SessionMesh.Store.Postgres;
 /// disposed (rolls back to the savepoint, so only its own changes vanish; PostgreSQL also needs that after a statement
 /// failed). The SQL lives with the store's feature partials, shared with the reads.
 /// </summary>
-internal sealed class PostgresWriteTransaction(PostgresMeshStore store, PostgresWriteBatch batch) : IMeshWriteTransaction
+internal sealed partial class PostgresWriteTransaction(PostgresMeshStore store, PostgresWriteBatch batch) : IMeshWriteTransaction
 {
     private readonly NpgsqlConnection _db = batch.Connection;
     private bool _committed;

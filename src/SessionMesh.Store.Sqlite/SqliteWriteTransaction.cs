@@ -10,7 +10,7 @@ namespace SessionMesh.Store.Sqlite;
 /// disposed (rolls back to the savepoint, so only its own changes vanish). The SQL lives with the store's feature
 /// partials, shared with the reads.
 /// </summary>
-internal sealed class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteBatch batch) : IMeshWriteTransaction
+internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteBatch batch) : IMeshWriteTransaction
 {
     private readonly SqliteDb _db = new(batch.Transaction.Connection!, batch.Transaction, store.Statements);
     private bool _committed;
