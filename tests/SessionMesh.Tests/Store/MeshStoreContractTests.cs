@@ -9,7 +9,7 @@ namespace SessionMesh.Tests.Store;
 /// migrated store per test. Everything goes through the interfaces, so the same tests hold each
 /// backend to the same semantics. Times are whole milliseconds around a fixed <see cref="Now"/>.
 /// </summary>
-public abstract class MeshStoreContractTests : IAsyncLifetime
+public abstract partial class MeshStoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset Now = new(2030, 6, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
