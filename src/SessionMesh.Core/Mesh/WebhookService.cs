@@ -107,7 +107,9 @@ public sealed class WebhookService(MeshRuntime mesh, WebhookHosts hosts, Webhook
             await tx.AppendWebhookDeliveryAsync(delivery, options.Value.DeliveriesKept, cancellationToken);
         }
         await mesh.CommitAsync(tx, 0, cancellationToken);
-        return DeliveryView(delivery);
+        // Read back for the id the store assigned (the dispatcher may have recorded an attempt since: matched by delivery id).
+        var recorded = await mesh.Store.ListWebhookDeliveriesAsync(webhook.WebhookId, null, 10, cancellationToken);
+        return DeliveryView(recorded.FirstOrDefault(d => d.DeliveryId == deliveryId) ?? delivery);
     }
 
     /// <summary>The webhook's recent delivery attempts, newest first.</summary>

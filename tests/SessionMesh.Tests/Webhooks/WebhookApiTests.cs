@@ -156,6 +156,8 @@ public sealed class WebhookApiTests
         Assert.Equal(418, refused.GetProperty("status_code").GetInt32());
         var rows = (await client.GetReplyAsync($"{Api}/webhooks/{id}/deliveries?limit=1")).Expect(HttpStatusCode.OK).Json;
         Assert.Equal(418, rows.GetProperty("items")[0].GetProperty("status_code").GetInt32());
+        Assert.Equal(refused.GetProperty("id").GetInt64(), rows.GetProperty("items")[0].GetProperty("id").GetInt64());
+        Assert.True(refused.GetProperty("id").GetInt64() > ok.GetProperty("id").GetInt64());
         var next = rows.GetProperty("next_cursor").GetString();
         Assert.Equal(202, (await client.GetReplyAsync($"{Api}/webhooks/{id}/deliveries?limit=1&cursor={next}")).Json.GetProperty("items")[0].GetProperty("status_code").GetInt32());
         // The test delivery is not an event: the cursor did not move, nothing else was sent.
