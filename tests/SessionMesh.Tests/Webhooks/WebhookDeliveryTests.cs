@@ -186,6 +186,45 @@ public sealed class WebhookDeliveryTests
         Assert.Equal(["r1", "r2", "r3", "r4", "r5"], all.Select(d => d.Json.GetProperty("agent_id").GetString()).Distinct());
     }
 
+    [Fact]
+    public async Task Events_compacted_before_delivery_are_skipped_and_recorded_instead_of_waited_for()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The first delivery is held until the events after it are compacted away.
+        receiver.Respond = (_, number, _) =>
+        {
+            if (number > 1)
+            {
+                return Task.FromResult(200);
+            }
+            held.TrySetResult();
+            return release.Task;
+        };
+        var settings = Settings(timeout: "00:10:00");
+        settings["Mesh:EventRetention"] = "2";
+        await using var server = await MeshTestServer.StartAsync(settings: settings);
+        using var client = server.CreateClient();
+        var (id, _) = await CreateAsync(client, receiver.Url);
+
+        await client.JoinAsync("c1");
+        await held.Task.WaitAsync(TestTimeouts.Event, TestContext.Current.CancellationToken);
+        foreach (var agent in new[] { "c2", "c3", "c4", "c5", "c6" })
+        {
+            await client.JoinAsync(agent);
+        }
+        await server.ApplyRetentionAsync();
+        release.SetResult(200);
+
+        var received = await receiver.WaitForAsync(r => r.Any(d => d.Json.GetProperty("agent_id").GetString() == "c6"), "the events kept");
+        Assert.Equal(["c1", "c5", "c6"], received.Select(d => d.Json.GetProperty("agent_id").GetString()));
+        var rows = await WaitForDeliveriesAsync(client, id, rows => rows.Count >= 4);
+        var skip = Assert.Single(rows, r => r.GetProperty("event_type").GetString() == "webhook.skipped");
+        Assert.False(skip.GetProperty("ok").GetBoolean());
+        Assert.Equal($"revisions {received[0].Revision + 1}..{received[1].Revision - 1} were compacted before they could be delivered; skipped", skip.GetProperty("error").GetString());
+    }
+
     internal static async Task<List<JsonElement>> WaitForDeliveriesAsync(HttpClient client, string id, Func<List<JsonElement>, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TestTimeouts.Event);
