@@ -35,6 +35,9 @@ public sealed class WebhookDeliveryTests
             Assert.StartsWith("v1=", delivery.Signature, StringComparison.Ordinal);
             Assert.True(SessionMeshWebhook.Verify(secret, delivery.Body, delivery.Timestamp, delivery.Signature), $"signature of {delivery.DeliveryId}");
             Assert.False(SessionMeshWebhook.Verify(secret + "x", delivery.Body, delivery.Timestamp, delivery.Signature));
+            // The same check as shipped in Core (for .NET receivers using the SDK's contracts).
+            Assert.True(SessionMesh.Mesh.WebhookSignature.Verify(secret, delivery.Signature, delivery.Timestamp, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+            Assert.False(SessionMesh.Mesh.WebhookSignature.Verify(secret, delivery.Signature, delivery.Timestamp, delivery.Body, DateTimeOffset.UtcNow.AddHours(1), TimeSpan.FromMinutes(5)));
             Assert.False(SessionMeshWebhook.Verify(secret, [.. delivery.Body, (byte)' '], delivery.Timestamp, delivery.Signature));
             Assert.Equal("default", delivery.Json.GetProperty("cluster").GetString());
             Assert.Equal("active", delivery.Json.GetProperty("data").GetProperty("status").GetString());
