@@ -23,6 +23,7 @@ internal sealed class CliApp
         Root.Subcommands.Add(UnregisterCommand.Create(this));
         Root.Subcommands.Add(LoadConfigCommand.Create(this));
         Root.Subcommands.Add(KeysCommand.Create(this));
+        Root.Subcommands.Add(WebhooksCommand.Create(this));
         Root.Subcommands.Add(TopologyCommand.Create(this));
         Root.Subcommands.Add(UsageCommand.Create(this));
         Root.Subcommands.Add(WatchCommand.Create(this));

@@ -24,6 +24,7 @@ internal static class PostgresMigrations
         new(1, "initial", V1Initial),
         new(2, "exit code, progress, stalls and budgets", V2Progress),
         new(3, "session-bound locks", V3Locks),
+        new(4, "webhooks", V4Webhooks),
         new(5, "A2A agent cards", V5AgentCards),
     ];
 
@@ -237,5 +238,41 @@ internal static class PostgresMigrations
         CREATE INDEX ix_locks_expires ON locks (expires_at) WHERE released_at IS NULL AND expires_at IS NOT NULL;
         -- Lock-delays that ended.
         CREATE INDEX ix_locks_delay ON locks (delay_until) WHERE released_at IS NOT NULL;
+        """;
+
+    /// <summary>The SQLite store's migration 8: webhooks (patterns and labels as JSON text, the signing secret, state, cursor, retry counters) and their recent delivery attempts.</summary>
+    private const string V4Webhooks = """
+        CREATE TABLE webhooks (
+            webhook_id     TEXT PRIMARY KEY,
+            cluster        TEXT NOT NULL,
+            url            TEXT NOT NULL,
+            events         TEXT NOT NULL,
+            labels         TEXT NOT NULL,
+            specialization TEXT,
+            description    TEXT,
+            secret         TEXT NOT NULL,
+            created_at     BIGINT NOT NULL,
+            created_by     TEXT,
+            state          TEXT NOT NULL,
+            cursor         BIGINT NOT NULL,
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            retrying_since BIGINT,
+            last_error     TEXT
+        );
+        CREATE INDEX ix_webhooks_cluster ON webhooks (cluster, webhook_id);
+
+        CREATE TABLE webhook_deliveries (
+            id          BIGSERIAL PRIMARY KEY,
+            webhook_id  TEXT NOT NULL,
+            revision    BIGINT NOT NULL,
+            event_type  TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            attempt     INTEGER NOT NULL,
+            status_code INTEGER,
+            error       TEXT,
+            latency_ms  BIGINT NOT NULL,
+            at          BIGINT NOT NULL
+        );
+        CREATE INDEX ix_webhook_deliveries ON webhook_deliveries (webhook_id, id);
         """;
 }

@@ -23,6 +23,7 @@ internal static class Migrations
         new(5, "session exit code", V5ExitCode),
         new(6, "progress, stalls and budgets", V6Progress),
         new(7, "session-bound locks", V7Locks),
+        new(8, "webhooks", V8Webhooks),
         new(9, "A2A agent cards", V9AgentCards),
     ];
 
@@ -273,5 +274,45 @@ internal static class Migrations
         CREATE INDEX ix_locks_expires ON locks (expires_at) WHERE released_at IS NULL AND expires_at IS NOT NULL;
         -- Lock-delays that ended.
         CREATE INDEX ix_locks_delay ON locks (delay_until) WHERE released_at IS NOT NULL;
+        """;
+
+    /// <summary>
+    /// Webhooks: their configuration (event patterns and labels as JSON text), the signing secret (kept to sign: HMAC
+    /// needs it), the state, the cursor into the event log and the retry counters of the event at the cursor; and the
+    /// recent delivery attempts of each.
+    /// </summary>
+    private const string V8Webhooks = """
+        CREATE TABLE webhooks (
+            webhook_id     TEXT PRIMARY KEY,
+            cluster        TEXT NOT NULL,
+            url            TEXT NOT NULL,
+            events         TEXT NOT NULL,
+            labels         TEXT NOT NULL,
+            specialization TEXT,
+            description    TEXT,
+            secret         TEXT NOT NULL,
+            created_at     INTEGER NOT NULL,
+            created_by     TEXT,
+            state          TEXT NOT NULL,
+            cursor         INTEGER NOT NULL,
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            retrying_since INTEGER,
+            last_error     TEXT
+        );
+        CREATE INDEX ix_webhooks_cluster ON webhooks (cluster, webhook_id);
+
+        CREATE TABLE webhook_deliveries (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id  TEXT NOT NULL,
+            revision    INTEGER NOT NULL,
+            event_type  TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            attempt     INTEGER NOT NULL,
+            status_code INTEGER,
+            error       TEXT,
+            latency_ms  INTEGER NOT NULL,
+            at          INTEGER NOT NULL
+        );
+        CREATE INDEX ix_webhook_deliveries ON webhook_deliveries (webhook_id, id);
         """;
 }

@@ -45,10 +45,32 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<LogService>();
         services.TryAddSingleton<LockService>();
         services.TryAddSingleton<MeshMaintenance>();
+        AddWebhooks(services);
         return new SessionMeshBuilder(services);
     }
 
     /// <summary>What resolving the mesh without a store says, rather than the container's generic "unable to resolve".</summary>
     internal const string NoStoreMessage =
         "The session mesh has no store: register one after AddSessionMesh(), e.g. services.AddSessionMesh().UseSqlite(path).";
+
+    /// <summary>
+    /// Webhooks: the service, the dispatcher (which a host runs, e.g. as a hosted service) and the HTTP client deliveries go
+    /// through: no redirects, no cookies, no request logging (a URL may carry a token), the timeout set per attempt.
+    /// </summary>
+    private static void AddWebhooks(IServiceCollection services)
+    {
+        services.AddOptions<WebhookOptions>();
+        services.TryAddSingleton(sp => new WebhookHosts(sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
+        services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<WebhookService>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            })
+            .RemoveAllLoggers();
+    }
 }

@@ -20,6 +20,8 @@ public enum MeshScopes
     Keys = 32,
     /// <summary>Everything, all clusters.</summary>
     Admin = 64,
+    /// <summary>Create, list, test and delete the webhooks of the key's cluster.</summary>
+    Webhooks = 128,
 }
 
 /// <summary>Conversions between <see cref="MeshScopes"/> and their wire names.</summary>
@@ -29,6 +31,7 @@ public static class MeshScopeNames
     [
         (MeshScopes.Read, "read"), (MeshScopes.Agent, "agent"), (MeshScopes.Register, "register"),
         (MeshScopes.Steer, "steer"), (MeshScopes.Kill, "kill"), (MeshScopes.Keys, "keys"), (MeshScopes.Admin, "admin"),
+        (MeshScopes.Webhooks, "webhooks"),
     ];
 
     /// <summary>Every scope name, in documentation order.</summary>

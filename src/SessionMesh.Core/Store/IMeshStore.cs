@@ -7,7 +7,7 @@ namespace SessionMesh.Store;
 /// every change goes through <see cref="BeginWriteAsync"/> so that a state change and its event
 /// commit together. Nothing above this interface knows which database it runs on.
 /// </summary>
-public interface IMeshStore : IAsyncDisposable, ILockStore
+public interface IMeshStore : IAsyncDisposable, ILockStore, IWebhookStore
 {
     /// <summary>Creates or upgrades the schema. Safe to call on every start.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);

@@ -10,7 +10,7 @@ namespace SessionMesh.Store;
 /// only once the writers queued behind it are done, so never hold a write transaction while waiting
 /// for another write's commit to return.
 /// </summary>
-public interface IMeshWriteTransaction : IAsyncDisposable, ILockWriteTransaction
+public interface IMeshWriteTransaction : IAsyncDisposable, ILockWriteTransaction, IWebhookWriteTransaction
 {
     /// <summary>
     /// Makes every change of this transaction durable, returning only once it is; if it throws, none of

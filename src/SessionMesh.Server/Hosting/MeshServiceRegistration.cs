@@ -84,6 +84,7 @@ internal static class MeshServiceRegistration
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddHostedService<LeaseSweeper>();
         services.AddHostedService<LeaseCheckpointer>();
+        services.AddWebhookDelivery(sandbox is not null && settings.Sandbox);
 
         services.ConfigureHttpJsonOptions(o => MeshJson.ApplyTo(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -206,7 +207,7 @@ internal static class MeshServiceRegistration
         var api = app.MapGroup(ServerHost.ApiPrefix).RequireAuthorization()
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests)
             .ProducesStorageFullOnWrites();
-        api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs();
+        api.MapSessions().MapAgents().MapRegistry().MapKeys().MapCommands().MapEvents().MapLogs().MapWebhooks();
         api.MapLocks();
         app.MapMeshMcp();
         api.MapCards(app);

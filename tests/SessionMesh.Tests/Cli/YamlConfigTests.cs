@@ -74,7 +74,7 @@ public sealed class YamlConfigTests
             "fleet.yaml:3:10: ttl must be a whole number",
             "fleet.yaml:4:9: 'id' must be 1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit.",
             "fleet.yaml:5:13: unknown filter 'sideways'; filters are active, idle, stalled, stale, alive, ended, orphaned, all",
-            "fleet.yaml:8:13: unknown scope 'fly'; scopes are read, agent, register, steer, kill, keys, admin",
+            "fleet.yaml:8:13: unknown scope 'fly'; scopes are read, agent, register, steer, kill, keys, admin, webhooks",
         ], ex.Errors.Select(e => e.ToString()));
     }
 

@@ -13,7 +13,7 @@ public sealed class PostgresRateLimitTests
     {
         await using var database = await PostgresTestDatabase.CreateAsync(Ct);
         // A burst of 6 for the mesh, refilled by 1 a second: 3 for each of two replicas.
-        await using var replicas = await PostgresReplicas.StartAsync(database, 2, "--Server:RateLimitBurst=6", "--Server:RateLimitPerSecond=1");
+        await using var replicas = await PostgresReplicas.StartAsync(database, 2, environment: null, "--Server:RateLimitBurst=6", "--Server:RateLimitPerSecond=1");
         await WaitForReplicasAsync(replicas[0], 2);
         await WaitForReplicasAsync(replicas[1], 2);
 

@@ -25,6 +25,9 @@ public sealed class PostgresReplicas : IAsyncDisposable
 
     public int Count => _processes.Count;
 
+    // Extra environment variables of every replica (e.g. SESSION_MESH_WEBHOOK_ALLOWED_HOSTS).
+    private IReadOnlyDictionary<string, string>? _environment;
+
     public HttpClient this[int replica] => _clients[replica];
 
     public string Address(int replica) => _addresses[replica];
@@ -32,9 +35,9 @@ public sealed class PostgresReplicas : IAsyncDisposable
     public ServeProcess Process(int replica) => _processes[replica] ?? throw new InvalidOperationException($"Replica {replica} was killed.");
 
     /// <summary>Starts <paramref name="count"/> replicas on <paramref name="database"/>, all at once (they migrate together).</summary>
-    public static async Task<PostgresReplicas> StartAsync(PostgresTestDatabase database, int count, params string[] extraArguments)
+    public static async Task<PostgresReplicas> StartAsync(PostgresTestDatabase database, int count, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArguments)
     {
-        var replicas = new PostgresReplicas(database);
+        var replicas = new PostgresReplicas(database) { _environment = environment };
         for (var i = 0; i < count; i++)
         {
             replicas._processes.Add(replicas.StartProcess(i, extraArguments));
@@ -102,7 +105,7 @@ public sealed class PostgresReplicas : IAsyncDisposable
     private ServeProcess StartProcess(int replica, string[] extraArguments)
     {
         var interval = Interval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
-        var environment = new Dictionary<string, string> { ["SESSION_MESH_ROOT_KEY"] = RootKey };
+        var environment = new Dictionary<string, string>(_environment ?? new Dictionary<string, string>()) { ["SESSION_MESH_ROOT_KEY"] = RootKey };
         return ServeProcess.Start(_directory.Path,
             ["--listen", "http://127.0.0.1:0", "--store", Database.ConnectionString, "--data-dir", $"replica-{replica}",
              $"--Mesh:SweepInterval={interval}", $"--Mesh:LeaseCheckpointInterval={interval}", .. extraArguments],
