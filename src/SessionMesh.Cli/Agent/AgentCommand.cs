@@ -128,7 +128,8 @@ internal static class AgentCommand
             var environment = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [AgentIdVariable] = options.AgentId,
-                [CliContext.ServerVariable] = context.Server.ToString(),
+                // Every replica the wrapper was given, so the child fails over as the wrapper does.
+                [CliContext.ServerVariable] = string.Join(",", context.FailoverServers.Prepend(context.Server)),
             };
             foreach (var (name, value) in joinedWith?.Environment ?? new Dictionary<string, string>())
             {
