@@ -1,53 +1,12 @@
 using Microsoft.Data.Sqlite;
 using SessionMesh.Model;
+using static SessionMesh.Store.Sql.LockSql;
 
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>Session-bound locks: one row per (cluster, name), the primary key that makes a second holder impossible.</summary>
 public sealed partial class SqliteMeshStore
 {
-    private const string LockColumns =
-        "locks.cluster, locks.name, locks.session_id, locks.agent_id, locks.acquired_at, locks.expires_at, locks.ttl, " +
-        "locks.lock_delay, locks.metadata, locks.revision, locks.released_at, locks.delay_until";
-
-    private const string SelectLockSql = $"SELECT {LockColumns} FROM locks WHERE locks.cluster = @cluster AND locks.name = @name";
-
-    private const string SelectLocksPage = $"""
-        SELECT {LockColumns} FROM locks
-        WHERE locks.cluster = @cluster AND locks.released_at IS NULL AND locks.name > @after
-        ORDER BY locks.name
-        LIMIT @limit
-        """;
-
-    private const string SelectLocksHeldBy = $"""
-        SELECT {LockColumns} FROM locks
-        WHERE locks.session_id = @session_id AND locks.released_at IS NULL
-        ORDER BY locks.cluster, locks.name
-        """;
-
-    private const string SelectExpiredLocks = $"""
-        SELECT {LockColumns} FROM locks
-        WHERE locks.released_at IS NULL AND locks.expires_at IS NOT NULL AND locks.expires_at <= @now
-        ORDER BY locks.expires_at, locks.cluster, locks.name
-        LIMIT @limit
-        """;
-
-    private const string UpsertLockSql = """
-        INSERT INTO locks (cluster, name, session_id, agent_id, acquired_at, expires_at, ttl, lock_delay, metadata, revision,
-                           released_at, delay_until)
-        VALUES (@cluster, @name, @session_id, @agent_id, @acquired_at, @expires_at, @ttl, @lock_delay, @metadata, @revision,
-                @released_at, @delay_until)
-        ON CONFLICT (cluster, name) DO UPDATE
-        SET session_id = excluded.session_id, agent_id = excluded.agent_id, acquired_at = excluded.acquired_at,
-            expires_at = excluded.expires_at, ttl = excluded.ttl, lock_delay = excluded.lock_delay,
-            metadata = excluded.metadata, revision = excluded.revision, released_at = excluded.released_at,
-            delay_until = excluded.delay_until
-        """;
-
-    private const string DeleteLockSql = "DELETE FROM locks WHERE cluster = @cluster AND name = @name";
-
-    private const string DeleteLapsedDelaysSql = "DELETE FROM locks WHERE released_at IS NOT NULL AND delay_until <= @now";
-
     /// <inheritdoc />
     public Task<LockRecord?> GetLockAsync(string cluster, string name, CancellationToken cancellationToken) =>
         ReadAsync(db => SelectLockAsync(db, cluster, name, cancellationToken), cancellationToken);
