@@ -20,7 +20,11 @@ internal sealed class CommandStreams : IAsyncDisposable
     private readonly List<Task> _readers = [];
     private readonly List<long> _deliveries = [];
     private readonly ConcurrentDictionary<string, Expectation> _expected = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _forgotten = new(StringComparer.Ordinal);
     private long _unmatched;
+    private long _duplicates;
+    private long _late;
     private long _ended;
     private long _broken;
     private int _disposed;
@@ -41,8 +45,14 @@ internal sealed class CommandStreams : IAsyncDisposable
         }
     }
 
-    /// <summary>Command frames that matched no announced token (should stay 0).</summary>
+    /// <summary>Command frames that matched no announced token, not even a failed steer's (should stay 0).</summary>
     public long Unmatched => Interlocked.Read(ref _unmatched);
+
+    /// <summary>Command frames whose token had already come once (should stay 0: at least once allows them only after a reconnect).</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Frames of steers whose POST failed (a timeout): the command was queued after all, and reached its agent late.</summary>
+    public long Late => Interlocked.Read(ref _late);
 
     /// <summary>Streams the server ended (an <c>end</c> frame) or that broke before the bench closed them (should stay 0).</summary>
     public long Lost => Interlocked.Read(ref _ended) + Interlocked.Read(ref _broken);
@@ -81,7 +91,13 @@ internal sealed class CommandStreams : IAsyncDisposable
     public void Expect(string token, long startTimestamp, bool measured) => _expected[token] = new Expectation(startTimestamp, measured);
 
     /// <summary>Forgets a token whose steer failed, so it is not counted as a missing frame.</summary>
-    public void Forget(string token) => _expected.TryRemove(token, out _);
+    public void Forget(string token)
+    {
+        if (_expected.TryRemove(token, out _))
+        {
+            _forgotten.TryAdd(token, 0);
+        }
+    }
 
     /// <summary>
     /// Waits (up to <paramref name="timeout"/>) for the frames of every measured steer, then returns the
@@ -182,6 +198,7 @@ internal sealed class CommandStreams : IAsyncDisposable
             && direction.GetString() is { } token
             && _expected.TryRemove(token, out var expectation))
         {
+            _seen.TryAdd(token, 0);
             if (expectation.Measured)
             {
                 lock (_lock)
@@ -190,6 +207,19 @@ internal sealed class CommandStreams : IAsyncDisposable
                 }
             }
             return;
+        }
+        if (direction.ValueKind == JsonValueKind.String && direction.GetString() is { } other)
+        {
+            if (_seen.ContainsKey(other))
+            {
+                Interlocked.Increment(ref _duplicates);
+                return;
+            }
+            if (_forgotten.TryRemove(other, out _))
+            {
+                Interlocked.Increment(ref _late);
+                return;
+            }
         }
         Interlocked.Increment(ref _unmatched);
     }

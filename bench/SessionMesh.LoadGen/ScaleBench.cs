@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -171,6 +172,7 @@ internal static class ScaleBench
             Bench.Progress($"1: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
             using var steerClient = server.CreateClient(authenticated: true, s_requestTimeout);
             var cpuBefore = server.Process.CpuTime();
+            var answers = new ConcurrentBag<long>();
             var sent = await OpenLoop.RunAsync(options.ScaleSteerRate, total, MaxSteersInFlight, async (i, ct) =>
             {
                 var token = string.Create(CultureInfo.InvariantCulture, $"scale-{i}");
@@ -178,7 +180,9 @@ internal static class ScaleBench
                 var status = 0;
                 try
                 {
+                    var posted = Stopwatch.GetTimestamp();
                     status = await MeshApi.SendAsync(steerClient, HttpMethod.Post, MeshApi.SteerPath, MeshApi.SteerBody(agents[(int)(i % agents.Count)], token), ct);
+                    answers.Add(Stopwatch.GetTimestamp() - posted);
                     return status;
                 }
                 finally
@@ -192,13 +196,14 @@ internal static class ScaleBench
             var (latencies, missing) = await streams.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken);
             var cpuPerSteer = (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent);
             var frames = new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default);
-            var lost = missing + sent.Failed + streams.Unmatched;
+            var lost = missing + sent.Failed + streams.Unmatched + streams.Duplicates;
+            var answered = new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default);
             var (p50, p99) = (frames.PercentileMs(50), frames.PercentileMs(99));
-            Bench.Progress($"1: {frames.Succeeded} frames, p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, missing {missing}, failed steers {sent.Failed}, server CPU {cpuPerSteer:0} µs per steer");
+            Bench.Progress($"1: {frames.Succeeded} frames, p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, missing {missing}, failed steers {sent.Failed} (their frames late {streams.Late}), duplicates {streams.Duplicates}, unmatched {streams.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
             var errors = new Measurement("steers", [], sent.Errors, sent.Elapsed, default).ErrorSummary;
             rows.Add(new("1", $"steer → frame, {count} streams open, {options.ScaleSteerRate} steers/s offered", $"p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, lost {lost}",
                 "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && lost == 0 && frames.Succeeded > 0,
-                string.Create(CultureInfo.InvariantCulture, $"{sent.Sent} steers offered open loop over {sent.Elapsed.TotalSeconds:0.0} s ({sent.Sent / sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents, each timed from its POST's start to its frame on the agent's stream; frames {frames.Succeeded}, never arrived {missing}, failed steers {errors}, unexpected frames {streams.Unmatched}, streams lost {streams.Lost}; server CPU {cpuPerSteer:0} µs per steer (the steer, its frame and the delivery write).")));
+                string.Create(CultureInfo.InvariantCulture, $"{sent.Sent} steers offered open loop over {sent.Elapsed.TotalSeconds:0.0} s ({sent.Sent / sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents, each timed from its POST's start to its frame on the agent's stream; frames {frames.Succeeded}, never arrived {missing}, failed steers {errors} (frames of failed steers that came late anyway: {streams.Late}), duplicate frames {streams.Duplicates}, unexpected frames {streams.Unmatched}, streams lost {streams.Lost}; the steers' own answers p50 {Ms(answered.PercentileMs(50))} ms, p99 {Ms(answered.PercentileMs(99))} ms; server CPU {cpuPerSteer:0} µs per steer (the steer, its frame and the delivery write).")));
         }
 
         /// <summary>2b: the server's RSS with <c>--scale-rss-streams</c> streams open (reported, no target).</summary>

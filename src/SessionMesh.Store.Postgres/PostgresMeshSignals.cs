@@ -64,6 +64,9 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
     public Task Next(string key) => _local.Next(key);
 
     /// <inheritdoc />
+    public CancellationToken NextCancellation(string key) => _local.NextCancellation(key);
+
+    /// <inheritdoc />
     public void Notify(string key)
     {
         _local.Notify(key);

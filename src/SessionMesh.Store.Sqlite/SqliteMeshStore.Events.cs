@@ -112,7 +112,8 @@ public sealed partial class SqliteMeshStore
     /// (<see cref="CommandEventData"/>); its size for retention counts them all the same.
     /// </summary>
     internal static async Task<long> InsertEventAsync(
-        SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken)
+        SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken,
+        Func<string, bool>? knownCommand = null)
     {
         var json = SqliteJson.WriteElement(data);
         var size = EventRowOverhead + (json is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(json));
@@ -120,8 +121,8 @@ public sealed partial class SqliteMeshStore
         var lifted = 0;
         if (json is not null && CommandEventData.IsCommandEvent(type) && CommandEventData.Lift(json) is { } light)
         {
-            await using var exists = db.Command(SelectCommandExists).Bind("@command_id", light.CommandId);
-            if (await exists.ScalarInt64Async(cancellationToken) > 0)
+            // The write that wrote or read the command knows it exists; anyone else looks.
+            if (knownCommand?.Invoke(light.CommandId) == true || await CommandExistsAsync(db, light.CommandId, cancellationToken))
             {
                 (commandId, json, lifted) = light;
             }
@@ -131,6 +132,12 @@ public sealed partial class SqliteMeshStore
             .Bind("@session_id", sessionId).Bind("@data", json).Bind("@size", size)
             .Bind("@command_id", commandId).Bind("@lifted", lifted);
         return await command.ScalarInt64Async(cancellationToken);
+    }
+
+    private static async Task<bool> CommandExistsAsync(SqliteDb db, string commandId, CancellationToken cancellationToken)
+    {
+        await using var exists = db.Command(SelectCommandExists).Bind("@command_id", commandId);
+        return await exists.ScalarInt64Async(cancellationToken) > 0;
     }
 
     /// <summary>Appends an audit entry; the store assigns its id, so <see cref="AuditRecord.Id"/> is ignored.</summary>

@@ -18,6 +18,8 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
     private bool _disposed;
     // A write refused for want of space: the batch fails with it if this write cannot be rolled back alone.
     private Exception? _refused;
+    // Commands this write inserted or read: they exist, so their events' heavy fields can be lifted without a lookup.
+    private HashSet<string>? _knownCommands;
 
     /// <summary>
     /// Releases the savepoint into the batch, hands the write lock on, and returns once the batch that holds this
@@ -133,10 +135,17 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
         WriteAsync(db => SqliteMeshStore.UpsertKeyAsync(db, key, cancellationToken));
 
     public Task<long> AppendEventAsync(string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken) =>
-        WriteAsync(db => SqliteMeshStore.InsertEventAsync(db, cluster, type, at, agentId, sessionId, data, cancellationToken));
+        WriteAsync(db => SqliteMeshStore.InsertEventAsync(db, cluster, type, at, agentId, sessionId, data, cancellationToken, KnowsCommand));
 
-    public Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken) =>
-        SqliteMeshStore.SelectCommandAsync(Db, commandId, cancellationToken);
+    public async Task<CommandRecord?> GetCommandAsync(string commandId, CancellationToken cancellationToken)
+    {
+        var command = await SqliteMeshStore.SelectCommandAsync(Db, commandId, cancellationToken);
+        if (command is not null)
+        {
+            Know(commandId);
+        }
+        return command;
+    }
 
     public Task<CommandRecord?> FindCommandByIdempotencyKeyAsync(string createdBy, string idempotencyKey, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectCommandByIdempotencyKeyAsync(Db, createdBy, idempotencyKey, cancellationToken);
@@ -144,8 +153,15 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
     public Task<long> NextCommandSequenceAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         SqliteMeshStore.NextCommandSequenceAsync(Db, cluster, agentId, cancellationToken);
 
-    public Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
-        WriteAsync(db => SqliteMeshStore.InsertCommandAsync(db, command, cancellationToken));
+    public async Task InsertCommandAsync(CommandRecord command, CancellationToken cancellationToken)
+    {
+        await WriteAsync(db => SqliteMeshStore.InsertCommandAsync(db, command, cancellationToken));
+        Know(command.CommandId);
+    }
+
+    private void Know(string commandId) => (_knownCommands ??= new HashSet<string>(StringComparer.Ordinal)).Add(commandId);
+
+    private bool KnowsCommand(string commandId) => _knownCommands?.Contains(commandId) ?? false;
 
     public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
         WriteAsync(db => SqliteMeshStore.UpdateCommandAsync(db, command, cancellationToken));

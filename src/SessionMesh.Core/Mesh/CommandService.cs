@@ -10,9 +10,19 @@ namespace SessionMesh.Mesh;
 /// Commands: steers, messages and kills queued for an agent, handed out on its stream (<see cref="CommandStream"/>),
 /// acked by the agent. Durable, at least once, in order per agent.
 /// </summary>
-public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
+public sealed class CommandService
 {
+    private readonly MeshRuntime _mesh;
+    private readonly SessionService _sessions;
     private readonly UnwrittenDeliveries _unwritten = new();
+    private readonly DeliveryRecorder _recorder;
+
+    public CommandService(MeshRuntime mesh, SessionService sessions)
+    {
+        _mesh = mesh;
+        _sessions = sessions;
+        _recorder = new DeliveryRecorder(WriteDeliveriesAsync);
+    }
 
     private static readonly string[] s_modes = ["inject", "interrupt", "enqueue"];
 
@@ -29,8 +39,8 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             throw MeshException.Invalid("mode", $"'mode' must be one of: {string.Join(", ", s_modes)}.");
         }
-        var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
-        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
+        var ttl = Validate.Ttl(request.Ttl, _mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", _mesh.Options.MaxPayloadBytes);
         var cluster = caller.ResolveCluster(request.Cluster);
         MeshAudit.InCluster(cluster);
         caller.Require(MeshScopes.Steer);
@@ -44,8 +54,8 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         Validate.AgentId(agentId);
         var text = Validate.Directive(request.Text, "text");
         var from = request.From is null ? caller.AgentId : Validate.AgentId(request.From, "from");
-        var ttl = Validate.Ttl(request.Ttl, mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
-        var payload = Validate.Json(request.Payload, "payload", mesh.Options.MaxPayloadBytes);
+        var ttl = Validate.Ttl(request.Ttl, _mesh.Options.DefaultCommandTtl, max: MeshLimits.MaxCommandTtl);
+        var payload = Validate.Json(request.Payload, "payload", _mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         MeshAudit.InCluster(resolved);
         if (!caller.Scopes.Covers(MeshScopes.Steer))
@@ -65,7 +75,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     public async Task<CommandView> SettleAsync(CommandView command, CancellationToken cancellationToken)
     {
         var agentKey = SignalKeys.Agent(command.Cluster, command.AgentId);
-        if (command.Status != "queued" || !mesh.Signals.HasListener(agentKey))
+        if (command.Status != "queued" || !_mesh.Signals.HasListener(agentKey))
         {
             return command;
         }
@@ -76,19 +86,22 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             while (true)
             {
-                // The stream's hand-out is known here before the store hears of it: most answers need no read. Once its
-                // write has landed, memory has forgotten it and the store says delivered: read it rather than wait for a
-                // signal that has already been given. A stream on another replica is heard of only through the store: its
-                // hand-out wakes this wait before its write lands, so the wait goes on for the write's own signal.
-                var signal = mesh.Signals.Next(SignalKeys.Command(command.CommandId));
+                // A hand-out by a stream of this server is known here, before and for a while after the store hears of
+                // it: on one server the answer needs no read (a steer whose hand-out memory no longer holds is read at
+                // the end). A stream on another replica is heard of only through the store: its hand-out wakes this wait
+                // before its write lands, so the wait goes on for the write's own signal.
+                var signal = _mesh.Signals.Next(SignalKeys.Command(command.CommandId));
                 if (HandedOut(command) is { } handed)
                 {
                     return handed;
                 }
-                var current = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
-                if (current is null || current.Status != CommandStatus.Queued)
+                if (_mesh.Replicated)
                 {
-                    return current is null ? command : MeshViews.Command(current);
+                    var current = await _mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+                    if (current is null || current.Status != CommandStatus.Queued)
+                    {
+                        return current is null ? command : MeshViews.Command(current);
+                    }
                 }
                 if (await Task.WhenAny(signal, settled) == settled)
                 {
@@ -96,12 +109,12 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                     {
                         return handedLate;
                     }
-                    if (mesh.Signals is IReplicaSignals replicas && !settled.IsCanceled)
+                    if (_mesh.Signals is IReplicaSignals replicas && !settled.IsCanceled)
                     {
                         // No push came: a replica heard of as holding the stream is gone; steers to the agent stop waiting for it.
                         replicas.ForgetRemoteListeners(agentKey);
                     }
-                    var last = await mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
+                    var last = await _mesh.Store.GetCommandAsync(command.CommandId, cancellationToken);
                     return last is null ? command : MeshViews.Command(_unwritten.Overlay(last));
                 }
             }
@@ -113,19 +126,19 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     }
 
     /// <summary>A just-queued steer or message as delivered, when a stream has handed it out and the store does not know yet.</summary>
-    private CommandView? HandedOut(CommandView queued) => _unwritten.HandedAt(queued.CommandId) is { } at
+    private CommandView? HandedOut(CommandView queued) => _unwritten.WasHandedOut(queued.CommandId) is { } at
         ? queued with { Status = CommandStatus.Delivered.ToWire(), DeliveredAt = at, ExpiresAt = null }
         : null;
 
     /// <summary>Where a command stands; with <paramref name="wait"/>, waits up to that long for it to complete.</summary>
     public async Task<CommandView> GetAsync(MeshCaller caller, string commandId, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var deadline = mesh.Time.GetUtcNow() + wait;
+        var deadline = _mesh.Time.GetUtcNow() + wait;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var signal = mesh.Signals.Next(SignalKeys.Command(commandId));
-            var command = await mesh.Store.GetCommandAsync(commandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
+            var signal = _mesh.Signals.Next(SignalKeys.Command(commandId));
+            var command = await _mesh.Store.GetCommandAsync(commandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
             if (command is null || !caller.CanSee(command.Cluster))
             {
                 throw MeshException.NotFound("command_not_found", $"No command '{commandId}'.");
@@ -134,12 +147,12 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             {
                 caller.RequireActingFor(command.AgentId);
             }
-            var remaining = deadline - mesh.Time.GetUtcNow();
+            var remaining = deadline - _mesh.Time.GetUtcNow();
             if (!command.IsPending || remaining <= TimeSpan.Zero)
             {
                 return MeshViews.Command(command);
             }
-            await mesh.WaitAsync(signal, remaining, cancellationToken);
+            await _mesh.WaitAsync(signal, remaining, cancellationToken);
         }
     }
 
@@ -153,12 +166,12 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             "failed" => CommandStatus.Failed,
             _ => throw MeshException.Invalid("status", "'status' must be 'acked', 'rejected' or 'failed'."),
         };
-        var result = Validate.Json(request.Result, "result", mesh.Options.MaxPayloadBytes);
+        var result = Validate.Json(request.Result, "result", _mesh.Options.MaxPayloadBytes);
         var resolved = caller.ResolveCluster(cluster);
         MeshAudit.InCluster(resolved);
         caller.RequireActingFor(agentId);
-        var now = mesh.Now();
-        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var now = _mesh.Now();
+        await using var tx = await _mesh.Store.BeginWriteAsync(cancellationToken);
         var command = await tx.GetCommandAsync(commandId, cancellationToken);
         if (command is null || command.Cluster != resolved || command.AgentId != agentId)
         {
@@ -184,7 +197,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             revision = await EndKilledSessionAsync(tx, resolved, agentId, command.Reason, now, cancellationToken) ?? revision;
         }
-        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Command(commandId), SignalKeys.Agent(resolved, agentId));
+        await _mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Command(commandId), SignalKeys.Agent(resolved, agentId));
         return MeshViews.Command(command);
     }
 
@@ -200,7 +213,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var cluster = caller.ResolveCluster(request.Cluster);
         MeshAudit.InCluster(cluster);
         caller.Require(MeshScopes.Kill);
-        var grace = request.GracePeriod ?? mesh.Options.DefaultGracePeriod;
+        var grace = request.GracePeriod ?? _mesh.Options.DefaultGracePeriod;
         if (grace is < 0 or > MeshLimits.MaxGracePeriod)
         {
             throw MeshException.Invalid("grace_period", $"'grace_period' must be between 0 and {MeshLimits.MaxGracePeriod} seconds.");
@@ -208,20 +221,20 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         var reason = Validate.Text(request.Reason, "reason", MeshLimits.MaxReasonLength) ?? "killed by operator";
         var force = request.Force || grace == 0;
 
-        var now = mesh.Now();
+        var now = _mesh.Now();
         var appliedGrace = grace;
         var killed = new List<KilledAgent>();
         var notify = new List<string>();
         var orphaned = new List<string>();
         long revision = 0;
         KillResponse response;
-        await using (var tx = await mesh.Store.BeginWriteAsync(cancellationToken))
+        await using (var tx = await _mesh.Store.BeginWriteAsync(cancellationToken))
         {
             var target = await tx.GetAgentAsync(cluster, agentId, cancellationToken) ?? throw MeshException.AgentNotFound(agentId);
             var agents = request.Cascade ? await AgentTree.CollectSubtreeAsync(target, ids => tx.GetChildrenAsync(cluster, ids, cancellationToken)) : [target];
             foreach (var agent in agents)
             {
-                var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agent.AgentId, cancellationToken));
+                var session = _mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agent.AgentId, cancellationToken));
                 if (session is null || session.StatusAt(now) == SessionStatus.Expired)
                 {
                     continue;
@@ -229,7 +242,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 notify.Add(SignalKeys.Agent(cluster, agent.AgentId));
                 if (force)
                 {
-                    (_, var ended) = await sessions.EndAsync(tx, session, SessionStatus.Killed, reason, now, cancellationToken);
+                    (_, var ended) = await _sessions.EndAsync(tx, session, SessionStatus.Killed, reason, now, cancellationToken);
                     revision = ended;
                     killed.Add(new KilledAgent { AgentId = agent.AgentId, SessionId = session.SessionId, Status = "killed" });
                     continue;
@@ -248,7 +261,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
                 var children = await tx.GetChildrenAsync(cluster, [agentId], cancellationToken);
                 foreach (var child in children.OrderBy(c => c.AgentId, StringComparer.Ordinal))
                 {
-                    if (mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, child.AgentId, cancellationToken)) is { } open && open.StatusAt(now).IsAlive())
+                    if (_mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, child.AgentId, cancellationToken)) is { } open && open.StatusAt(now).IsAlive())
                     {
                         orphaned.Add(child.AgentId);
                     }
@@ -272,9 +285,9 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             {
                 audit.Code = $"kill_{request.Propagation}{(force ? "_forced" : "")}";
             }
-            await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+            await _mesh.CommitAsync(tx, revision, cancellationToken, notify);
         }
-        MeshLog.KillRequested(mesh.Logger, cluster, agentId, caller.KeyId, force, request.Cascade, killed.Count);
+        MeshLog.KillRequested(_mesh.Logger, cluster, agentId, caller.KeyId, force, request.Cascade, killed.Count);
         return response;
     }
 
@@ -286,7 +299,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// <paramref name="maxBytes"/>, the commands handed out stop before their JSON would pass that budget (at least one).
     /// </summary>
     internal async Task<IReadOnlyList<CommandRecord>> DeliverAsync(string cluster, string agentId, long afterSequence, int limit, CancellationToken cancellationToken, long maxBytes = long.MaxValue) =>
-        HandOut(await mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken), maxBytes);
+        HandOut(await _mesh.Store.ListPendingCommandsAsync(cluster, agentId, afterSequence, limit, cancellationToken), maxBytes);
 
     /// <summary>
     /// Hands out <paramref name="pending"/> — read from the store, or just committed (<see cref="FreshCommands"/>) — as
@@ -303,52 +316,50 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
         {
             return pending;
         }
-        var now = mesh.Now();
+        var now = _mesh.Now();
         var handed = pending.Select(command => UnwrittenDeliveries.Delivered(command, now)).ToList();
         _unwritten.Handed(pending, now);
-        using (ExecutionContext.SuppressFlow())
-        {
-            // Not the stream's request: the write must finish when the stream is gone, and it audits nothing.
-            _unwritten.Track(Task.Run(() => WriteDeliveriesAsync(pending), CancellationToken.None));
-        }
-        mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
+        _recorder.Add(pending);
+        _mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
         return handed;
     }
 
     /// <summary>Waits for the deliveries being written now, so a clean stop leaves none to hand out again.</summary>
-    internal Task DrainDeliveriesAsync() => _unwritten.DrainAsync();
+    internal Task DrainDeliveriesAsync() => _recorder.DrainAsync();
 
     private async Task WriteDeliveriesAsync(IReadOnlyList<CommandRecord> handed)
     {
+        var recorded = false;
         try
         {
-            await using var tx = await mesh.Store.BeginWriteAsync(CancellationToken.None);
+            await using var tx = await _mesh.Store.BeginWriteAsync(CancellationToken.None);
             long revision = 0;
             foreach (var listed in handed)
             {
                 var command = await tx.GetCommandAsync(listed.CommandId, CancellationToken.None);
                 if (command is { IsPending: true })
                 {
-                    revision = await WriteDeliveryAsync(tx, command, _unwritten.HandedAt(command.CommandId) ?? mesh.Now(), CancellationToken.None) ?? revision;
+                    revision = await WriteDeliveryAsync(tx, command, _unwritten.HandedAt(command.CommandId) ?? _mesh.Now(), CancellationToken.None) ?? revision;
                 }
             }
-            await mesh.CommitAsync(tx, revision, CancellationToken.None);
-            if (mesh.Replicated)
+            await _mesh.CommitAsync(tx, revision, CancellationToken.None);
+            recorded = true;
+            if (_mesh.Replicated)
             {
                 // A steer taken by another replica waits for this write to answer delivered (SettleAsync).
-                mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
+                _mesh.Notify(0, handed.Select(c => SignalKeys.Command(c.CommandId)));
             }
         }
         catch (Exception ex)
         {
             // The commands stay queued in the store: the agent gets them again on its next stream.
-            MeshLog.DeliveryWriteFailed(mesh.Logger, handed.Count, ex);
+            MeshLog.DeliveryWriteFailed(_mesh.Logger, handed.Count, ex);
         }
         finally
         {
             foreach (var command in handed)
             {
-                _unwritten.Written(command.CommandId);
+                _unwritten.Written(command.CommandId, recorded);
             }
         }
     }
@@ -370,11 +381,11 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     internal async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         const int Batch = 500;
-        var now = mesh.Now();
+        var now = _mesh.Now();
         var changed = 0;
         var notify = new List<string>();
         long revision = 0;
-        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        await using var tx = await _mesh.Store.BeginWriteAsync(cancellationToken);
         foreach (var command in await tx.ListDueCommandsAsync(now, Batch, cancellationToken))
         {
             if (command.Status == CommandStatus.Queued && _unwritten.HandedAt(command.CommandId) is not null)
@@ -398,12 +409,12 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             {
                 continue;
             }
-            var (_, killRevision) = await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "max_runtime_exceeded", mesh.Options.DefaultGracePeriod, now, cancellationToken);
+            var (_, killRevision) = await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "max_runtime_exceeded", _mesh.Options.DefaultGracePeriod, now, cancellationToken);
             revision = killRevision ?? revision;
             notify.Add(SignalKeys.Agent(session.Cluster, session.AgentId));
             changed++;
         }
-        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+        await _mesh.CommitAsync(tx, revision, cancellationToken, notify);
         return changed;
     }
 
@@ -411,17 +422,18 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
 
     private async Task<(CommandView Command, bool Created)> EnqueueAsync(MeshCaller caller, string cluster, string agentId, CommandDraft draft, bool queueIfOffline, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var now = mesh.Now();
-        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var now = _mesh.Now();
+        await using var tx = await _mesh.Store.BeginWriteAsync(cancellationToken);
         if (idempotencyKey is not null && await tx.FindCommandByIdempotencyKeyAsync(caller.KeyId, idempotencyKey, cancellationToken) is { } earlier)
         {
             return (MeshViews.Command(earlier), false);
         }
-        if (await tx.GetAgentAsync(cluster, agentId, cancellationToken) is null)
+        // An open session means the agent exists: only a steer to an agent without one reads the agent.
+        var session = _mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
+        if (session is null && await tx.GetAgentAsync(cluster, agentId, cancellationToken) is null)
         {
             throw MeshException.AgentNotFound(agentId);
         }
-        var session = mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken));
         if (!(session?.StatusAt(now).IsAlive() ?? false) && !queueIfOffline)
         {
             var last = session ?? await tx.GetLatestSessionAsync(cluster, agentId, cancellationToken);
@@ -434,7 +446,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
             now, null, null, now.AddSeconds(draft.Ttl), caller.KeyId, idempotencyKey);
         await MeshRuntime.InsertCommandAsync(tx, command, cancellationToken);
         var revision = await AppendEventAsync(tx, command, now, cancellationToken);
-        await mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
+        await _mesh.CommitAsync(tx, revision, cancellationToken, SignalKeys.Agent(cluster, agentId));
         return (MeshViews.Command(command), true);
     }
 
@@ -472,8 +484,8 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     /// </summary>
     internal async Task<long?> ActOnStallAsync(IMeshWriteTransaction tx, SessionRecord session, DateTimeOffset now, CancellationToken cancellationToken) => session.OnStall switch
     {
-        "message" => await QueueMeshMessageAsync(tx, mesh.Options, session, $"No progress for {session.StallAfter} s: report progress, or finish and leave.", now, cancellationToken),
-        "kill" => (await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "stalled", mesh.Options.DefaultGracePeriod, now, cancellationToken)).Revision,
+        "message" => await QueueMeshMessageAsync(tx, _mesh.Options, session, $"No progress for {session.StallAfter} s: report progress, or finish and leave.", now, cancellationToken),
+        "kill" => (await QueueKillAsync(tx, "mesh", session.Cluster, session.AgentId, "stalled", _mesh.Options.DefaultGracePeriod, now, cancellationToken)).Revision,
         _ => null,
     };
 
@@ -525,7 +537,7 @@ public sealed class CommandService(MeshRuntime mesh, SessionService sessions)
     private async Task<long?> EndKilledSessionAsync(IMeshWriteTransaction tx, string cluster, string agentId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var session = await tx.GetOpenSessionAsync(cluster, agentId, cancellationToken);
-        return session is null ? null : (await sessions.EndAsync(tx, session, SessionStatus.Killed, reason ?? "killed", now, cancellationToken)).Revision;
+        return session is null ? null : (await _sessions.EndAsync(tx, session, SessionStatus.Killed, reason ?? "killed", now, cancellationToken)).Revision;
     }
 
     private static Task<long> AppendEventAsync(IMeshWriteTransaction tx, CommandRecord command, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -129,7 +129,7 @@ public sealed class CommandStreamReader
                     yield return End(ended, "session_ended", ended.EndReason);
                     yield break;
                 }
-                await _key.WaitAsync(signal, revoked, nextRenewal - _mesh.Time.GetUtcNow(), cancellationToken);
+                await _key.WaitAsync(signal, nextRenewal - _mesh.Time.GetUtcNow(), revoked, cancellationToken);
             }
         }
         finally
@@ -162,7 +162,7 @@ public sealed class CommandStreamReader
             {
                 return delivered.Select(MeshViews.Command).ToList();
             }
-            await _key.WaitAsync(signal, revoked, remaining, cancellationToken);
+            await _key.WaitAsync(signal, remaining, revoked, cancellationToken);
         }
     }
 

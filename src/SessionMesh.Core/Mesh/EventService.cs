@@ -88,8 +88,8 @@ public sealed class EventService(MeshRuntime mesh)
                 yield return new EventStreamFrame.Ping();
             }
             opened = true;
-            await key.WaitAsync(signal, revoked, s_pingAfter, cancellationToken);
-            if (!signal.IsCompleted && !revoked.IsCompleted && key.Until(s_pingAfter) > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
+            await key.WaitAsync(signal, s_pingAfter, revoked, cancellationToken);
+            if (!signal.IsCompleted && !revoked.IsCancellationRequested && key.Until(s_pingAfter) > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
             {
                 yield return new EventStreamFrame.Ping();
             }

@@ -12,6 +12,13 @@ public interface IMeshSignals
     /// <summary>A task that completes at the next <see cref="Notify"/> of <paramref name="key"/>.</summary>
     Task Next(string key);
 
+    /// <summary>
+    /// A token cancelled at the next <see cref="Notify"/> of <paramref name="key"/>: for a rare wake-up (a key's
+    /// revocation) that many long waits share. A wait that ends for another reason drops its registration on the token
+    /// at constant cost, where a continuation on a task shared by thousands of waiters is searched for in a list.
+    /// </summary>
+    CancellationToken NextCancellation(string key);
+
     /// <summary>Wakes everything waiting on <paramref name="key"/>.</summary>
     void Notify(string key);
 

@@ -7,10 +7,15 @@ public sealed class InProcessMeshSignals : IMeshSignals
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _listeners = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _cancellations = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public Task Next(string key) =>
         _signals.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <inheritdoc />
+    public CancellationToken NextCancellation(string key) =>
+        _cancellations.GetOrAdd(key, static _ => new CancellationTokenSource()).Token;
 
     /// <inheritdoc />
     public void Notify(string key)
@@ -19,12 +24,17 @@ public sealed class InProcessMeshSignals : IMeshSignals
         {
             signal.TrySetResult();
         }
+        if (_cancellations.TryRemove(key, out var cancellation))
+        {
+            // Off the notifier's thread: the waits it ends run their continuations elsewhere.
+            _ = cancellation.CancelAsync();
+        }
     }
 
     /// <summary>Wakes everything waiting on any key: each waiter reads the store again (after a replica missed notifications).</summary>
     public void NotifyAll()
     {
-        foreach (var key in _signals.Keys)
+        foreach (var key in _signals.Keys.Concat(_cancellations.Keys))
         {
             Notify(key);
         }

@@ -9,8 +9,8 @@ namespace SessionMesh.Mesh;
 /// </summary>
 internal sealed class KeyValidity(MeshRuntime mesh, MeshCaller caller)
 {
-    /// <summary>The signal raised when the key is revoked; take it before <see cref="CheckAsync"/>.</summary>
-    public Task Revoked() => mesh.Signals.Next(SignalKeys.Key(caller.KeyId));
+    /// <summary>Cancelled when the key is revoked; take it before <see cref="CheckAsync"/>.</summary>
+    public CancellationToken Revoked() => mesh.Signals.NextCancellation(SignalKeys.Key(caller.KeyId));
 
     /// <summary>How long until the key expires, capped at <paramref name="cap"/>.</summary>
     public TimeSpan Until(TimeSpan cap) =>
@@ -30,6 +30,6 @@ internal sealed class KeyValidity(MeshRuntime mesh, MeshCaller caller)
     }
 
     /// <summary>Waits for <paramref name="signal"/>, the key's revocation, its expiry or <paramref name="timeout"/>, whichever is first.</summary>
-    public Task WaitAsync(Task signal, Task revoked, TimeSpan timeout, CancellationToken cancellationToken) =>
-        mesh.WaitAsync(Task.WhenAny(signal, revoked), Until(timeout), cancellationToken);
+    public Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken revoked, CancellationToken cancellationToken) =>
+        mesh.WaitAsync(signal, Until(timeout), cancellationToken, revoked);
 }

@@ -27,11 +27,10 @@ public sealed class MeshOptions
     public int DefaultGracePeriod { get; set; } = 10;
 
     /// <summary>
-    /// Experimental, off by default: agents' streams take newly committed commands from memory
-    /// (<see cref="FreshCommands"/>) instead of reading the store. The 2-core scale bench measured it slower (steers
-    /// failing past 20 s at 500/s with 2,000 streams), which is not understood yet; see docs/benchmarks.md.
+    /// Agents' streams take newly committed commands from memory (<see cref="FreshCommands"/>) instead of reading the
+    /// store (on by default; with replicas streams always read the store). Off reads the store at every wake-up.
     /// </summary>
-    public bool StreamCommandsFromMemory { get; set; }
+    public bool StreamCommandsFromMemory { get; set; } = true;
 
     /// <summary>The share of a budget (0..1) past which the mesh warns the agent, once.</summary>
     public double BudgetWarnAt { get; set; } = 0.8;

@@ -163,16 +163,17 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     }
 
     /// <summary>
-    /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, or until
+    /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, until
+    /// <paramref name="wake"/> is cancelled (a rare wake-up shared by many waits), or until
     /// <paramref name="cancellationToken"/> fires — without throwing, so a stream can end cleanly; callers check the token.
     /// </summary>
-    internal async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken cancellationToken)
+    internal async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken wake = default)
     {
-        if (timeout <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+        if (timeout <= TimeSpan.Zero || cancellationToken.IsCancellationRequested || wake.IsCancellationRequested)
         {
             return;
         }
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, wake);
         var delay = Task.Delay(timeout, time, timeoutCts.Token);
         await Task.WhenAny(signal, delay);
         await timeoutCts.CancelAsync();

@@ -31,8 +31,12 @@ public sealed class SessionService(MeshRuntime mesh)
         MeshAudit.InCluster(cluster);
         caller.RequireActingFor(agentId);
 
-        // The spawn limit counts live children in the store, by their leases: renewals must be there first.
-        await mesh.Leases.FlushAsync(cancellationToken);
+        // The spawn limit counts live children in the store, by their leases: renewals must be there first. Only a child's
+        // join counts them, so a fleet's heartbeats do not make every top-level join wait for a checkpoint.
+        if (parentId is not null || (mesh.Leases.HasUnpersistedChanges && await mesh.Store.GetAgentAsync(cluster, agentId, cancellationToken) is { ParentId: not null }))
+        {
+            await mesh.Leases.FlushAsync(cancellationToken);
+        }
         var now = mesh.Now();
         await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
         var agent = await tx.GetAgentAsync(cluster, agentId, cancellationToken);

@@ -94,6 +94,8 @@ public sealed class AgentWrapperTests
 
         Assert.Equal("acked", (await sdk.GetCommandAsync(steer.CommandId, 15, Ct)).Status);
         await wrapper.WaitForOutputAsync($"directive={{\"type\":\"steer\",\"command_id\":\"{steer.CommandId}\"");
+        // The child prints its ready line before it reads the directive from stdin into the file.
+        await wrapper.WaitForOutputAsync("handed: ");
         var pids = ProcTable.ReadPids(Path.Combine(temp.Path, "pids"));
         Assert.Equal(2, pids.Count);
         Assert.False(ProcTable.IsRunning(pids[0]));

@@ -17,7 +17,7 @@ public sealed class FreshCommandTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    // Off by default while its cost on the scale bench is investigated.
+    // The default, set here so these tests hold whatever the default becomes.
     private static readonly Dictionary<string, string> s_fromMemory = new() { ["Mesh:StreamCommandsFromMemory"] = "true" };
 
     [Fact]
