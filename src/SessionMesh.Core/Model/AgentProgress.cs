@@ -70,6 +70,9 @@ public sealed record AgentProgress
         CostUsd = Max(CostUsd, other?.CostUsd),
     };
 
+    /// <summary>This report with each counter raised to at least <paramref name="floor"/>'s; the activity stays this one's.</summary>
+    public AgentProgress AtLeast(AgentProgress floor) => Highest(floor) with { Activity = Activity };
+
     private static T? Max<T>(T? a, T? b) where T : struct, IComparable<T> =>
         a is { } x && b is { } y ? (x.CompareTo(y) >= 0 ? x : y) : a ?? b;
 
