@@ -51,7 +51,7 @@ public sealed class PostgresBudgetTests
             Assert.Equal(600, usage.GetProperty("charged").GetProperty("tokens").GetInt64());
             Assert.Equal(600, usage.GetProperty("rolled_up").GetProperty("tokens").GetInt64());
         }
-        Assert.Empty(await BudgetEventsAsync(replicas[1]));
+        Assert.Empty(await BudgetEventsAsync(replicas[1], "marker-1"));
 
         // The warning comes at 960 and the limit is spent by the very last report.
         await RoundsAsync(21, 40);
@@ -61,7 +61,7 @@ public sealed class PostgresBudgetTests
             Assert.Equal(1200, usage.GetProperty("charged").GetProperty("tokens").GetInt64());
             Assert.Equal("exceeded", usage.GetProperty("alert").GetString());
         }
-        var alerts = await BudgetEventsAsync(replicas[2]);
+        var alerts = await BudgetEventsAsync(replicas[2], "marker-2");
         Assert.Equal(["session.budget_warning", "session.budget_exceeded"], alerts.Select(e => e.Type));
         Assert.All(alerts, e => Assert.Equal("lead", e.AgentId));
         Assert.Equal(960, alerts[0].Data.GetProperty("budget_used").GetProperty("tokens").GetInt64());
@@ -105,7 +105,7 @@ public sealed class PostgresBudgetTests
             Assert.Equal(480, usage.GetProperty("charged").GetProperty("tool_calls").GetInt64());
             Assert.Equal("exceeded", usage.GetProperty("alert").GetString());
         }
-        var alerts = (await BudgetEventsAsync(replicas[1])).Where(e => e.AgentId == "pool").ToList();
+        var alerts = (await BudgetEventsAsync(replicas[1], "marker")).Where(e => e.AgentId == "pool").ToList();
         Assert.Equal(["session.budget_warning", "session.budget_exceeded"], alerts.Select(e => e.Type));
         // Charged one report at a time: the report that crossed the limit took it to exactly 400.
         Assert.Equal(400, alerts[1].Data.GetProperty("budget_used").GetProperty("tool_calls").GetInt64());
@@ -127,9 +127,16 @@ public sealed class PostgresBudgetTests
     private static async Task<List<JsonElement>> CommandsAsync(HttpClient replica, string agentId) =>
         (await replica.GetReplyAsync($"{Api}/agents/{agentId}/commands")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray().ToList();
 
-    private static async Task<List<(string Type, string? AgentId, JsonElement Data)>> BudgetEventsAsync(HttpClient replica) =>
-        (await replica.GetReplyAsync($"{Api}/events?since=0&limit=1000")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray()
+    /// <summary>
+    /// The budget events in <paramref name="replica"/>'s history, read after a join of <paramref name="marker"/> through it:
+    /// its event comes after every event written before, so the read cannot miss one another replica wrote a moment ago.
+    /// </summary>
+    private static async Task<List<(string Type, string? AgentId, JsonElement Data)>> BudgetEventsAsync(HttpClient replica, string marker)
+    {
+        await JoinAsync(replica, marker, null, null);
+        return (await replica.GetReplyAsync($"{Api}/events?since=0&limit=1000")).Expect(HttpStatusCode.OK).Json.GetProperty("items").EnumerateArray()
             .Select(e => (Type: e.GetProperty("type").GetString()!, AgentId: e.TryGetProperty("agent_id", out var a) ? a.GetString() : null, Data: e.GetProperty("data")))
             .Where(e => e.Type.StartsWith("session.budget_", StringComparison.Ordinal))
             .ToList();
+    }
 }
