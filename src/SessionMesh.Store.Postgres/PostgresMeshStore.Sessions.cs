@@ -89,6 +89,19 @@ public sealed partial class PostgresMeshStore
           AND u.last_seen >= sessions.last_seen AND u.expires_at >= sessions.expires_at
         """;
 
+    // A replica's checkpoint: the same, but the budget usage stays as stored, where charges add up (Budgets partial).
+    private const string UpdateLeasesExceptBudgetsSql = """
+        UPDATE sessions
+        SET last_seen = u.last_seen, expires_at = u.expires_at, load = u.load, idle = u.idle, stale_notified = u.stale_notified,
+            progress = u.progress, progressed_at = u.progressed_at, stall_notified = u.stall_notified
+        FROM unnest(@session_ids, @last_seen, @expires_at, @load, @idle, @stale_notified,
+                    @progress, @progressed_at, @stall_notified)
+            AS u(session_id, last_seen, expires_at, load, idle, stale_notified,
+                 progress, progressed_at, stall_notified)
+        WHERE sessions.session_id = u.session_id AND sessions.end_status IS NULL
+          AND u.last_seen >= sessions.last_seen AND u.expires_at >= sessions.expires_at
+        """;
+
     private const string SelectRuntimeExceededSessions = $"""
         SELECT {SessionColumns} FROM sessions
         WHERE sessions.end_status IS NULL AND sessions.max_runtime IS NOT NULL
@@ -217,13 +230,13 @@ public sealed partial class PostgresMeshStore
         return await command.ListAsync(ReadSession, cancellationToken);
     }
 
-    internal static async Task<int> UpdateLeasesAsync(NpgsqlConnection db, IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken)
+    internal static async Task<int> UpdateLeasesAsync(NpgsqlConnection db, IReadOnlyCollection<SessionRecord> leases, bool withBudgets, CancellationToken cancellationToken)
     {
         if (leases.Count == 0)
         {
             return 0;
         }
-        await using var command = new NpgsqlCommand(UpdateLeasesSql, db)
+        await using var command = new NpgsqlCommand(withBudgets ? UpdateLeasesSql : UpdateLeasesExceptBudgetsSql, db)
             .BindArray("@session_ids", NpgsqlDbType.Text, leases.Select(l => l.SessionId).ToArray())
             .BindArray("@last_seen", NpgsqlDbType.Bigint, leases.Select(l => ToDb(l.LastSeen)).ToArray())
             .BindArray("@expires_at", NpgsqlDbType.Bigint, leases.Select(l => ToDb(l.ExpiresAt)).ToArray())
@@ -232,9 +245,12 @@ public sealed partial class PostgresMeshStore
             .BindArray("@stale_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StaleNotified).ToArray())
             .BindArray("@progress", NpgsqlDbType.Text, leases.Select(l => PostgresJson.WriteProgress(l.Progress)).ToArray())
             .BindArray("@progressed_at", NpgsqlDbType.Bigint, leases.Select(l => l.ProgressedAt is { } at ? ToDb(at) : (long?)null).ToArray())
-            .BindArray("@stall_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StallNotified).ToArray())
-            .BindArray("@budget_used", NpgsqlDbType.Text, leases.Select(l => PostgresJson.WriteProgress(l.BudgetUsed)).ToArray())
-            .BindArray("@budget_alert", NpgsqlDbType.Text, leases.Select(l => l.BudgetAlert).ToArray());
+            .BindArray("@stall_notified", NpgsqlDbType.Boolean, leases.Select(l => l.StallNotified).ToArray());
+        if (withBudgets)
+        {
+            command.BindArray("@budget_used", NpgsqlDbType.Text, leases.Select(l => PostgresJson.WriteProgress(l.BudgetUsed)).ToArray())
+                .BindArray("@budget_alert", NpgsqlDbType.Text, leases.Select(l => l.BudgetAlert).ToArray());
+        }
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

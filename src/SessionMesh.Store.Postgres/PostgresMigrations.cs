@@ -26,6 +26,7 @@ internal static class PostgresMigrations
         new(3, "session-bound locks", V3Locks),
         new(4, "webhooks", V4Webhooks),
         new(5, "A2A agent cards", V5AgentCards),
+        new(6, "budget charges in the store", V6Charged),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -199,6 +200,14 @@ internal static class PostgresMigrations
             ADD COLUMN budget_used    TEXT,
             ADD COLUMN charge_to      TEXT[],
             ADD COLUMN budget_alert   TEXT;
+        """;
+
+    /// <summary>
+    /// The SQLite store's migration 10: budgets are charged in the store, so each session keeps its counters as far as
+    /// they are charged to its budgets (JSON text), and a report through any replica charges only their growth since.
+    /// </summary>
+    private const string V6Charged = """
+        ALTER TABLE sessions ADD COLUMN charged TEXT;
         """;
 
     // TEXT, not JSONB: the card is served back as it was given (JSONB would reorder its members and drop duplicates).

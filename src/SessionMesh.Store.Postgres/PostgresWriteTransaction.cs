@@ -94,7 +94,16 @@ internal sealed partial class PostgresWriteTransaction(PostgresMeshStore store, 
         PostgresMeshStore.ListOpenSessionsAsync(Db, afterSessionId, limit, cancellationToken);
 
     public Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
-        WriteAsync(db => PostgresMeshStore.UpdateLeasesAsync(db, leases, cancellationToken));
+        WriteAsync(db => PostgresMeshStore.UpdateLeasesAsync(db, leases, withBudgets: true, cancellationToken));
+
+    public Task<int> UpdateLeasesExceptBudgetsAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpdateLeasesAsync(db, leases, withBudgets: false, cancellationToken));
+
+    public Task<IReadOnlyList<SessionRecord>> GetSessionsForUpdateAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken) =>
+        PostgresMeshStore.SelectSessionsForUpdateAsync(Db, sessionIds, cancellationToken);
+
+    public Task<int> UpdateBudgetChargesAsync(IReadOnlyCollection<SessionRecord> sessions, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.UpdateBudgetChargesAsync(db, sessions, cancellationToken));
 
     public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         await PostgresMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;

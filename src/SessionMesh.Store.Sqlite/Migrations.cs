@@ -25,6 +25,7 @@ internal static class Migrations
         new(7, "session-bound locks", V7Locks),
         new(8, "webhooks", V8Webhooks),
         new(9, "A2A agent cards", V9AgentCards),
+        new(10, "budget charges in the store", V10Charged),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -235,6 +236,14 @@ internal static class Migrations
         ALTER TABLE sessions ADD COLUMN budget_used TEXT;
         ALTER TABLE sessions ADD COLUMN charge_to TEXT;
         ALTER TABLE sessions ADD COLUMN budget_alert TEXT;
+        """;
+
+    /// <summary>
+    /// With replicas, budgets are charged in the store: a session's counters as far as they are charged to its budgets
+    /// (JSON), so a report through any replica charges only their growth since.
+    /// </summary>
+    private const string V10Charged = """
+        ALTER TABLE sessions ADD COLUMN charged TEXT;
         """;
 
     // The card is kept as the JSON text it was given (compact), unknown fields and all; up to 1 MiB, so not WITHOUT ROWID.

@@ -85,6 +85,14 @@ public sealed partial class SqliteMeshStore
         WHERE session_id = @session_id AND end_status IS NULL
         """;
 
+    // With replicas the store holds the budget usage (charged additively): a checkpoint leaves it as stored.
+    private const string UpdateLeaseExceptBudgetsSql = """
+        UPDATE sessions
+        SET last_seen = @last_seen, expires_at = @expires_at, load = @load, idle = @idle, stale_notified = @stale_notified,
+            progress = @progress, progressed_at = @progressed_at, stall_notified = @stall_notified
+        WHERE session_id = @session_id AND end_status IS NULL
+        """;
+
     // The expression is the one ix_sessions_open_runtime indexes; max_runtime is in seconds.
     private const string SelectRuntimeExceededSessions = $"""
         SELECT {SessionColumns} FROM sessions
@@ -195,10 +203,10 @@ public sealed partial class SqliteMeshStore
         return await command.ListAsync(ReadSession, cancellationToken);
     }
 
-    internal static async Task<int> UpdateLeasesAsync(SqliteDb db, IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken)
+    internal static async Task<int> UpdateLeasesAsync(SqliteDb db, IReadOnlyCollection<SessionRecord> leases, bool withBudgets, CancellationToken cancellationToken)
     {
         // One prepared statement, rebound per lease: the whole batch is one transaction, hence one fsync.
-        await using var command = db.Command(UpdateLeaseSql);
+        await using var command = db.Command(withBudgets ? UpdateLeaseSql : UpdateLeaseExceptBudgetsSql);
         var written = 0;
         foreach (var lease in leases)
         {
@@ -206,8 +214,11 @@ public sealed partial class SqliteMeshStore
             command.Bind("@session_id", lease.SessionId).Bind("@last_seen", lease.LastSeen).Bind("@expires_at", lease.ExpiresAt)
                 .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified)
                 .Bind("@progress", SqliteJson.WriteProgress(lease.Progress)).Bind("@progressed_at", lease.ProgressedAt)
-                .Bind("@stall_notified", lease.StallNotified)
-                .Bind("@budget_used", SqliteJson.WriteProgress(lease.BudgetUsed)).Bind("@budget_alert", lease.BudgetAlert);
+                .Bind("@stall_notified", lease.StallNotified);
+            if (withBudgets)
+            {
+                command.Bind("@budget_used", SqliteJson.WriteProgress(lease.BudgetUsed)).Bind("@budget_alert", lease.BudgetAlert);
+            }
             written += await command.ExecuteNonQueryAsync(cancellationToken);
         }
         return written;

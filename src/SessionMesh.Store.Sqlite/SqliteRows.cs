@@ -14,7 +14,7 @@ internal static class SqliteRows
         "sessions.session_id, sessions.cluster, sessions.agent_id, sessions.ttl, sessions.started_at, sessions.last_seen, " +
         "sessions.expires_at, sessions.load, sessions.idle, sessions.max_runtime, sessions.end_status, sessions.ended_at, " +
         "sessions.end_reason, sessions.stale_notified, sessions.progress, sessions.progressed_at, sessions.stall_after, " +
-        "sessions.on_stall, sessions.stall_notified, sessions.budget, sessions.budget_used, sessions.charge_to, sessions.budget_alert, sessions.exit_code";
+        "sessions.on_stall, sessions.stall_notified, sessions.budget, sessions.budget_used, sessions.charge_to, sessions.budget_alert, sessions.exit_code, sessions.charged";
 
     public const string AgentColumns =
         "agents.cluster, agents.agent_id, agents.parent_id, agents.labels, agents.created_at, agents.updated_at";
@@ -77,7 +77,8 @@ internal static class SqliteRows
         BudgetUsed: r.IsDBNull(o + 20) ? null : SqliteJson.ReadProgress(r.GetString(o + 20)),
         ChargeTo: r.IsDBNull(o + 21) ? null : SqliteJson.ReadStrings(r.GetString(o + 21)),
         BudgetAlert: NullableString(r, o + 22),
-        ExitCode: r.IsDBNull(o + 23) ? null : r.GetInt32(o + 23));
+        ExitCode: r.IsDBNull(o + 23) ? null : r.GetInt32(o + 23),
+        Charged: r.IsDBNull(o + 24) ? null : SqliteJson.ReadProgress(r.GetString(o + 24)));
 
     public static AgentRecord ReadAgent(SqliteDataReader r) => new(
         Cluster: r.GetString(0),

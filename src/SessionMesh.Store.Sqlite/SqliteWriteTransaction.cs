@@ -96,7 +96,16 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
         SqliteMeshStore.ListOpenSessionsAsync(Db, afterSessionId, limit, cancellationToken);
 
     public Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
-        WriteAsync(db => SqliteMeshStore.UpdateLeasesAsync(db, leases, cancellationToken));
+        WriteAsync(db => SqliteMeshStore.UpdateLeasesAsync(db, leases, withBudgets: true, cancellationToken));
+
+    public Task<int> UpdateLeasesExceptBudgetsAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken) =>
+        WriteAsync(db => SqliteMeshStore.UpdateLeasesAsync(db, leases, withBudgets: false, cancellationToken));
+
+    public Task<IReadOnlyList<SessionRecord>> GetSessionsForUpdateAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken) =>
+        SqliteMeshStore.SelectSessionsForUpdateAsync(Db, sessionIds, cancellationToken);
+
+    public Task<int> UpdateBudgetChargesAsync(IReadOnlyCollection<SessionRecord> sessions, CancellationToken cancellationToken) =>
+        WriteAsync(db => SqliteMeshStore.UpdateBudgetChargesAsync(db, sessions, cancellationToken));
 
     public async Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         await SqliteMeshStore.SelectLatestSessionsAsync(Db, cluster, [agentId], cancellationToken) is [var latest, ..] ? latest : null;

@@ -26,7 +26,10 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<IMeshSignals, InProcessMeshSignals>();
         services.TryAddSingleton<ILeaseLeader, SingleServerLeader>();
         services.TryAddSingleton(sp => new KeyCache(sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage)));
-        services.TryAddSingleton(sp => new LeaseTable(sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage)));
+        // With replicas sharing the store, budgets are charged there (see SessionService), not in each replica's table.
+        services.TryAddSingleton(sp => new LeaseTable(
+            sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage),
+            budgetsInStore: sp.GetRequiredService<IMeshSignals>() is IReplicaSignals));
         services.TryAddSingleton(sp => new MeshRuntime(
             sp.GetService<IMeshStore>() ?? throw new InvalidOperationException(NoStoreMessage),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshOptions>>().Value,

@@ -13,11 +13,14 @@ namespace SessionMesh.Mesh;
 /// <param name="ChargeTo">The sessions whose budgets the new session's reports count against, before its own.</param>
 internal sealed record BudgetPlan(AgentBudget? Budget, IReadOnlyList<string> Clipped, IReadOnlyList<string> ChargeTo)
 {
-    /// <summary>Plans the budget of a join under <paramref name="parent"/> (its open session, if any).</summary>
-    public static BudgetPlan For(AgentBudget? asked, SessionRecord? parent, LeaseTable leases, DateTimeOffset now, MeshOptions options)
+    /// <summary>
+    /// Plans the budget of a join under <paramref name="parent"/> (its open session, if any), whose charge list's open
+    /// sessions are <paramref name="holders"/>, by id.
+    /// </summary>
+    public static BudgetPlan For(AgentBudget? asked, SessionRecord? parent, IReadOnlyDictionary<string, SessionRecord> holders, DateTimeOffset now, MeshOptions options)
     {
         var chargeTo = parent?.ChargeTo ?? [];
-        var left = Left(parent, chargeTo, leases, now);
+        var left = Left(parent, chargeTo, holders, now);
         if (left is null)
         {
             return new BudgetPlan(asked, [], chargeTo);
@@ -37,12 +40,12 @@ internal sealed record BudgetPlan(AgentBudget? Budget, IReadOnlyList<string> Cli
     }
 
     /// <summary>What the ancestors have left, counter by counter; null when nothing above limits anything.</summary>
-    private static AgentBudget? Left(SessionRecord? parent, IReadOnlyList<string> chargeTo, LeaseTable leases, DateTimeOffset now)
+    private static AgentBudget? Left(SessionRecord? parent, IReadOnlyList<string> chargeTo, IReadOnlyDictionary<string, SessionRecord> holders, DateTimeOffset now)
     {
         AgentBudget? left = null;
         foreach (var holderId in chargeTo)
         {
-            if (leases.Find(holderId)?.Record is { Budget: { } budget } holder)
+            if (holders.GetValueOrDefault(holderId) is { Budget: { } budget } holder)
             {
                 var rest = budget.Left(holder.BudgetUsed) with { Runtime = RuntimeLeft(holder, now) };
                 left = left is null ? rest : left.Min(rest);

@@ -19,8 +19,10 @@ namespace SessionMesh.Mesh;
 /// promised now + TTL, which that start-up lease covers since the restart comes after the heartbeat. Joins, ends and
 /// the events of stale and expired sessions are written in their own transactions, durable before they are
 /// acknowledged, and the table follows them only after they commit.
+/// Budget usage is charged here on one server; with replicas (<paramref name="budgetsInStore"/>) it is charged in the
+/// store, the table keeps a copy for views (<see cref="TakeBudget"/>) and its checkpoints leave the stored usage alone.
 /// </remarks>
-public sealed class LeaseTable(IMeshStore store) : IDisposable
+public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Lease> _dirty = new();
@@ -195,22 +197,34 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
         while (true)
         {
             var current = lease.Record;
-            if (current.Budget is not { } budget)
+            if (current.Budget is null)
             {
                 charged = current;
                 return null;
             }
-            var used = delta.Plus(current.BudgetUsed);
-            var share = budget.UsedFraction(used);
-            var alert = share >= 1 && current.BudgetAlert != "exceeded" ? "exceeded"
-                : share >= warnAt && current.BudgetAlert is null ? "warned"
-                : null;
-            var next = current with { BudgetUsed = used, BudgetAlert = alert ?? current.BudgetAlert };
+            var (next, alert) = BudgetCharge.Apply(current, delta, warnAt);
             if (lease.TrySwap(current, next))
             {
                 Touched(lease);
                 charged = next;
                 return alert;
+            }
+        }
+    }
+
+    /// <summary>
+    /// With replicas: takes the budget usage and alert a charge in the store left (<paramref name="stored"/>), unless the
+    /// table already holds a later charge's; returns the lease as it stands. Not a change to checkpoint: the store has it.
+    /// </summary>
+    internal SessionRecord TakeBudget(Lease lease, SessionRecord stored)
+    {
+        while (true)
+        {
+            var current = lease.Record;
+            var next = current with { BudgetUsed = LaterUsage(stored.BudgetUsed, current.BudgetUsed), BudgetAlert = LaterAlert(stored.BudgetAlert, current.BudgetAlert) };
+            if (next == current || lease.TrySwap(current, next))
+            {
+                return lease.Record;
             }
         }
     }
@@ -233,11 +247,38 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
     internal async ValueTask<SessionRecord?> CurrentAsync(string sessionId, CancellationToken cancellationToken) =>
         Find(sessionId)?.Record ?? OverlayOrNull(await store.GetSessionAsync(sessionId, cancellationToken));
 
-    /// <summary>The record with the lease fields memory holds, when it is open and in the table and memory is not behind; else as given.</summary>
-    internal SessionRecord Overlay(SessionRecord session) =>
+    /// <summary>
+    /// The record with the lease fields memory holds, when it is open and in the table and memory is not behind; else as
+    /// given. Budget usage is the later of the two either way: with replicas the store's total may be ahead of this copy.
+    /// </summary>
+    internal SessionRecord Overlay(SessionRecord session)
+    {
         // A stored lease ahead of memory is a renewal another replica took (one server's memory is never behind).
-        session.IsOpen && _leases.TryGetValue(session.SessionId, out var lease) && lease.Record.ExpiresAt >= session.ExpiresAt
-            ? WithLease(session, lease.Record) : session;
+        if (!session.IsOpen || !_leases.TryGetValue(session.SessionId, out var lease) || lease.Record.ExpiresAt < session.ExpiresAt)
+        {
+            return AtLeastCharged(session);
+        }
+        var overlaid = WithLease(session, lease.Record);
+        return AtLeastCharged(session.Budget is null ? overlaid : overlaid with
+        {
+            BudgetUsed = LaterUsage(session.BudgetUsed, overlaid.BudgetUsed),
+            BudgetAlert = LaterAlert(session.BudgetAlert, overlaid.BudgetAlert),
+        });
+    }
+
+    // With replicas, what the store has charged of a session is the most it reported through any replica, written with
+    // the report itself, while its progress reaches the store with that replica's next checkpoint: counters never show less.
+    private static SessionRecord AtLeastCharged(SessionRecord session) =>
+        session.Charged is { } charged && charged.AdvancedFrom(session.Progress)
+            ? session with { Progress = session.Progress?.AtLeast(charged) ?? charged }
+            : session;
+
+    // Usage only grows and alerts only escalate, so of two copies of one budget's usage the later is the higher:
+    // counter by counter, warned over none, exceeded over warned. Kept as is when it already is the later one.
+    private static AgentProgress? LaterUsage(AgentProgress? a, AgentProgress? b) =>
+        a is null ? b : b is null ? a : a.AdvancedFrom(b) ? (b.AdvancedFrom(a) ? a.Highest(b) : a) : b;
+
+    private static string? LaterAlert(string? a, string? b) => a == "exceeded" || b is null ? a ?? b : b == "exceeded" || a is null ? b : a;
 
     /// <summary><see cref="Overlay(SessionRecord)"/> of a record that may be missing.</summary>
     internal SessionRecord? OverlayOrNull(SessionRecord? session) => session is null ? null : Overlay(session);
@@ -383,7 +424,8 @@ public sealed class LeaseTable(IMeshStore store) : IDisposable
             try
             {
                 await using var tx = await store.BeginWriteAsync(cancellationToken);
-                await tx.UpdateLeasesAsync(records.GetRange(start, count), cancellationToken);
+                var chunk = records.GetRange(start, count);
+                await (budgetsInStore ? tx.UpdateLeasesExceptBudgetsAsync(chunk, cancellationToken) : tx.UpdateLeasesAsync(chunk, cancellationToken));
                 await tx.CommitAsync(cancellationToken);
             }
             catch

@@ -70,7 +70,7 @@ public sealed class SessionService(MeshRuntime mesh)
 
         // The parent's budgets (and runtime) bound the child's.
         var parentSession = effectiveParent is null ? null : mesh.Leases.OverlayOrNull(await tx.GetOpenSessionAsync(cluster, effectiveParent, cancellationToken));
-        var plan = BudgetPlan.For(askedBudget, parentSession, mesh.Leases, now, mesh.Options);
+        var plan = BudgetPlan.For(askedBudget, parentSession, await BudgetHoldersAsync(tx, parentSession, cancellationToken), now, mesh.Options);
         var sessionId = Ids.NewSessionId(now);
         var session = new SessionRecord(sessionId, cluster, agentId, ttl, now, now, now.AddSeconds(ttl), null, false, plan.Budget?.Runtime ?? maxRuntime)
         {
@@ -280,9 +280,63 @@ public sealed class SessionService(MeshRuntime mesh)
         }
         if (renewed.ChargeTo is { Count: > 0 } && renewed.Progress is { } reported && reported.AdvancedFrom(previous.Progress))
         {
-            await ChargeAsync(renewed, reported.Since(previous.Progress), now, cancellationToken);
+            // One server charges in memory (no store write on the report's path); replicas each hold a copy, so they charge in the store.
+            await (mesh.Replicated
+                ? ChargeInStoreAsync(renewed, reported, now)
+                : ChargeAsync(renewed, reported.Since(previous.Progress), now, cancellationToken));
         }
         return renewed;
+    }
+
+    /// <summary>
+    /// With replicas: charges a report to every budget it counts against (its own, then its ancestors'), in the store, in
+    /// one write. Its growth is counted from what the store has charged of this session so far, whichever replicas took the
+    /// earlier reports; the budgets' totals are read locked and the alerts decided from them in the same write, with the
+    /// event and the act, so exactly one replica raises each alert. This replica's leases then show the new totals.
+    /// </summary>
+    private async Task ChargeInStoreAsync(SessionRecord reporter, AgentProgress reported, DateTimeOffset now)
+    {
+        // Not cancellable: the lease has taken the report, so its charge must not be dropped with the request. Should the
+        // write fail, the growth is not lost: the next report that grows charges it, counted from what the store has.
+        var cancellationToken = CancellationToken.None;
+        await using var tx = await mesh.Store.BeginWriteAsync(cancellationToken);
+        var stored = (await tx.GetSessionsForUpdateAsync([reporter.SessionId, .. reporter.ChargeTo!], cancellationToken))
+            .ToDictionary(s => s.SessionId, StringComparer.Ordinal);
+        if (stored.GetValueOrDefault(reporter.SessionId) is not { IsOpen: true } self)
+        {
+            return;
+        }
+        var charged = reported.Highest(self.Charged);
+        if (!charged.AdvancedFrom(self.Charged))
+        {
+            // Another replica charged this much already (it took a later report of this session).
+            return;
+        }
+        var delta = charged.Since(self.Charged);
+        var written = new Dictionary<string, SessionRecord>(StringComparer.Ordinal) { [self.SessionId] = self with { Charged = charged } };
+        var alerts = new List<(SessionRecord Holder, string Alert)>();
+        foreach (var holderId in reporter.ChargeTo!.Distinct(StringComparer.Ordinal))
+        {
+            if ((written.GetValueOrDefault(holderId) ?? stored.GetValueOrDefault(holderId)) is { IsOpen: true, Budget: not null } holder)
+            {
+                var (next, alert) = BudgetCharge.Apply(holder, delta, mesh.Options.BudgetWarnAt);
+                written[holderId] = next;
+                if (alert is not null)
+                {
+                    alerts.Add((next, alert));
+                }
+            }
+        }
+        await tx.UpdateBudgetChargesAsync(written.Values.ToList(), cancellationToken);
+        var (revision, notify) = await AlertAsync(tx, alerts, now, cancellationToken);
+        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+        foreach (var (sessionId, session) in written)
+        {
+            if (mesh.Leases.Find(sessionId) is { } lease)
+            {
+                mesh.Leases.TakeBudget(lease, session);
+            }
+        }
     }
 
     /// <summary>
@@ -305,6 +359,13 @@ public sealed class SessionService(MeshRuntime mesh)
         }
         // The report already counted: a failure to record the alert must not fail the agent's heartbeat.
         await using var tx = await mesh.Store.BeginWriteAsync(CancellationToken.None);
+        var (revision, notify) = await AlertAsync(tx, alerts, now, cancellationToken);
+        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+    }
+
+    /// <summary>Writes each budget alert's event and the mesh's act on it (a message, or a kill); returns the last revision and whom to wake.</summary>
+    private async Task<(long Revision, List<string> Notify)> AlertAsync(IMeshWriteTransaction tx, List<(SessionRecord Holder, string Alert)> alerts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         long revision = 0;
         var notify = new List<string>();
         foreach (var (holder, alert) in alerts)
@@ -314,7 +375,23 @@ public sealed class SessionService(MeshRuntime mesh)
             revision = await CommandService.ActOnBudgetAsync(tx, mesh.Options, holder, alert, now, notify, cancellationToken) ?? revision;
             MeshLog.BudgetAlert(mesh.Logger, holder.Cluster, holder.AgentId, holder.SessionId, alert);
         }
-        await mesh.CommitAsync(tx, revision, cancellationToken, notify);
+        return (revision, notify);
+    }
+
+    /// <summary>
+    /// The open sessions whose budgets a join under <paramref name="parent"/> fits in, by id: from the leases in memory on
+    /// one server; with replicas from the store, where charges add up, read locked so no charge lands between plan and join.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, SessionRecord>> BudgetHoldersAsync(IMeshWriteTransaction tx, SessionRecord? parent, CancellationToken cancellationToken)
+    {
+        if (parent?.ChargeTo is not { Count: > 0 } chargeTo)
+        {
+            return new Dictionary<string, SessionRecord>();
+        }
+        var holders = mesh.Replicated
+            ? mesh.Leases.Overlay(await tx.GetSessionsForUpdateAsync(chargeTo, cancellationToken)).Where(s => s.IsOpen)
+            : chargeTo.Select(id => mesh.Leases.Find(id)?.Record).OfType<SessionRecord>();
+        return holders.DistinctBy(s => s.SessionId).ToDictionary(s => s.SessionId, StringComparer.Ordinal);
     }
 
     private static void CheckCaller(MeshCaller? caller, SessionRecord session, string sessionId)

@@ -61,6 +61,21 @@ public sealed record AgentProgress
         CostUsd = Sum(CostUsd, other?.CostUsd),
     };
 
+    /// <summary>The higher of this and <paramref name="other"/>, counter by counter; unset where both are. No activity.</summary>
+    public AgentProgress Highest(AgentProgress? other) => new()
+    {
+        Tokens = Max(Tokens, other?.Tokens),
+        ToolCalls = Max(ToolCalls, other?.ToolCalls),
+        Turns = Max(Turns, other?.Turns),
+        CostUsd = Max(CostUsd, other?.CostUsd),
+    };
+
+    /// <summary>This report with each counter raised to at least <paramref name="floor"/>'s; the activity stays this one's.</summary>
+    public AgentProgress AtLeast(AgentProgress floor) => Highest(floor) with { Activity = Activity };
+
+    private static T? Max<T>(T? a, T? b) where T : struct, IComparable<T> =>
+        a is { } x && b is { } y ? (x.CompareTo(y) >= 0 ? x : y) : a ?? b;
+
     private static long? Sum(long? a, long? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);
 
     private static double? Sum(double? a, double? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);

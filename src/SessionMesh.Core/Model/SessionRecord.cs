@@ -14,6 +14,10 @@ namespace SessionMesh.Model;
 /// <param name="ChargeTo">The sessions whose budgets this session's reports count against: its own, then its ancestors'.</param>
 /// <param name="BudgetAlert">With a budget: <c>warned</c> once past the soft limit, <c>exceeded</c> once spent.</param>
 /// <param name="ExitCode">The exit code of the agent's process, when it left saying so.</param>
+/// <param name="Charged">
+/// With replicas: this session's counters as far as they are charged to the budgets in <see cref="ChargeTo"/>. The store
+/// keeps it and only the charge writes it, so a report through any replica charges only what grew since (never a lease field).
+/// </param>
 public sealed record SessionRecord(
     string SessionId,
     string Cluster,
@@ -38,7 +42,8 @@ public sealed record SessionRecord(
     AgentProgress? BudgetUsed = null,
     IReadOnlyList<string>? ChargeTo = null,
     string? BudgetAlert = null,
-    int? ExitCode = null)
+    int? ExitCode = null,
+    AgentProgress? Charged = null)
 {
     /// <summary>True until the session reaches a terminal status in the store.</summary>
     public bool IsOpen => EndStatus is null;

@@ -49,6 +49,27 @@ public interface IMeshWriteTransaction : IAsyncDisposable, ILockWriteTransaction
     /// </summary>
     Task<int> UpdateLeasesAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The lease checkpoint of a replica: as <see cref="UpdateLeasesAsync"/>, but <c>budget_used</c> and
+    /// <c>budget_alert</c> stay as stored, since with replicas the store holds them (<see cref="UpdateBudgetChargesAsync"/>)
+    /// and a replica's copy may be behind another replica's charge.
+    /// </summary>
+    Task<int> UpdateLeasesExceptBudgetsAsync(IReadOnlyCollection<SessionRecord> leases, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sessions by id (open or ended; unknown ids are left out), in session id order, each held against every other
+    /// writer — other replicas' too — until this transaction ends: a write computed from their stored fields (an additive
+    /// budget charge) can neither be lost nor applied twice.
+    /// </summary>
+    Task<IReadOnlyList<SessionRecord>> GetSessionsForUpdateAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A budget charge with replicas: writes <c>budget_used</c>, <c>budget_alert</c> and <c>charged</c> of each given
+    /// session that is still open (read with <see cref="GetSessionsForUpdateAsync"/> in this transaction); ended sessions
+    /// are left as they ended. Returns how many sessions were written.
+    /// </summary>
+    Task<int> UpdateBudgetChargesAsync(IReadOnlyCollection<SessionRecord> sessions, CancellationToken cancellationToken);
+
     /// <summary>The latest session of an agent, open or ended; null when it never joined.</summary>
     Task<SessionRecord?> GetLatestSessionAsync(string cluster, string agentId, CancellationToken cancellationToken);
 
