@@ -12,6 +12,8 @@ namespace SessionMesh.Mesh;
 /// </summary>
 public sealed class SessionService(MeshRuntime mesh)
 {
+    private static readonly IReadOnlyDictionary<string, SessionRecord> s_noHolders = new Dictionary<string, SessionRecord>();
+
     /// <summary>An agent joins: a new session, superseding any open one of the same agent.</summary>
     public async Task<SessionView> JoinAsync(MeshCaller caller, JoinRequest request, CancellationToken cancellationToken)
     {
@@ -386,7 +388,7 @@ public sealed class SessionService(MeshRuntime mesh)
     {
         if (parent?.ChargeTo is not { Count: > 0 } chargeTo)
         {
-            return new Dictionary<string, SessionRecord>();
+            return s_noHolders;
         }
         var holders = mesh.Replicated
             ? mesh.Leases.Overlay(await tx.GetSessionsForUpdateAsync(chargeTo, cancellationToken)).Where(s => s.IsOpen)

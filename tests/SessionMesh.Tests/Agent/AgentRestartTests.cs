@@ -36,6 +36,8 @@ public sealed class AgentRestartTests
         var after = await sdk.SteerAsync(new SteerRequest { AgentId = "w-restart", Direction = "after" }, cancellationToken: Ct);
 
         Assert.Equal("acked", (await sdk.GetCommandAsync(after.CommandId, 60, Ct)).Status);
+        // The wrapper acks once the directive is on the child's stdin; the child writes it to the file just after.
+        await wrapper.WaitForOutputAsync($"\"command_id\":\"{after.CommandId}\"");
         var handed = File.ReadAllLines(Path.Combine(temp.Path, "directives")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("command_id").GetString()).ToList();
         Assert.Equal([before.CommandId, after.CommandId], handed);
         await sdk.SteerAsync(new SteerRequest { AgentId = "w-restart", Direction = "exit" }, cancellationToken: Ct);

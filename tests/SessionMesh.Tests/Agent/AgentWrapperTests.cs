@@ -37,6 +37,8 @@ public sealed class AgentWrapperTests
         Assert.Equal("acked", (await sdk.GetCommandAsync(steer.CommandId, 15, Ct)).Status);
         var message = await sdk.SendMessageAsync("w-directives", new MessageRequest { Text = "hello", From = "planner" }, cancellationToken: Ct);
         Assert.Equal("acked", (await sdk.GetCommandAsync(message.CommandId, 15, Ct)).Status);
+        // The wrapper acks once a directive is on the child's stdin; the child writes it to the file just after.
+        await wrapper.WaitForOutputAsync($"\"command_id\":\"{message.CommandId}\"");
 
         var lines = File.ReadAllLines(Path.Combine(temp.Path, "directives")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(2, lines.Count);
