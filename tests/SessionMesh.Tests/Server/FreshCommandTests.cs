@@ -41,6 +41,25 @@ public sealed class FreshCommandTests
     }
 
     [Fact]
+    public async Task A_steer_to_a_listening_agent_answers_delivered_without_reading_the_command_back()
+    {
+        await using var server = await MeshTestServer.StartAsync(settings: s_fromMemory, configure: CountingMeshStore.Install(out var counter));
+        using var client = server.CreateClient();
+        await client.JoinAsync("told");
+        await using var stream = await SseReader.OpenAsync(client, $"{Api}/agents/told/commands");
+
+        for (var i = 0; i < 10; i++)
+        {
+            var answer = (await client.PostReplyAsync($"{Api}/steer", $$"""{"agent_id": "told", "direction": "d{{i}}"}""")).Expect(HttpStatusCode.OK).Json;
+            Assert.Equal("delivered", answer.GetProperty("status").GetString());
+            Assert.Equal($"d{i}", (await stream.NextOfTypeAsync("command")).Json.GetProperty("direction").GetString());
+        }
+
+        // The hand-out is known in memory, before and after its write lands: no answer read the command from the store.
+        Assert.Equal(0, counter.Calls(nameof(IMeshStore.GetCommandAsync)));
+    }
+
+    [Fact]
     public async Task Concurrent_steers_arrive_once_each_in_sequence_order()
     {
         await using var server = await MeshTestServer.StartAsync(settings: s_fromMemory);

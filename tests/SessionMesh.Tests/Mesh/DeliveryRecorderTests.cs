@@ -1,0 +1,75 @@
+using SessionMesh.Mesh;
+using SessionMesh.Model;
+
+namespace SessionMesh.Tests.Mesh;
+
+/// <summary>
+/// Hand-outs are recorded one write at a time: those queued while a write is under way go into the next write
+/// together, and a drain waits for every hand-out queued before it.
+/// </summary>
+public sealed class DeliveryRecorderTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task HandOuts_queued_during_a_write_share_the_next_write_in_order()
+    {
+        var writes = new List<string[]>();
+        var firstEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recorder = new DeliveryRecorder(async batch =>
+        {
+            lock (writes)
+            {
+                writes.Add(batch.Select(c => c.CommandId).ToArray());
+            }
+            if (firstEntered.TrySetResult())
+            {
+                await releaseFirst.Task;
+            }
+        });
+
+        recorder.Add([Command("c1")]);
+        await firstEntered.Task.WaitAsync(s_timeout, Ct);
+        recorder.Add([Command("c2")]);
+        recorder.Add([Command("c3"), Command("c4")]);
+        var drained = recorder.DrainAsync();
+        Assert.False(drained.IsCompleted);
+        releaseFirst.SetResult();
+        await drained.WaitAsync(s_timeout, Ct);
+
+        Assert.Equal([["c1"], ["c2", "c3", "c4"]], writes);
+    }
+
+    [Fact]
+    public async Task A_large_backlog_is_written_in_bounded_writes_and_a_drain_with_nothing_queued_returns_at_once()
+    {
+        var writes = new List<int>();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recorder = new DeliveryRecorder(async batch =>
+        {
+            lock (writes)
+            {
+                writes.Add(batch.Count);
+            }
+            await gate.Task;
+        });
+        Assert.True(recorder.DrainAsync().IsCompleted);
+
+        recorder.Add([Command("first")]);
+        recorder.Add(Enumerable.Range(0, DeliveryRecorder.MaxPerWrite + 10).Select(i => Command($"c{i}")).ToList());
+        gate.SetResult();
+        await recorder.DrainAsync().WaitAsync(s_timeout, Ct);
+
+        Assert.Equal([1, DeliveryRecorder.MaxPerWrite, 10], writes);
+    }
+
+    private static CommandRecord Command(string id)
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        return new CommandRecord(id, "c1", "a1", CommandKind.Steer, CommandStatus.Queued, 1, "d", "inject", null, null, null, null, null, null,
+            now, null, null, now.AddSeconds(60), "k", null);
+    }
+}
