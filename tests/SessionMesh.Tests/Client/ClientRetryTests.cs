@@ -189,6 +189,44 @@ public sealed class ClientRetryTests
     }
 
     [Fact]
+    public async Task A_replica_that_never_completes_the_connect_fails_over_after_the_connect_timeout()
+    {
+        // A listener that never accepts, its accept queue filled: the kernel drops further SYNs, so a connect hangs.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        silent.Listen(0);
+        var hung = new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndPoint!).Port}");
+        var fillers = Enumerable.Range(0, 3).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToList();
+        using var stopFillers = new CancellationTokenSource();
+        var filling = fillers.Select(f => f.ConnectAsync(silent.LocalEndPoint!, stopFillers.Token).AsTask()).ToList();
+        await using var server = await StubServer.StartAsync((context, _) => StubServer.Json(context, 201, Samples.Session("s1", ttl: 60)));
+        var requests = new ConcurrentQueue<MeshRequestLog>();
+        using var client = NewClient(hung, o =>
+        {
+            o.FailoverServers = [server.BaseAddress];
+            o.ConnectTimeout = TimeSpan.FromMilliseconds(500);
+            o.OnRequest = requests.Enqueue;
+        });
+
+        try
+        {
+            var joined = await client.JoinAsync(new JoinRequest { AgentId = "a1" }, Ct);
+
+            Assert.Equal("s1", joined.SessionId);
+            Assert.Equal(server.BaseAddress, client.Server);
+            Assert.Equal([null, 201], requests.Select(r => r.Status));
+            Assert.Equal(hung.Port, requests.First().Uri.Port);
+            Assert.Single(server.Requests);
+        }
+        finally
+        {
+            await stopFillers.CancelAsync();
+            await Task.WhenAll(filling).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task When_every_replica_is_unreachable_the_error_names_the_last_one_tried()
     {
         var first = new Uri($"http://127.0.0.1:{FreePort()}");
