@@ -52,11 +52,28 @@ internal sealed class DeliveryRecorder(Func<IReadOnlyList<CommandRecord>, Task> 
                 }
                 pump = _pump;
             }
-            await pump;
+            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
     private async Task PumpAsync()
+    {
+        try
+        {
+            await PumpQueuedAsync();
+        }
+        catch
+        {
+            // The write is not meant to throw; should it, the next hand-out starts a writer again.
+            lock (_gate)
+            {
+                _pumping = false;
+            }
+            throw;
+        }
+    }
+
+    private async Task PumpQueuedAsync()
     {
         while (true)
         {
