@@ -47,6 +47,7 @@ public sealed class DeliveryRecorderTests
     public async Task A_large_backlog_is_written_in_bounded_writes_and_a_drain_with_nothing_queued_returns_at_once()
     {
         var writes = new List<int>();
+        var firstEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var recorder = new DeliveryRecorder(async batch =>
         {
@@ -54,11 +55,13 @@ public sealed class DeliveryRecorderTests
             {
                 writes.Add(batch.Count);
             }
+            firstEntered.TrySetResult();
             await gate.Task;
         });
         Assert.True(recorder.DrainAsync().IsCompleted);
 
         recorder.Add([Command("first")]);
+        await firstEntered.Task.WaitAsync(s_timeout, Ct);
         recorder.Add(Enumerable.Range(0, DeliveryRecorder.MaxPerWrite + 10).Select(i => Command($"c{i}")).ToList());
         gate.SetResult();
         await recorder.DrainAsync().WaitAsync(s_timeout, Ct);
