@@ -31,6 +31,24 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
     {
         await commands.DrainDeliveriesAsync().WaitAsync(cancellationToken);
         await mesh.Leases.FlushAsync(cancellationToken);
+        ForgetEndedKeys();
+    }
+
+    /// <summary>How long a key that ended stays in memory (its requests are refused from memory meanwhile).</summary>
+    internal static readonly TimeSpan EndedKeyMemory = TimeSpan.FromMinutes(10);
+
+    private DateTimeOffset _nextKeyForget;
+
+    /// <summary>Every server, once a minute: drops the keys that ended a while ago from its key cache.</summary>
+    private void ForgetEndedKeys()
+    {
+        var now = mesh.Time.GetUtcNow();
+        if (now < _nextKeyForget)
+        {
+            return;
+        }
+        _nextKeyForget = now + TimeSpan.FromMinutes(1);
+        mesh.Keys.ForgetEnded(now - EndedKeyMemory);
     }
 
     /// <summary>

@@ -66,6 +66,32 @@ public sealed class KeyCache(IMeshStore store)
         }
     }
 
+    /// <summary>
+    /// Forgets the keys that stopped being valid before <paramref name="before"/> (expired, or revoked): memory holds the
+    /// keys in use, not every key minted since the start, which a fleet of short-lived keys would make grow without end.
+    /// A forgotten key's next use reads the store, as an unknown key id does. Returns how many were forgotten.
+    /// </summary>
+    internal int ForgetEnded(DateTimeOffset before)
+    {
+        var forgotten = 0;
+        foreach (var (keyId, key) in _keys)
+        {
+            if ((key.RevokedAt is { } revoked && revoked < before) || (key.ExpiresAt is { } expires && expires <= before))
+            {
+                lock (_gate)
+                {
+                    // Only the entry seen ended: a newer write of the key stays.
+                    if (_keys.TryRemove(new KeyValuePair<string, ApiKeyRecord>(keyId, key)))
+                    {
+                        _generation++;
+                        forgotten++;
+                    }
+                }
+            }
+        }
+        return forgotten;
+    }
+
     /// <summary>Forgets every key, so each is read from the store at its next use: what a replica that may have missed changes calls.</summary>
     public void InvalidateAll()
     {

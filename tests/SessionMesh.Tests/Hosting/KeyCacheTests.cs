@@ -148,6 +148,27 @@ public sealed class KeyCacheTests : IAsyncLifetime
     private Task<(ApiKeyRecord Key, string Token)> InsertAsync(string keyId, DateTimeOffset? expiresAt = null) =>
         InsertAsync(keyId, KeySecrets.NewToken(keyId), expiresAt);
 
+    [Fact]
+    public async Task Keys_that_ended_before_the_cutoff_are_forgotten_and_read_from_the_store_at_their_next_use()
+    {
+        var (expired, _) = await InsertAsync("key_0000000000000011", "sm_expired_0000000000000011", s_start.AddMinutes(1));
+        var (live, _) = await InsertAsync("key_0000000000000012", "sm_live_00000000000000012", s_start.AddHours(2));
+        var revoked = await InsertAsync("key_0000000000000013", "sm_revoked_0000000000000013", s_start.AddHours(2));
+        _cache.Set(revoked.Key with { RevokedAt = s_start.AddMinutes(2) });
+        await _cache.GetAsync(expired.KeyId, Ct);
+        await _cache.GetAsync(live.KeyId, Ct);
+        var readsBefore = _counter.Calls(GetKey);
+
+        // Ended after the cutoff: nothing to forget yet.
+        Assert.Equal(0, _cache.ForgetEnded(s_start));
+        Assert.Equal(2, _cache.ForgetEnded(s_start.AddMinutes(30)));
+
+        Assert.Equal(expired.KeyId, (await _cache.GetAsync(expired.KeyId, Ct))!.KeyId);
+        Assert.Equal(readsBefore + 1, _counter.Calls(GetKey));
+        await _cache.GetAsync(live.KeyId, Ct);
+        Assert.Equal(readsBefore + 1, _counter.Calls(GetKey));
+    }
+
     private async Task<(ApiKeyRecord Key, string Token)> InsertAsync(string keyId, string token, DateTimeOffset? expiresAt = null)
     {
         var key = new ApiKeyRecord(keyId, KeySecrets.Hash(token), "default", MeshScopes.Read, null, "test", s_start, expiresAt ?? s_start.AddHours(1), null, null, null);
