@@ -67,6 +67,9 @@ public sealed partial class PostgresMeshSignals : IReplicaSignals, IAsyncDisposa
     public CancellationToken NextCancellation(string key) => _local.NextCancellation(key);
 
     /// <inheritdoc />
+    public void Release(string key) => _local.Release(key);
+
+    /// <inheritdoc />
     public void Notify(string key)
     {
         _local.Notify(key);

@@ -22,6 +22,12 @@ public interface IMeshSignals
     /// <summary>Wakes everything waiting on <paramref name="key"/>.</summary>
     void Notify(string key);
 
+    /// <summary>
+    /// Wakes this server's waiters on <paramref name="key"/> and lets go of what it holds for the key, without telling
+    /// other replicas: for a key nothing should wait on any more (a session key that ended a while ago).
+    /// </summary>
+    void Release(string key);
+
     /// <summary>Marks a stream as attached to <paramref name="key"/> until the returned handle is disposed.</summary>
     IDisposable Listen(string key);
 

@@ -31,6 +31,9 @@ public sealed class InProcessMeshSignals : IMeshSignals
         }
     }
 
+    /// <inheritdoc />
+    public void Release(string key) => Notify(key);
+
     /// <summary>Wakes everything waiting on any key: each waiter reads the store again (after a replica missed notifications).</summary>
     public void NotifyAll()
     {

@@ -39,7 +39,10 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
 
     private DateTimeOffset _nextKeyForget;
 
-    /// <summary>Every server, once a minute: drops the keys that ended a while ago from its key cache.</summary>
+    /// <summary>
+    /// Every server, once a minute: drops the keys that ended a while ago from its key cache, and the signals its
+    /// streams waited on for their revocation (those streams ended when the key did).
+    /// </summary>
     private void ForgetEndedKeys()
     {
         var now = mesh.Time.GetUtcNow();
@@ -48,7 +51,10 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
             return;
         }
         _nextKeyForget = now + TimeSpan.FromMinutes(1);
-        mesh.Keys.ForgetEnded(now - EndedKeyMemory);
+        foreach (var keyId in mesh.Keys.ForgetEnded(now - EndedKeyMemory))
+        {
+            mesh.Signals.Release(SignalKeys.Key(keyId));
+        }
     }
 
     /// <summary>

@@ -69,11 +69,11 @@ public sealed class KeyCache(IMeshStore store)
     /// <summary>
     /// Forgets the keys that stopped being valid before <paramref name="before"/> (expired, or revoked): memory holds the
     /// keys in use, not every key minted since the start, which a fleet of short-lived keys would make grow without end.
-    /// A forgotten key's next use reads the store, as an unknown key id does. Returns how many were forgotten.
+    /// A forgotten key's next use reads the store, as an unknown key id does. Returns the ids forgotten.
     /// </summary>
-    internal int ForgetEnded(DateTimeOffset before)
+    internal List<string> ForgetEnded(DateTimeOffset before)
     {
-        var forgotten = 0;
+        var forgotten = new List<string>();
         foreach (var (keyId, key) in _keys)
         {
             if ((key.RevokedAt is { } revoked && revoked < before) || (key.ExpiresAt is { } expires && expires <= before))
@@ -84,7 +84,7 @@ public sealed class KeyCache(IMeshStore store)
                     if (_keys.TryRemove(new KeyValuePair<string, ApiKeyRecord>(keyId, key)))
                     {
                         _generation++;
-                        forgotten++;
+                        forgotten.Add(keyId);
                     }
                 }
             }

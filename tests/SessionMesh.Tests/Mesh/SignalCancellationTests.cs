@@ -4,7 +4,8 @@ namespace SessionMesh.Tests.Mesh;
 
 /// <summary>
 /// A key's cancellation token (what long waits share for a rare wake-up, a key's revocation) is cancelled by the next
-/// notification of that key only, and by a wake-up of everything; after that the key has a fresh one.
+/// notification of that key only, by a wake-up of everything, and by a release of the key; after that the key has a
+/// fresh one.
 /// </summary>
 public sealed class SignalCancellationTests
 {
@@ -38,6 +39,21 @@ public sealed class SignalCancellationTests
 
         await WaitCancelledAsync(first);
         await WaitCancelledAsync(second);
+    }
+
+    [Fact]
+    public async Task Release_wakes_the_keys_waiters_and_lets_go_of_its_entries()
+    {
+        var signals = new InProcessMeshSignals();
+        var key = SignalKeys.Key("ended");
+        var token = signals.NextCancellation(key);
+        var next = signals.Next(key);
+
+        signals.Release(key);
+
+        await WaitCancelledAsync(token);
+        await next.WaitAsync(s_timeout, Ct);
+        Assert.NotEqual(next, signals.Next(key));
     }
 
     // The cancellation runs off the notifier's thread.
