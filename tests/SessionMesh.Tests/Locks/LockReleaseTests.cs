@@ -9,6 +9,9 @@ namespace SessionMesh.Tests.Locks;
 /// <summary>A lock is released when its session ends, in any way, with a <c>lock.released</c> event saying how.</summary>
 public sealed class LockReleaseTests
 {
+    // The background sweeper runs on the fake clock too: off, so that a test's own sweep is the one that acts.
+    private static readonly Dictionary<string, string> s_manualSweeps = new() { ["Mesh:SweepInterval"] = "1.00:00:00" };
+
     [Fact]
     public async Task Leaving_releases_the_sessions_locks()
     {
@@ -92,7 +95,7 @@ public sealed class LockReleaseTests
     public async Task A_lock_ttl_releases_it_on_the_sweep_while_the_session_lives_on()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await MeshTestServer.StartAsync(time: time);
+        await using var server = await MeshTestServer.StartAsync(time: time, settings: s_manualSweeps);
         using var client = server.CreateClient();
         var session = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "a1", "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
         var other = (await client.PostReplyAsync($"{Api}/sessions", """{"agent_id": "a2", "ttl": 3600}""")).Expect(HttpStatusCode.Created).Json.GetProperty("session_id").GetString()!;
