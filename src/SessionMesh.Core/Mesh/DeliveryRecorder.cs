@@ -15,9 +15,13 @@ internal sealed class DeliveryRecorder(Func<IReadOnlyList<CommandRecord>, Task> 
     internal const int MaxPerWrite = 128;
 
     private readonly Lock _gate = new();
+    private readonly List<(long Through, TaskCompletionSource Done)> _drains = [];
     private List<CommandRecord> _queued = [];
-    private Task _pump = Task.CompletedTask;
     private bool _pumping;
+
+    // Hand-outs queued and hand-outs written (or given up) since the start, in queue order: a drain waits for a count.
+    private long _queuedCount;
+    private long _doneCount;
 
     /// <summary>Queues hand-outs to record; starts the writer when none is running.</summary>
     public void Add(IReadOnlyList<CommandRecord> handed)
@@ -25,6 +29,7 @@ internal sealed class DeliveryRecorder(Func<IReadOnlyList<CommandRecord>, Task> 
         lock (_gate)
         {
             _queued.AddRange(handed);
+            _queuedCount += handed.Count;
             if (_pumping)
             {
                 return;
@@ -33,47 +38,30 @@ internal sealed class DeliveryRecorder(Func<IReadOnlyList<CommandRecord>, Task> 
             using (ExecutionContext.SuppressFlow())
             {
                 // Not the stream's request: no audit scope, no cancellation.
-                _pump = Task.Run(PumpAsync, CancellationToken.None);
+                _ = Task.Run(PumpAsync, CancellationToken.None);
             }
         }
     }
 
-    /// <summary>Waits until every hand-out queued so far is written (or given up), so a clean stop leaves none behind.</summary>
-    public async Task DrainAsync()
+    /// <summary>
+    /// Completes once every hand-out queued before the call is written (or given up), so a clean stop leaves none
+    /// behind. Hand-outs queued after it are not waited for: a steady stream of steers never holds a drain up.
+    /// </summary>
+    public Task DrainAsync()
     {
-        while (true)
+        lock (_gate)
         {
-            Task pump;
-            lock (_gate)
+            if (_doneCount >= _queuedCount)
             {
-                if (!_pumping)
-                {
-                    return;
-                }
-                pump = _pump;
+                return Task.CompletedTask;
             }
-            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drains.Add((_queuedCount, done));
+            return done.Task;
         }
     }
 
     private async Task PumpAsync()
-    {
-        try
-        {
-            await PumpQueuedAsync();
-        }
-        catch
-        {
-            // The write is not meant to throw; should it, the next hand-out starts a writer again.
-            lock (_gate)
-            {
-                _pumping = false;
-            }
-            throw;
-        }
-    }
-
-    private async Task PumpQueuedAsync()
     {
         while (true)
         {
@@ -96,7 +84,28 @@ internal sealed class DeliveryRecorder(Func<IReadOnlyList<CommandRecord>, Task> 
                     _queued.RemoveRange(0, MaxPerWrite);
                 }
             }
-            await write(batch);
+            try
+            {
+                await write(batch);
+            }
+            catch
+            {
+                // The write is not meant to throw. Should it, the writer stops (the next hand-out starts one again) and
+                // every drain is let go: its hand-outs stay queued in the store, to be handed out again.
+                lock (_gate)
+                {
+                    _pumping = false;
+                    _doneCount += batch.Count;
+                    _drains.ForEach(drain => drain.Done.TrySetResult());
+                    _drains.Clear();
+                }
+                throw;
+            }
+            lock (_gate)
+            {
+                _doneCount += batch.Count;
+                _drains.RemoveAll(drain => drain.Through <= _doneCount && drain.Done.TrySetResult());
+            }
         }
     }
 }

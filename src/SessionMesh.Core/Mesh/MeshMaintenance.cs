@@ -25,7 +25,8 @@ public sealed class MeshMaintenance(MeshRuntime mesh, ILeaseLeader leader, Sessi
 
     /// <summary>
     /// Writes the leases renewed in memory since the last checkpoint to the store, in one transaction, after the
-    /// deliveries being recorded now (so the last checkpoint of a clean stop leaves no command to hand out again).
+    /// deliveries queued for recording now (so the last checkpoint of a clean stop leaves no command to hand out
+    /// again). Runs on every server, which also drops the keys that ended a while ago (<see cref="ForgetEndedKeys"/>).
     /// </summary>
     public async Task CheckpointLeasesAsync(CancellationToken cancellationToken)
     {

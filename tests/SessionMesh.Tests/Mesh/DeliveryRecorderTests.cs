@@ -69,6 +69,40 @@ public sealed class DeliveryRecorderTests
         Assert.Equal([1, DeliveryRecorder.MaxPerWrite, 10], writes);
     }
 
+    [Fact]
+    public async Task A_drain_waits_for_the_hand_outs_queued_before_it_not_for_those_after()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writes = 0;
+        var recorder = new DeliveryRecorder(async _ =>
+        {
+            if (Interlocked.Increment(ref writes) == 1)
+            {
+                entered.SetResult();
+                await releaseFirst.Task;
+            }
+            else
+            {
+                await releaseSecond.Task;
+            }
+        });
+
+        recorder.Add([Command("before")]);
+        await entered.Task.WaitAsync(s_timeout, Ct);
+        var drained = recorder.DrainAsync();
+        recorder.Add([Command("after")]);
+        Assert.False(drained.IsCompleted);
+        releaseFirst.SetResult();
+
+        // The write of "after" is still held, and the drain does not wait for it.
+        await drained.WaitAsync(s_timeout, Ct);
+        Assert.False(recorder.DrainAsync().IsCompleted);
+        releaseSecond.SetResult();
+        await recorder.DrainAsync().WaitAsync(s_timeout, Ct);
+    }
+
     private static CommandRecord Command(string id)
     {
         var now = DateTimeOffset.UnixEpoch;
