@@ -278,11 +278,11 @@ internal sealed record LoadGenOptions
 
     /// <summary>The command line that reproduces this run.</summary>
     public string CommandLine() => IsReplicas ? string.Create(CultureInfo.InvariantCulture,
-        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario replicas --postgres \"Host=...\" --duration {Duration.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --writes {Writes}")
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario replicas --postgres \"Host=...\" --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --writes {Writes}")
         : IsSoak ? string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario soak --soak-minutes {SoakMinutes} --soak-agents {SoakAgents} --soak-heartbeat-seconds {SoakHeartbeatSeconds} --soak-streams {SoakStreams} --soak-steer-rate {SoakSteerRate} --soak-kills-per-minute {SoakKillsPerMinute}")
         : IsScale ? string.Create(CultureInfo.InvariantCulture,
-        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")
         : string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --streams {Streams} --writes {Writes} --agents {Agents}{(Etcd is null ? "" : " --etcd " + Etcd)}");
 }

@@ -26,7 +26,7 @@ internal static class ReplicaBench
             {
                 replicas.Add(await Targets.StartServerAsync(options, cancellationToken, settings: ["--store", postgres], rootKey: rootKey));
             }
-            var latencies = await CrossReplicaSteersAsync(replicas, options.Writes, cancellationToken);
+            var latencies = await CrossReplicaSteersAsync(replicas, options.Writes, options.Warmup, cancellationToken);
             report.AppendLine("| cross-replica steer -> delivery | p50 ms | p99 ms | max ms |").AppendLine("| --- | --- | --- | --- |")
                 .AppendLine(CultureInfo.InvariantCulture, $"| {latencies.Length} steers, stream on replica 0, steers through 1 and 2 | {Percentile(latencies, 0.50):0.0} | {Percentile(latencies, 0.99):0.0} | {latencies.Max():0.0} |")
                 .AppendLine();
@@ -53,8 +53,12 @@ internal static class ReplicaBench
         }
     }
 
-    /// <summary>One agent streams from replica 0; steers go through replicas 1 and 2 in turn, one at a time.</summary>
-    private static async Task<double[]> CrossReplicaSteersAsync(List<Target> replicas, int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// One agent streams from replica 0; steers go through replicas 1 and 2 in turn, one at a time: for
+    /// <paramref name="warmup"/> unmeasured (freshly started replicas spend their first seconds in the tiered JIT, on the
+    /// same two CPUs), then <paramref name="count"/> measured.
+    /// </summary>
+    private static async Task<double[]> CrossReplicaSteersAsync(List<Target> replicas, int count, TimeSpan warmup, CancellationToken cancellationToken)
     {
         using var streamClient = replicas[0].CreateClient(authenticated: true, Timeout.InfiniteTimeSpan);
         const string agent = "replica-bench";
@@ -63,13 +67,14 @@ internal static class ReplicaBench
         using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync(cancellationToken));
         using var one = replicas[1].CreateClient(authenticated: true, TimeSpan.FromSeconds(30));
         using var two = replicas[2].CreateClient(authenticated: true, TimeSpan.FromSeconds(30));
-        var latencies = new double[count];
-        for (var i = 0; i < count; i++)
+        var sent = 0;
+        async Task<double> SteerAsync()
         {
             var started = Stopwatch.GetTimestamp();
+            var n = sent++;
             // The frame is timed as it arrives, not after the answer: a steer's answer waits for the delivery to be
             // written (to say delivered), which comes after the frame.
-            var steer = MeshApi.SendAsync(i % 2 == 0 ? one : two, HttpMethod.Post, MeshApi.SteerPath, MeshApi.SteerBody(agent, $"d{i}"), cancellationToken);
+            var steer = MeshApi.SendAsync(n % 2 == 0 ? one : two, HttpMethod.Post, MeshApi.SteerPath, MeshApi.SteerBody(agent, $"d{n}"), cancellationToken);
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
                 if (line == "event: command")
@@ -77,11 +82,19 @@ internal static class ReplicaBench
                     break;
                 }
             }
-            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (await steer is var status && status != 200)
-            {
-                throw new InvalidOperationException($"A steer answered {status}.");
-            }
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            return await steer is var status && status != 200 ? throw new InvalidOperationException($"A steer answered {status}.") : elapsed;
+        }
+
+        var warmupEnds = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warmupEnds)
+        {
+            await SteerAsync();
+        }
+        var latencies = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            latencies[i] = await SteerAsync();
         }
         return latencies;
     }
