@@ -24,7 +24,8 @@ public interface IMeshSignals
 
     /// <summary>
     /// Wakes this server's waiters on <paramref name="key"/> and lets go of what it holds for the key, without telling
-    /// other replicas: for a key nothing should wait on any more (a session key that ended a while ago).
+    /// other replicas: for a key nothing should wait on any more (a session key that ended a while ago), or for a change
+    /// this server learned of later than the other replicas' notification of it (a lease another replica ended).
     /// </summary>
     void Release(string key);
 

@@ -20,6 +20,7 @@ internal sealed class ReplicaSync
     private static readonly string s_leasePrefix = SignalKeys.Lease("");
 
     private readonly RecentEvents _recent;
+    private readonly IReplicaSignals _signals;
     private readonly IMeshStore _store;
     private readonly KeyCache _keys;
     private readonly LeaseTable _leases;
@@ -27,9 +28,10 @@ internal sealed class ReplicaSync
     private int _catchingUp;
     private int _again;
 
-    private ReplicaSync(RecentEvents recent, IMeshStore store, KeyCache keys, LeaseTable leases, ILogger logger)
+    private ReplicaSync(RecentEvents recent, IReplicaSignals signals, IMeshStore store, KeyCache keys, LeaseTable leases, ILogger logger)
     {
         _recent = recent;
+        _signals = signals;
         _store = store;
         _keys = keys;
         _leases = leases;
@@ -41,7 +43,7 @@ internal sealed class ReplicaSync
     {
         if (signals is IReplicaSignals replicas)
         {
-            var sync = new ReplicaSync(recent, store, keys, leases, logger);
+            var sync = new ReplicaSync(recent, replicas, store, keys, leases, logger);
             replicas.NotifiedElsewhere += sync.OnNotifiedElsewhere;
             replicas.Resynchronised += sync.OnResynchronised;
         }
@@ -60,7 +62,8 @@ internal sealed class ReplicaSync
         }
         else if (key.StartsWith(s_leasePrefix, StringComparison.Ordinal))
         {
-            _ = RereadLeaseAsync(key[s_leasePrefix.Length..]);
+            var sessionId = key[s_leasePrefix.Length..];
+            _ = Task.Run(() => RereadLeaseAsync(sessionId));
         }
     }
 
@@ -78,7 +81,9 @@ internal sealed class ReplicaSync
         Volatile.Write(ref _again, 1);
         if (Interlocked.CompareExchange(ref _catchingUp, 1, 0) == 0)
         {
-            _ = CatchUpEventsAsync();
+            // On the pool, not on the thread that hands out notifications: the keys after this one (a steered agent's,
+            // say) wake their waiters without waiting for the read to be sent.
+            _ = Task.Run(CatchUpEventsAsync);
         }
     }
 
@@ -127,6 +132,12 @@ internal sealed class ReplicaSync
         {
             var stored = await _store.GetSessionAsync(sessionId, CancellationToken.None);
             Follow(sessionId, stored);
+            if (stored is { IsOpen: false })
+            {
+                // The agent's stream here may have woken on the same notifications before this read landed, and found the
+                // session still open in memory: it looks again now. The other replicas heard of the change already.
+                _signals.Release(SignalKeys.Agent(stored.Cluster, stored.AgentId));
+            }
         }
         catch (Exception ex)
         {

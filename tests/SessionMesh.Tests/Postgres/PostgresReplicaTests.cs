@@ -105,4 +105,29 @@ public sealed class PostgresReplicaTests
         while (status != "delivered" && DateTimeOffset.UtcNow < deadline);
         Assert.Equal("delivered", status);
     }
+
+    [Fact]
+    public async Task A_session_ended_through_another_replica_ends_its_stream_at_once_not_at_the_next_renewal()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync(Ct);
+        await using var replicas = await PostgresReplicas.StartAsync(database, 2);
+        // TTL 300: the stream renews (and so would look at the session anyway) only every 15 s.
+        (await replicas[0].PostReplyAsync($"{Api}/sessions", """{"agent_id": "twice", "ttl": 300}""")).Expect(HttpStatusCode.Created);
+        await using var stream = await SseReader.OpenAsync(replicas[1], $"{Api}/agents/twice/commands");
+        await stream.NextOfTypeAsync("lease");
+
+        (await replicas[0].PostReplyAsync($"{Api}/sessions", """{"agent_id": "twice", "ttl": 300}""")).Expect(HttpStatusCode.Created);
+
+        // The join's notifications wake the stream on replica 1, which must see its session ended then, though the
+        // replica learns of the ended lease by a read of its own that may finish after the wake.
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5);
+        SseFrame? frame;
+        do
+        {
+            frame = await stream.NextAsync(deadline - DateTimeOffset.UtcNow);
+        }
+        while (frame is { Event: not "end" });
+        Assert.NotNull(frame);
+        Assert.Equal("superseded", frame.Json.GetProperty("status").GetString());
+    }
 }
