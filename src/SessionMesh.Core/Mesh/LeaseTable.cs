@@ -75,6 +75,9 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// <summary>The lease of an open session, or null when the table does not hold it.</summary>
     internal Lease? Find(string sessionId) => _leases.GetValueOrDefault(sessionId);
 
+    /// <summary>The ids of the sessions the table holds now.</summary>
+    internal List<string> SessionIds() => [.. _leases.Keys];
+
     /// <summary>
     /// Adopts an open session read from the store that the table does not hold (a server that did not load it, as a
     /// follower). Returns the lease the table holds for it afterwards.

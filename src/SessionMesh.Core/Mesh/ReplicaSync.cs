@@ -145,11 +145,17 @@ internal sealed class ReplicaSync
         }
     }
 
-    /// <summary>Every open session of the store into the table (the leader then sweeps it), a page per write.</summary>
+    /// <summary>
+    /// Every open session of the store into the table (the leader then sweeps it), a page per write; then each session
+    /// the table held before that the store no longer lists as open is read on its own: one that ended during the break
+    /// leaves the table and wakes its agent's stream here.
+    /// </summary>
     private async Task RereadOpenLeasesAsync()
     {
         try
         {
+            var held = _leases.SessionIds();
+            var open = new HashSet<string>(StringComparer.Ordinal);
             string? after = null;
             while (true)
             {
@@ -161,12 +167,17 @@ internal sealed class ReplicaSync
                 foreach (var session in page)
                 {
                     Follow(session.SessionId, session);
+                    open.Add(session.SessionId);
                 }
                 if (page.Count < Page)
                 {
-                    return;
+                    break;
                 }
                 after = page[^1].SessionId;
+            }
+            foreach (var sessionId in held.Where(id => !open.Contains(id)))
+            {
+                await RereadLeaseAsync(sessionId);
             }
         }
         catch (Exception ex)
