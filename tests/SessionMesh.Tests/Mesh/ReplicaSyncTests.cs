@@ -17,24 +17,21 @@ public sealed class ReplicaSyncTests : IAsyncLifetime
     private static readonly SessionRecord s_ending = Open("s-ending", "ending");
     private static readonly SessionRecord s_living = Open("s-living", "living");
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "session-mesh-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _directory = new();
     private SqliteMeshStore _store = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _store = new SqliteMeshStore(Path.Combine(_directory, SqliteMeshStore.DefaultFileName));
+        _store = new SqliteMeshStore(Path.Combine(_directory.Path, SqliteMeshStore.DefaultFileName));
         await _store.MigrateAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
+        _directory.Dispose();
     }
 
     [Fact]
