@@ -21,7 +21,10 @@ public sealed partial class SqliteMeshStore : IMeshStore
 
     // auto_vacuum first: it takes effect only on a database without tables yet (older files are converted by MigrateAsync).
     // journal_size_limit: a WAL that grew during a burst is cut back to 32 MiB once a checkpoint lets it start over.
-    private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=33554432;";
+    // temp_store=MEMORY: each write's savepoint keeps the pages it changes in a sub-journal, which a batch of writes grows
+    // past SQLite's 64 KiB spill threshold; on disk that was a temp file written page by page under the write lock. It
+    // only ever serves a rollback to a savepoint, never crash recovery (the WAL does that).
+    private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=33554432; PRAGMA temp_store=MEMORY;";
     private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
 
     private readonly string _writerConnectionString;
