@@ -6,7 +6,8 @@ namespace SessionMesh.Tests.Infrastructure;
 
 /// <summary>
 /// A real store that counts the calls made on it, by method name: how a test proves that something was answered from
-/// memory rather than by the store. A <see cref="DispatchProxy"/>, so it follows the store contract without restating it.
+/// memory rather than by the store. The calls made on its write transactions are counted too, as <c>tx.</c> and the
+/// method name. A <see cref="DispatchProxy"/>, so it follows the store contract without restating it.
 /// </summary>
 public class CountingMeshStore : DispatchProxy
 {
@@ -42,6 +43,38 @@ public class CountingMeshStore : DispatchProxy
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
         _calls.AddOrUpdate(targetMethod.Name, 1, static (_, n) => n + 1);
+        try
+        {
+            var result = targetMethod.Invoke(_inner, args);
+            return result is Task<IMeshWriteTransaction> begun ? CountingWriteTransaction.WrapAsync(begun, _calls) : result;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+}
+
+/// <summary>A write transaction that counts its calls into its store's counter, as <c>tx.</c> and the method name.</summary>
+public class CountingWriteTransaction : DispatchProxy
+{
+    private ConcurrentDictionary<string, int> _calls = null!;
+    private IMeshWriteTransaction _inner = null!;
+
+    internal static async Task<IMeshWriteTransaction> WrapAsync(Task<IMeshWriteTransaction> begun, ConcurrentDictionary<string, int> calls)
+    {
+        var tx = Create<IMeshWriteTransaction, CountingWriteTransaction>();
+        var counter = (CountingWriteTransaction)(object)tx;
+        counter._inner = await begun;
+        counter._calls = calls;
+        return tx;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        _calls.AddOrUpdate("tx." + targetMethod.Name, 1, static (_, n) => n + 1);
         try
         {
             return targetMethod.Invoke(_inner, args);
