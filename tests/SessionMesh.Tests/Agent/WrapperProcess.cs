@@ -32,7 +32,10 @@ public sealed class WrapperProcess : IAsyncDisposable
     /// <summary>Any <c>session-mesh</c> command as a process (<c>logs -f</c>).</summary>
     public static WrapperProcess StartCli(Uri server, string key, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        // Through env(1), which execs in place (same pid), with SIGINT back at its default: a test run started in the
+        // background (a script's `&`, nohup) inherits SIGINT ignored, as shells arrange for background jobs, and .NET
+        // keeps an inherited ignore, so a test's Ctrl+C would never arrive. A terminal's foreground job has the default.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -40,6 +43,8 @@ public sealed class WrapperProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(CliPath);
         foreach (var arg in args)
         {
