@@ -34,33 +34,28 @@ public sealed class ReplicaSyncTests : IAsyncLifetime
         _directory.Dispose();
     }
 
+    // Only the re-read can wake the stream: the test's signals do not wake every waiter at a resync, as a real link does.
     [Fact]
-    public async Task A_lease_ended_elsewhere_during_a_break_leaves_memory_at_the_resync_and_wakes_its_agents_stream()
-    {
-        var (leases, signals) = await TwoOpenSessionsAsync();
-        using var _ = leases;
-        // Another replica ends one session while this one is not listening: no notification reaches it.
-        await EndElsewhereAsync();
-        var woken = signals.Next(SignalKeys.Agent("c1", "ending"));
+    public Task A_lease_ended_elsewhere_during_a_break_leaves_memory_at_the_resync_and_wakes_its_agents_stream() =>
+        EndedElsewhereLeavesMemoryAndWakesItsStreamAsync(signals => signals.Resynchronise());
 
-        signals.Resynchronise();
-
-        // Only the re-read can wake it: the test's signals do not wake every waiter at the resync, as a real link does.
-        await woken.WaitAsync(TestTimeouts.Event, Ct);
-        Assert.Null(leases.Find(s_ending.SessionId));
-        Assert.NotNull(leases.Find(s_living.SessionId));
-    }
-
+    // Its notification names the lease only: the stream here wakes on the agent's key, which only the re-read raises.
     [Fact]
-    public async Task A_lease_another_replica_ended_wakes_its_agents_stream_here_once_it_is_read()
+    public Task A_lease_another_replica_ended_wakes_its_agents_stream_here_once_it_is_read() =>
+        EndedElsewhereLeavesMemoryAndWakesItsStreamAsync(signals => signals.HearFromElsewhere(SignalKeys.Lease(s_ending.SessionId)));
+
+    /// <summary>
+    /// Another replica ends one of two open sessions without this one hearing of it; then <paramref name="learn"/> tells
+    /// this replica what it missed: the ended lease leaves memory, the other stays, and the ended one's stream wakes.
+    /// </summary>
+    private async Task EndedElsewhereLeavesMemoryAndWakesItsStreamAsync(Action<TestReplicaSignals> learn)
     {
         var (leases, signals) = await TwoOpenSessionsAsync();
         using var _ = leases;
         await EndElsewhereAsync();
         var woken = signals.Next(SignalKeys.Agent("c1", "ending"));
 
-        // Its notification names the lease only: the stream here wakes on the agent's key, which only the re-read raises.
-        signals.HearFromElsewhere(SignalKeys.Lease(s_ending.SessionId));
+        learn(signals);
 
         await woken.WaitAsync(TestTimeouts.Event, Ct);
         Assert.Null(leases.Find(s_ending.SessionId));
