@@ -19,7 +19,7 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
 
     private readonly Lock _lock = new();
-    private readonly SortedList<long, MeshEventRecord> _events = [];
+    private readonly EventRing _events = new();
     // Revisions above _floor and up to _contiguous are all held; null until the first publish.
     private long? _floor;
     private long _contiguous;
@@ -66,20 +66,20 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
             }
             foreach (var e in events)
             {
-                if (e.Revision > _floor && _events.TryAdd(e.Revision, e))
+                if (e.Revision > _floor && _events.TryAdd(e))
                 {
                     _bytes += SizeOf(e);
                 }
             }
-            while (_events.ContainsKey(_contiguous + 1))
+            for (var i = _events.FirstAfter(_contiguous); i < _events.Count && _events[i].Revision == _contiguous + 1; i++)
             {
                 _contiguous++;
             }
             while (_events.Count > Capacity || (_bytes > MaxBytes && _events.Count > 1))
             {
-                _floor = _events.Keys[0];
-                _bytes -= SizeOf(_events.Values[0]);
-                _events.RemoveAt(0);
+                var oldest = _events.RemoveOldest();
+                _floor = oldest.Revision;
+                _bytes -= SizeOf(oldest);
             }
             if (_contiguous < _floor)
             {
@@ -98,18 +98,18 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
     {
         lock (_lock)
         {
-            var newest = _events.Count > 0 ? _events.Keys[^1] : _contiguous;
+            var newest = _events.Count > 0 ? _events[_events.Count - 1].Revision : _contiguous;
             if (_floor is null || afterRevision < _floor || newest > _contiguous || _heard > _caughtUp)
             {
                 // Older than what is held, or a commit is not published yet: the store knows.
                 return null;
             }
             var taken = new List<MeshEventRecord>();
-            var index = FirstAfter(afterRevision);
+            var index = _events.FirstAfter(afterRevision);
             var through = Math.Max(afterRevision, _contiguous);
             for (; index < _events.Count; index++)
             {
-                var e = _events.Values[index];
+                var e = _events[index];
                 if ((cluster is null || e.Cluster == cluster) && visible(e))
                 {
                     taken.Add(e);
@@ -176,24 +176,4 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
     /// <summary>An event's weight in memory: its data's JSON (read in place, not copied) and a fixed share for the rest.</summary>
     private static long SizeOf(MeshEventRecord e) =>
         256 + (e.Data is { ValueKind: not System.Text.Json.JsonValueKind.Undefined } data ? JsonMarshal.GetRawUtf8Value(data).Length : 0);
-
-    /// <summary>The index of the first held event with a revision above <paramref name="revision"/>.</summary>
-    private int FirstAfter(long revision)
-    {
-        var keys = _events.Keys;
-        int lo = 0, hi = keys.Count;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) / 2;
-            if (keys[mid] <= revision)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
 }
