@@ -87,6 +87,7 @@ public sealed class CommandStreamReader
     {
         using var listening = _mesh.Signals.Listen(AgentKey);
         using var inbox = OpenInbox();
+        using var waiter = new StreamWaiter(_mesh.Time, cancellationToken);
         MeshLog.StreamAttached(_mesh.Logger, Session.Cluster, Session.AgentId, Session.SessionId);
         try
         {
@@ -94,8 +95,8 @@ public sealed class CommandStreamReader
             var nextRenewal = _mesh.Time.GetUtcNow();
             while (!cancellationToken.IsCancellationRequested)
             {
-                var signal = _mesh.Signals.Next(AgentKey);
-                var revoked = _key.Revoked();
+                waiter.WakeOn(_mesh.Signals.Next(AgentKey));
+                waiter.WakeOn(_key.Revoked());
                 if (await _key.CheckAsync(cancellationToken) is { } invalid)
                 {
                     var current = await _mesh.Leases.CurrentAsync(Session.SessionId, cancellationToken) ?? Session;
@@ -129,7 +130,7 @@ public sealed class CommandStreamReader
                     yield return End(ended, "session_ended", ended.EndReason);
                     yield break;
                 }
-                await _key.WaitAsync(signal, nextRenewal - _mesh.Time.GetUtcNow(), revoked, cancellationToken);
+                await waiter.WaitAsync(_key.Until(nextRenewal - _mesh.Time.GetUtcNow()));
             }
         }
         finally
@@ -146,11 +147,12 @@ public sealed class CommandStreamReader
     {
         var deadline = _mesh.Time.GetUtcNow() + wait;
         using var inbox = OpenInbox();
+        using var waiter = new StreamWaiter(_mesh.Time, cancellationToken);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var signal = _mesh.Signals.Next(AgentKey);
-            var revoked = _key.Revoked();
+            waiter.WakeOn(_mesh.Signals.Next(AgentKey));
+            waiter.WakeOn(_key.Revoked());
             if (await _key.CheckAsync(cancellationToken) is { } invalid)
             {
                 throw MeshException.Unauthorized(invalid.Code, invalid.Reason);
@@ -162,7 +164,7 @@ public sealed class CommandStreamReader
             {
                 return delivered.Select(MeshViews.Command).ToList();
             }
-            await _key.WaitAsync(signal, remaining, revoked, cancellationToken);
+            await waiter.WaitAsync(_key.Until(remaining));
         }
     }
 

@@ -62,10 +62,11 @@ public sealed class EventService(MeshRuntime mesh)
         var resolved = ClusterOf(caller, cluster);
         var key = new KeyValidity(mesh, caller);
         var opened = false;
+        using var waiter = new StreamWaiter(mesh.Time, cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var signal = mesh.Signals.Next(resolved is null ? SignalKeys.Revision : SignalKeys.RevisionOf(resolved));
-            var revoked = key.Revoked();
+            waiter.WakeOn(mesh.Signals.Next(resolved is null ? SignalKeys.Revision : SignalKeys.RevisionOf(resolved)));
+            waiter.WakeOn(key.Revoked());
             if (await key.CheckAsync(cancellationToken) is { } invalid)
             {
                 yield return new EventStreamFrame.End(new WatchEnd { Code = invalid.Code, Reason = invalid.Reason });
@@ -88,8 +89,8 @@ public sealed class EventService(MeshRuntime mesh)
                 yield return new EventStreamFrame.Ping();
             }
             opened = true;
-            await key.WaitAsync(signal, s_pingAfter, revoked, cancellationToken);
-            if (!signal.IsCompleted && !revoked.IsCancellationRequested && key.Until(s_pingAfter) > TimeSpan.Zero && !cancellationToken.IsCancellationRequested)
+            // A quiet spell ends in a ping; a wake-up (a new revision, the key's revocation, the end) does not.
+            if (!await waiter.WaitAsync(key.Until(s_pingAfter)) && key.Until(s_pingAfter) > TimeSpan.Zero)
             {
                 yield return new EventStreamFrame.Ping();
             }

@@ -28,8 +28,4 @@ internal sealed class KeyValidity(MeshRuntime mesh, MeshCaller caller)
             _ => ("key_revoked", "The session key was revoked; open the stream again with a valid key."),
         };
     }
-
-    /// <summary>Waits for <paramref name="signal"/>, the key's revocation, its expiry or <paramref name="timeout"/>, whichever is first.</summary>
-    public Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken revoked, CancellationToken cancellationToken) =>
-        mesh.WaitAsync(signal, Until(timeout), cancellationToken, revoked);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using SessionMesh.Mesh;
 
 namespace SessionMesh.Server.Endpoints;
 
@@ -30,28 +31,37 @@ internal sealed class SseStreamResult<TFrame>(IAsyncEnumerable<TFrame> frames, A
         response.Headers["X-Accel-Buffering"] = "no";
         httpContext.Features.GetRequiredFeature<IHttpResponseBodyFeature>().DisableBuffering();
         var body = response.BodyWriter;
+        // One waiter for the life of the response: a quiet spell re-arms its timer, and allocates nothing.
+        using var waiter = new StreamWaiter(time);
         await using var enumerator = frames.GetAsyncEnumerator(cancellationToken);
-        var next = Task.FromResult(false);
+        var next = new ValueTask<bool>(false);
+        var pending = false;
         try
         {
             body.Write(Connected);
             await body.FlushAsync(cancellationToken);
-            next = enumerator.MoveNextAsync().AsTask();
             while (true)
             {
-                if (!await QuietAsync(next, cancellationToken))
+#pragma warning disable CA2012 // Kept to be awaited once it completes: the waiter takes its one continuation meanwhile.
+                next = enumerator.MoveNextAsync();
+#pragma warning restore CA2012
+                pending = true;
+                waiter.WakeOn(next);
+                while (!next.IsCompleted)
                 {
-                    body.Write(KeepAlive);
-                    await body.FlushAsync(cancellationToken);
-                    continue;
+                    if (!await waiter.WaitAsync(keepAlive))
+                    {
+                        body.Write(KeepAlive);
+                        await body.FlushAsync(cancellationToken);
+                    }
                 }
+                pending = false;
                 if (!await next)
                 {
                     return;
                 }
                 write(body, enumerator.Current);
                 await body.FlushAsync(cancellationToken);
-                next = enumerator.MoveNextAsync().AsTask();
             }
         }
         catch (OperationCanceledException)
@@ -61,23 +71,16 @@ internal sealed class SseStreamResult<TFrame>(IAsyncEnumerable<TFrame> frames, A
         }
         finally
         {
-            // The enumerator is disposed only once no MoveNextAsync is in flight (the request's abort ends it).
-            await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The enumerator is disposed only once no MoveNextAsync is in flight (the request's abort ends it). The
+            // one in flight has the waiter's continuation, so it is waited for through the waiter, then consumed.
+            if (pending)
+            {
+                while (!next.IsCompleted)
+                {
+                    await waiter.WaitAsync(Timeout.InfiniteTimeSpan);
+                }
+                await ((Task)next.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
-    }
-
-    /// <summary>True when <paramref name="next"/> completed; false when <c>keepAlive</c> passed first.</summary>
-    private async Task<bool> QuietAsync(Task<bool> next, CancellationToken cancellationToken)
-    {
-        if (next.IsCompleted)
-        {
-            return true;
-        }
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(keepAlive, time, timer.Token);
-        var first = await Task.WhenAny(next, delay);
-        await timer.CancelAsync();
-        cancellationToken.ThrowIfCancellationRequested();
-        return first == next;
     }
 }
