@@ -67,9 +67,20 @@ internal static class SqliteCommandExtensions
             var other => Convert.ToInt64(other, System.Globalization.CultureInfo.InvariantCulture),
         };
 
+    // A reused statement (the writer's, see WriterStatements; one statement rebound per row) keeps its parameters from the
+    // run before, and the same SQL always binds the same names: their values are replaced, not new parameters made.
     private static SqliteCommand Add(SqliteCommand command, string name, object? value)
     {
-        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        var parameters = command.Parameters;
+        var index = parameters.Count == 0 ? -1 : parameters.IndexOf(name);
+        if (index < 0)
+        {
+            parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        else
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+        }
         return command;
     }
 }

@@ -36,7 +36,6 @@ public sealed partial class SqliteMeshStore
         var written = 0;
         foreach (var session in sessions)
         {
-            command.Parameters.Clear();
             command.Bind("@session_id", session.SessionId)
                 .Bind("@budget_used", SqliteJson.WriteProgress(session.BudgetUsed)).Bind("@budget_alert", session.BudgetAlert)
                 .Bind("@charged", SqliteJson.WriteProgress(session.Charged));

@@ -210,7 +210,6 @@ public sealed partial class SqliteMeshStore
         var written = 0;
         foreach (var lease in leases)
         {
-            command.Parameters.Clear();
             command.Bind("@session_id", lease.SessionId).Bind("@last_seen", lease.LastSeen).Bind("@expires_at", lease.ExpiresAt)
                 .Bind("@load", lease.Load).Bind("@idle", lease.Idle).Bind("@stale_notified", lease.StaleNotified)
                 .Bind("@progress", SqliteJson.WriteProgress(lease.Progress)).Bind("@progressed_at", lease.ProgressedAt)

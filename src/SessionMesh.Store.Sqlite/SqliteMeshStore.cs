@@ -46,6 +46,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
     public SqliteMeshStore(string dataSource, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataSource);
+        SqliteLibrary.EnsureConfigured();
         _logger = logger ?? NullLogger.Instance;
         var builder = ParseDataSource(dataSource);
         if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")

@@ -15,7 +15,10 @@ internal sealed class WriterStatements : IDisposable
 
     private readonly Dictionary<string, ReusedCommand> _commands = new(StringComparer.Ordinal);
 
-    /// <summary>The command for <paramref name="sql"/> on <paramref name="connection"/>, its parameters cleared, in <paramref name="transaction"/>.</summary>
+    /// <summary>
+    /// The command for <paramref name="sql"/> on <paramref name="connection"/>, in <paramref name="transaction"/>. Its
+    /// parameters are those of its last run, each rebound by name before this one (see <c>SqliteCommandExtensions</c>).
+    /// </summary>
     public SqliteCommand Get(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         if (!_commands.TryGetValue(sql, out var command))
@@ -28,7 +31,6 @@ internal sealed class WriterStatements : IDisposable
             _commands[sql] = command;
         }
         command.Transaction = transaction;
-        command.Parameters.Clear();
         return command;
     }
 
