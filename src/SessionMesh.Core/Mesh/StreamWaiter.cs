@@ -61,19 +61,22 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
         _core.SetResult(true);
     }
 
-    /// <summary>Wakes a wait when <paramref name="task"/> completes; a task already watched is not registered again.</summary>
+    /// <summary>
+    /// Wakes a wait when <paramref name="task"/> completes (the next wait, when it already has); a pending task already
+    /// watched is not registered again.
+    /// </summary>
     public void WakeOn(Task task)
     {
-        if (ReferenceEquals(task, _watchedTask))
-        {
-            return;
-        }
-        _watchedTask = task;
         if (task.IsCompleted)
         {
             Wake();
             return;
         }
+        if (ReferenceEquals(task, _watchedTask))
+        {
+            return;
+        }
+        _watchedTask = task;
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wake);
     }
 
@@ -92,13 +95,17 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
     }
 
     /// <summary>
-    /// Wakes a wait when <paramref name="token"/> is cancelled: one token at a time (a key's revocation), registered
-    /// again only when it changes.
+    /// Wakes a wait when <paramref name="token"/> is cancelled (the next wait, when it already is): one token at a time
+    /// (a key's revocation), registered again only when it changes.
     /// </summary>
     public void WakeOn(CancellationToken token)
     {
         if (token == _watchedToken)
         {
+            if (token.IsCancellationRequested)
+            {
+                Wake();
+            }
             return;
         }
         _watchedTokenRegistration.Dispose();

@@ -166,6 +166,25 @@ public sealed class StreamWaiterTests
     }
 
     [Fact]
+    public async Task A_completed_task_or_cancelled_token_watched_again_wakes_every_next_wait()
+    {
+        using var waiter = new StreamWaiter(new FakeTimeProvider());
+        using var revoked = new CancellationTokenSource();
+        await revoked.CancelAsync();
+
+        for (var i = 0; i < 2; i++)
+        {
+            waiter.WakeOn(Task.CompletedTask);
+            Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(15)).AsTask().WaitAsync(s_timeout, Ct));
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            waiter.WakeOn(revoked.Token);
+            Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(15)).AsTask().WaitAsync(s_timeout, Ct));
+        }
+    }
+
+    [Fact]
     public async Task A_timeout_that_is_not_positive_returns_at_once()
     {
         using var waiter = new StreamWaiter(new FakeTimeProvider());
