@@ -29,6 +29,11 @@ for trx in "$results"/*.trx; do
   # Name each failed test, so a CI log that keeps only its tail still says which one broke.
   grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/FAILED: \1/p'
 done
+if [ "$failed" -gt 0 ]; then
+  # The results go with the temp dir at exit: keep them, so a failure's message and stack can be read afterwards.
+  kept="${TMPDIR:-/tmp}/session-mesh-failed-results-$(date -u +%Y%m%dT%H%M%SZ)"
+  mkdir -p "$kept" && cp "$results"/*.trx "$kept"/ && echo "test.sh: the results of this run (TRX, with each failure's message) are kept in $kept"
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The run broke before or outside a test (build error, crash): count it as a failure.
   failed=1
