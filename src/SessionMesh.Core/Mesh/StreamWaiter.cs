@@ -134,10 +134,8 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
             _core.Reset();
             _state = State.Waiting;
             _deadline = forever ? long.MaxValue : _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-            if (!forever)
-            {
-                _timer.Change(timeout, Timeout.InfiniteTimeSpan);
-            }
+            // A wait without a timeout disarms the timer an earlier wait may have left armed.
+            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
             return new ValueTask<bool>(this, _core.Version);
         }
     }
@@ -155,7 +153,7 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
     {
         lock (_gate)
         {
-            if (_state != State.Waiting)
+            if (_state != State.Waiting || _deadline == long.MaxValue)
             {
                 return;
             }

@@ -146,6 +146,24 @@ public sealed class StreamWaiterTests
     }
 
     [Fact]
+    public async Task A_wait_without_timeout_outlasts_the_timer_of_the_wait_before_it()
+    {
+        var time = new FakeTimeProvider();
+        using var waiter = new StreamWaiter(time);
+
+        // A keep-alive wait ends by a wake-up, its timer still armed; the next wait has no timeout.
+        var first = waiter.WaitAsync(TimeSpan.FromSeconds(5)).AsTask();
+        waiter.Wake();
+        Assert.True(await first.WaitAsync(s_timeout, Ct));
+        var forever = waiter.WaitAsync(Timeout.InfiniteTimeSpan).AsTask();
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(forever.IsCompleted);
+        waiter.Wake();
+        Assert.True(await forever.WaitAsync(s_timeout, Ct));
+    }
+
+    [Fact]
     public async Task A_value_task_in_flight_wakes_the_wait_when_it_completes()
     {
         var time = new FakeTimeProvider();
