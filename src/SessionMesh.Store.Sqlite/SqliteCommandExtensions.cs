@@ -72,7 +72,7 @@ internal static class SqliteCommandExtensions
     private static SqliteCommand Add(SqliteCommand command, string name, object? value)
     {
         var parameters = command.Parameters;
-        var index = parameters.Count == 0 ? -1 : parameters.IndexOf(name);
+        var index = parameters.IndexOf(name);
         if (index < 0)
         {
             parameters.AddWithValue(name, value ?? DBNull.Value);

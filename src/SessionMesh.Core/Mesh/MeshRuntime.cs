@@ -163,17 +163,17 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     }
 
     /// <summary>
-    /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, until
-    /// <paramref name="wake"/> is cancelled (a rare wake-up shared by many waits), or until
-    /// <paramref name="cancellationToken"/> fires — without throwing, so a stream can end cleanly; callers check the token.
+    /// Waits for <paramref name="signal"/>, until <paramref name="timeout"/> passes on the mesh's clock, or until
+    /// <paramref name="cancellationToken"/> fires — without throwing; callers check the token. For one-off waits; a
+    /// long-lived stream waits through its <see cref="StreamWaiter"/>.
     /// </summary>
-    internal async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken wake = default)
+    internal async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (timeout <= TimeSpan.Zero || cancellationToken.IsCancellationRequested || wake.IsCancellationRequested)
+        if (timeout <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
         {
             return;
         }
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, wake);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, time, timeoutCts.Token);
         await Task.WhenAny(signal, delay);
         await timeoutCts.CancelAsync();
