@@ -27,6 +27,7 @@ internal static class PostgresMigrations
         new(4, "webhooks", V4Webhooks),
         new(5, "A2A agent cards", V5AgentCards),
         new(6, "budget charges in the store", V6Charged),
+        new(7, "no expiry index", V7NoExpiryIndex),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -208,6 +209,14 @@ internal static class PostgresMigrations
     /// </summary>
     private const string V6Charged = """
         ALTER TABLE sessions ADD COLUMN charged TEXT;
+        """;
+
+    /// <summary>
+    /// Expiry reads each replica's lease table, so no query scans open sessions by expiry any more. Without the index a
+    /// lease checkpoint changes no indexed column, so its updates can be heap-only (HOT): no index is written at all.
+    /// </summary>
+    private const string V7NoExpiryIndex = """
+        DROP INDEX IF EXISTS ix_sessions_open_expires;
         """;
 
     // TEXT, not JSONB: the card is served back as it was given (JSONB would reorder its members and drop duplicates).

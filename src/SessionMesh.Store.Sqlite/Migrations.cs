@@ -26,6 +26,7 @@ internal static class Migrations
         new(8, "webhooks", V8Webhooks),
         new(9, "A2A agent cards", V9AgentCards),
         new(10, "budget charges in the store", V10Charged),
+        new(11, "no expiry index", V11NoExpiryIndex),
     ];
 
     /// <summary>Created outside the versioned list, since it records the list.</summary>
@@ -244,6 +245,14 @@ internal static class Migrations
     /// </summary>
     private const string V10Charged = """
         ALTER TABLE sessions ADD COLUMN charged TEXT;
+        """;
+
+    /// <summary>
+    /// Expiry reads the in-memory lease table, so no query scans open sessions by expiry any more; the index only cost
+    /// writes: every join inserted into it, and every lease checkpoint moved the entries of the sessions it renewed.
+    /// </summary>
+    private const string V11NoExpiryIndex = """
+        DROP INDEX IF EXISTS ix_sessions_open_expires;
         """;
 
     // The card is kept as the JSON text it was given (compact), unknown fields and all; up to 1 MiB, so not WITHOUT ROWID.

@@ -59,6 +59,28 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     }
 
     [Fact]
+    public async Task Migrate_DropsTheExpiryIndexOfAnOlderDatabase()
+    {
+        const string CountIndex = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_sessions_open_expires'";
+        await CloseStoreAsync();
+        await using (var connection = await OpenRawAsync())
+        {
+            Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(connection, CountIndex));
+            // Back to the schema as version 10 left it.
+            await RawSqlite.ExecuteAsync(connection, """
+                CREATE INDEX ix_sessions_open_expires ON sessions (expires_at) WHERE end_status IS NULL;
+                DELETE FROM schema_migrations WHERE version = 11;
+                """);
+        }
+
+        await using var reopened = await ReopenStoreAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        await using var reread = await OpenRawAsync();
+        Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(reread, CountIndex));
+        Assert.Equal(1L, await RawSqlite.ScalarAsync<long>(reread, "SELECT COUNT(*) FROM schema_migrations WHERE version = 11"));
+    }
+
+    [Fact]
     public async Task Migrate_UpgradesAVersion1Database_KeepingItsData()
     {
         long revision = 0;
