@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -7,7 +9,7 @@ namespace SessionMesh.Store.Postgres;
 /// <summary>
 /// The shared store: one PostgreSQL database that several <c>serve</c> replicas use at once. Reads take pooled
 /// connections of one <see cref="NpgsqlDataSource"/> (statements used twice are prepared automatically). Writes are
-/// group-committed as in the SQLite store (<c>PostgresMeshStore.GroupCommit.cs</c>): each write transaction is a
+/// group-committed as in the SQLite store (<see cref="GroupCommit"/>): each write transaction is a
 /// savepoint in a batch on one writer connection, and the batch holds a transaction-scoped advisory lock
 /// (<see cref="WriteLockKey"/>) from its start to its commit, so writers are serialised across every replica — what
 /// <see cref="IMeshWriteTransaction"/> promises — and event revisions become visible in commit order.
@@ -28,8 +30,7 @@ public sealed partial class PostgresMeshStore : IMeshStore
     internal const long PresenceLockKey = 0x5345_534D_4553_4804;
 
     private readonly NpgsqlDataSource _dataSource;
-    // Never disposed: a transaction disposed after the store still releases it.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly GroupCommit _group;
     private NpgsqlConnection? _writer;
     private readonly ILogger _logger;
     private readonly string _name;
@@ -40,6 +41,7 @@ public sealed partial class PostgresMeshStore : IMeshStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _logger = logger ?? NullLogger.Instance;
+        _group = new GroupCommit(_logger, BeginBatchAsync, Refused, CloseWriterAsync);
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         var settings = builder.ConnectionStringBuilder;
         // The same few statements run all the time: prepare each once per connection, after its second use.
@@ -105,35 +107,23 @@ public sealed partial class PostgresMeshStore : IMeshStore
     }
 
     /// <inheritdoc />
-    public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
+        new PostgresWriteTransaction(this, await _group.BeginAsync(cancellationToken));
+
+    /// <summary>
+    /// Begins a batch's transaction on the writer connection and takes the cross-replica write lock
+    /// (<see cref="WriteLockKey"/>) in it up front, held until the batch ends.
+    /// </summary>
+    private async Task<DbTransaction> BeginBatchAsync(CancellationToken cancellationToken)
     {
-        await AcquireWriteLockAsync(cancellationToken);
-        try
-        {
-            var batch = await JoinBatchAsync(cancellationToken);
-            await batch.Transaction.SaveAsync(CallerSavepoint, cancellationToken);
-            return new PostgresWriteTransaction(this, batch);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
-        {
-            // The writer connection failed (the database went away): the next write starts on a new one.
-            if (_batch is { } broken)
-            {
-                await AbortBatchAsync(broken, ex);
-            }
-            else
-            {
-                await CloseWriterAsync();
-            }
-            await LeaveWriteLockAsync();
-            throw;
-        }
-        catch
-        {
-            await LeaveWriteLockAsync();
-            throw;
-        }
+        var connection = await GetWriterAsync(cancellationToken);
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var lockWrites = new NpgsqlCommand(s_takeWriteLockSql, connection, transaction);
+        await lockWrites.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
     }
+
+    private static readonly string s_takeWriteLockSql = $"SELECT pg_advisory_xact_lock({WriteLockKey.ToString(CultureInfo.InvariantCulture)})";
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -143,18 +133,12 @@ public sealed partial class PostgresMeshStore : IMeshStore
             return;
         }
         // Let a write in flight finish before its connection goes away.
-        await _writeLock.WaitAsync();
-        try
+        await _group.OutsideBatchAsync(async () =>
         {
-            await CommitBatchAsync();
             _disposed = true;
             await CloseWriterAsync();
             await _dataSource.DisposeAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        }, CancellationToken.None);
     }
 
     private async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)

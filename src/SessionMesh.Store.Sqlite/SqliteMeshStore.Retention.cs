@@ -101,13 +101,12 @@ public sealed partial class SqliteMeshStore
     internal async Task ReclaimSpaceAsync(CancellationToken cancellationToken)
     {
         long? lastFree = null;
-        while (true)
+        var done = false;
+        while (!done)
         {
-            await AcquireWriteLockAsync(cancellationToken);
-            try
+            // Pragmas run outside any batch; each round takes the write lock anew.
+            done = await _group.OutsideBatchAsync(async () =>
             {
-                // Pragmas run outside any batch.
-                await CommitBatchAsync();
                 var db = new SqliteDb(await GetWriterAsync(cancellationToken), null);
                 long free;
                 await using (var count = db.Command("PRAGMA freelist_count"))
@@ -118,16 +117,13 @@ public sealed partial class SqliteMeshStore
                 if (free == 0 || free == lastFree)
                 {
                     await CheckpointAsync(db, cancellationToken);
-                    return;
+                    return true;
                 }
                 lastFree = free;
                 await using var vacuum = db.Command($"PRAGMA incremental_vacuum({VacuumPages})");
                 await vacuum.ExecuteNonQueryAsync(cancellationToken);
-            }
-            finally
-            {
-                await LeaveWriteLockAsync();
-            }
+                return false;
+            }, cancellationToken);
         }
     }
 

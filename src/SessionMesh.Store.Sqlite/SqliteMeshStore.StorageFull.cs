@@ -89,10 +89,8 @@ public sealed partial class SqliteMeshStore
     /// </summary>
     internal async Task LimitPagesAsync(long? extraPages, CancellationToken cancellationToken)
     {
-        await AcquireWriteLockAsync(cancellationToken);
-        try
+        await _group.OutsideBatchAsync(async () =>
         {
-            await CommitBatchAsync();
             var db = new SqliteDb(await GetWriterAsync(cancellationToken), null);
             long limit = uint.MaxValue - 1;
             if (extraPages is { } extra)
@@ -102,11 +100,7 @@ public sealed partial class SqliteMeshStore
             }
             _maxPageCount = extraPages is null ? null : limit;
             await ApplyMaxPageCountAsync(db, limit, cancellationToken);
-        }
-        finally
-        {
-            await LeaveWriteLockAsync();
-        }
+        }, cancellationToken);
     }
 
     private static async Task ApplyMaxPageCountAsync(SqliteDb db, long limit, CancellationToken cancellationToken)

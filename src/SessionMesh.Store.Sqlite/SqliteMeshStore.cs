@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,7 +9,7 @@ namespace SessionMesh.Store.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. Writers are serialised in-process by one
 /// semaphore over long-lived writer connections, so SQLite never has to arbitrate (no SQLITE_BUSY
 /// spinning); reads use short-lived pooled connections, which WAL lets run alongside the writer and
-/// which see committed data only. Writes are group-committed (see <c>SqliteMeshStore.GroupCommit.cs</c>):
+/// which see committed data only. Writes are group-committed (<see cref="GroupCommit"/>):
 /// each write transaction is a savepoint in a batch that commits with <c>synchronous=FULL</c>, one fsync
 /// for every caller queued at the time, and <see cref="IMeshWriteTransaction.CommitAsync"/> returns only
 /// once that fsync is done. Heartbeats do not write here at all: the mesh keeps leases in memory and
@@ -29,9 +30,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
 
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
-    // Never disposed: a transaction disposed after the store still releases it, and a SemaphoreSlim
-    // whose wait handle is never asked for holds nothing to free.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly GroupCommit _group;
     private SqliteConnection? _writer;
     private WriterStatements? _statements;
     private readonly ILogger _logger;
@@ -48,6 +47,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
         ArgumentException.ThrowIfNullOrWhiteSpace(dataSource);
         SqliteLibrary.EnsureConfigured();
         _logger = logger ?? NullLogger.Instance;
+        _group = new GroupCommit(_logger, BeginBatchAsync, Refused, CloseWritersAsync);
         var builder = ParseDataSource(dataSource);
         if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")
         {
@@ -78,23 +78,24 @@ public sealed partial class SqliteMeshStore : IMeshStore
     /// <summary>Names the store for logs: <c>sqlite:/path/to/session-mesh.db</c>.</summary>
     public override string ToString() => "sqlite:" + FilePath;
 
+    /// <summary>Batches committed with at least one write in them: one fsync each.</summary>
+    internal long BatchCommits => _group.BatchCommits;
+
+    /// <inheritdoc cref="GroupCommit.MaxBatchAge"/>
+    internal TimeSpan MaxBatchAge { get => _group.MaxBatchAge; init => _group.MaxBatchAge = value; }
+
+    /// <inheritdoc cref="GroupCommit.BeforeBatchCommitAsync"/>
+    internal Func<Task>? BeforeBatchCommitAsync { get => _group.BeforeBatchCommitAsync; set => _group.BeforeBatchCommitAsync = value; }
+
     /// <inheritdoc />
-    public async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        await AcquireWriteLockAsync(cancellationToken);
-        try
+    public Task MigrateAsync(CancellationToken cancellationToken) =>
+        // Migrations run in transactions of their own, outside any batch.
+        _group.OutsideBatchAsync(async () =>
         {
-            // Migrations run in transactions of their own, outside any batch.
-            await CommitBatchAsync();
             var connection = await GetWriterAsync(cancellationToken);
             await MigrationRunner.RunAsync(connection, _logger, cancellationToken);
             await EnableIncrementalVacuumAsync(new SqliteDb(connection, null), cancellationToken);
-        }
-        finally
-        {
-            await LeaveWriteLockAsync();
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
@@ -112,21 +113,12 @@ public sealed partial class SqliteMeshStore : IMeshStore
     }
 
     /// <inheritdoc />
-    public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
-    {
-        await AcquireWriteLockAsync(cancellationToken);
-        try
-        {
-            var batch = await JoinBatchAsync(cancellationToken);
-            await batch.Transaction.SaveAsync(CallerSavepoint, cancellationToken);
-            return new SqliteWriteTransaction(this, batch);
-        }
-        catch
-        {
-            await LeaveWriteLockAsync();
-            throw;
-        }
-    }
+    public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
+        new SqliteWriteTransaction(this, await _group.BeginAsync(cancellationToken));
+
+    // BEGIN IMMEDIATE (deferred: false) takes the database's write lock up front.
+    private async Task<DbTransaction> BeginBatchAsync(CancellationToken cancellationToken) =>
+        (await GetWriterAsync(cancellationToken)).BeginTransaction(deferred: false);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -136,19 +128,13 @@ public sealed partial class SqliteMeshStore : IMeshStore
             return;
         }
         // Let a write in flight finish before its connection goes away.
-        await _writeLock.WaitAsync();
-        try
+        await _group.OutsideBatchAsync(async () =>
         {
-            await CommitBatchAsync();
             _disposed = true;
             await CloseWritersAsync();
             using var reader = new SqliteConnection(_readerConnectionString);
             SqliteConnection.ClearPool(reader);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        }, CancellationToken.None);
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteDb, Task<T>> read, CancellationToken cancellationToken)

@@ -5,71 +5,21 @@ using SessionMesh.Model;
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
-/// One write: a savepoint in the store's open <see cref="SqliteWriteBatch"/>, holding the store's write lock from
+/// One write: a savepoint in the store's open <see cref="WriteBatch"/>, holding the store's write lock from
 /// <see cref="SqliteMeshStore.BeginWriteAsync"/> until it commits (releases the savepoint into the batch) or is
 /// disposed (rolls back to the savepoint, so only its own changes vanish). The SQL lives with the store's feature
 /// partials, shared with the reads.
 /// </summary>
-internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, SqliteWriteBatch batch) : IMeshWriteTransaction
+internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, BatchedWrite batched) : IMeshWriteTransaction
 {
-    private readonly SqliteDb _db = new(batch.Transaction.Connection!, batch.Transaction, store.Statements);
-    private bool _committed;
-    private bool _leftLock;
-    private bool _disposed;
-    // A write refused for want of space: the batch fails with it if this write cannot be rolled back alone.
-    private Exception? _refused;
+    private readonly SqliteDb _db = new(((SqliteTransaction)batched.Batch.Transaction).Connection!, (SqliteTransaction)batched.Batch.Transaction, store.Statements);
     // Commands this write inserted or read: they exist, so their events' heavy fields can be lifted without a lookup.
     private HashSet<string>? _knownCommands;
 
-    /// <summary>
-    /// Releases the savepoint into the batch, hands the write lock on, and returns once the batch that holds this
-    /// write is committed — or throws what made that commit fail, in which case none of this write was kept.
-    /// The wait for the batch is not cancellable: once released into the batch, the write commits or fails with it.
-    /// </summary>
-    public async Task CommitAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_committed)
-        {
-            throw new InvalidOperationException("The transaction is already committed.");
-        }
-        await batch.Transaction.ReleaseAsync(SqliteMeshStore.CallerSavepoint, cancellationToken);
-        _committed = true;
-        batch.Operations++;
-        _leftLock = true;
-        await store.LeaveWriteLockAsync();
-        await batch.Durable;
-    }
+    /// <inheritdoc cref="BatchedWrite.CommitAsync"/>
+    public Task CommitAsync(CancellationToken cancellationToken) => batched.CommitAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        if (_leftLock)
-        {
-            return;
-        }
-        _leftLock = true;
-        try
-        {
-            // ROLLBACK TO keeps the savepoint open: release it too, so the batch carries on without it.
-            await batch.Transaction.RollbackAsync(SqliteMeshStore.CallerSavepoint);
-            await batch.Transaction.ReleaseAsync(SqliteMeshStore.CallerSavepoint);
-        }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
-        {
-            // The connection is in an unknown state: the batch cannot be trusted, so it fails as a whole
-            // and the store reopens the connection for the next write.
-            await store.AbortBatchAsync(batch, _refused ?? ex);
-        }
-        finally
-        {
-            await store.LeaveWriteLockAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => batched.DisposeAsync();
 
     public Task<AgentRecord?> GetAgentAsync(string cluster, string agentId, CancellationToken cancellationToken) =>
         SqliteMeshStore.SelectAgentAsync(Db, cluster, agentId, cancellationToken);
@@ -202,7 +152,7 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
         }
         catch (SqliteException ex) when (SqliteMeshStore.IsFull(ex))
         {
-            throw _refused = store.Refused(ex);
+            throw batched.Refused = store.Refused(ex);
         }
     }
 
@@ -217,11 +167,7 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Sqli
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_committed)
-            {
-                throw new InvalidOperationException("The transaction is already committed.");
-            }
+            batched.ThrowIfEnded(this);
             return _db;
         }
     }
