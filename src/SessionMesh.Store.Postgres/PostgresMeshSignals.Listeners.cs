@@ -19,9 +19,9 @@ public sealed partial class PostgresMeshSignals
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _remoteListeners = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public IDisposable Listen(string key)
+    public IDisposable Listen(string key, Action? wake = null)
     {
-        var local = _local.Listen(key);
+        var local = _local.Listen(key, wake);
         lock (_ownListeners)
         {
             var count = _ownListeners.GetValueOrDefault(key) + 1;

@@ -58,6 +58,7 @@ public sealed class CommandStreamReader
     private readonly CommandService _commands;
     private readonly CommandStream _owner;
     private readonly KeyValidity _key;
+    private readonly string _agentKey;
     private bool _readStore = true;
 
     internal CommandStreamReader(MeshRuntime mesh, SessionService sessions, CommandService commands, CommandStream owner, KeyValidity key, SessionRecord session, long after)
@@ -69,6 +70,7 @@ public sealed class CommandStreamReader
         _key = key;
         Session = session;
         After = after;
+        _agentKey = SignalKeys.Agent(session.Cluster, session.AgentId);
     }
 
     /// <summary>The session the stream belongs to.</summary>
@@ -77,7 +79,6 @@ public sealed class CommandStreamReader
     /// <summary>The sequence of the last command handed out (the cursor).</summary>
     public long After { get; private set; }
 
-    private string AgentKey => SignalKeys.Agent(Session.Cluster, Session.AgentId);
 
     /// <summary>
     /// The frames of the stream until it ends or <paramref name="cancellationToken"/> fires. While it is read, the
@@ -85,9 +86,10 @@ public sealed class CommandStreamReader
     /// </summary>
     public async IAsyncEnumerable<CommandStreamFrame> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var listening = _mesh.Signals.Listen(AgentKey);
-        using var inbox = OpenInbox();
         using var waiter = new StreamWaiter(_mesh.Time, cancellationToken);
+        // Attached before the first read of the store: a command queued from here on wakes the next wait at the latest.
+        using var listening = _mesh.Signals.Listen(_agentKey, waiter.Wake);
+        using var inbox = OpenInbox();
         MeshLog.StreamAttached(_mesh.Logger, Session.Cluster, Session.AgentId, Session.SessionId);
         try
         {
@@ -95,7 +97,6 @@ public sealed class CommandStreamReader
             var nextRenewal = _mesh.Time.GetUtcNow();
             while (!cancellationToken.IsCancellationRequested)
             {
-                waiter.WakeOn(_mesh.Signals.Next(AgentKey));
                 waiter.WakeOn(_key.Revoked());
                 if (await _key.CheckAsync(cancellationToken) is { } invalid)
                 {
@@ -151,7 +152,7 @@ public sealed class CommandStreamReader
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            waiter.WakeOn(_mesh.Signals.Next(AgentKey));
+            waiter.WakeOn(_mesh.Signals.Next(_agentKey));
             waiter.WakeOn(_key.Revoked());
             if (await _key.CheckAsync(cancellationToken) is { } invalid)
             {

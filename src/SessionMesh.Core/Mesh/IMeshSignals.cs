@@ -29,8 +29,13 @@ public interface IMeshSignals
     /// </summary>
     void Release(string key);
 
-    /// <summary>Marks a stream as attached to <paramref name="key"/> until the returned handle is disposed.</summary>
-    IDisposable Listen(string key);
+    /// <summary>
+    /// Marks a stream as attached to <paramref name="key"/> until the returned handle is disposed, and calls
+    /// <paramref name="wake"/> (when given) at every <see cref="Notify"/> and <see cref="Release"/> of the key meanwhile:
+    /// a long-lived stream's wake-up that allocates nothing, where <see cref="Next"/> makes a task per wake-up that lives
+    /// until the next one. <paramref name="wake"/> runs on the notifier's thread, so it must be quick and never block.
+    /// </summary>
+    IDisposable Listen(string key, Action? wake = null);
 
     /// <summary>
     /// True while at least one stream is attached to <paramref name="key"/>: on this server, or as far as it has heard, on

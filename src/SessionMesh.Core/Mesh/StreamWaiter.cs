@@ -41,6 +41,8 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
     public StreamWaiter(TimeProvider time, CancellationToken stopping = default)
     {
         _time = time;
+        // A wake-up may come on a notifier's thread (a commit's, IMeshSignals.Listen): the stream carries on elsewhere.
+        _core.RunContinuationsAsynchronously = true;
         _wake = Wake;
         _timer = time.CreateTimer(static state => ((StreamWaiter)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _stopping = stopping.UnsafeRegister(static state => ((StreamWaiter)state!).Stop(), this);

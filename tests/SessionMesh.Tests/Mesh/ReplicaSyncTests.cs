@@ -117,7 +117,7 @@ public sealed class ReplicaSyncTests : IAsyncLifetime
 
         public void Release(string key) => _local.Release(key);
 
-        public IDisposable Listen(string key) => _local.Listen(key);
+        public IDisposable Listen(string key, Action? wake = null) => _local.Listen(key, wake);
 
         public bool HasListener(string key) => _local.HasListener(key);
 

@@ -29,6 +29,28 @@ public sealed class StreamWaiterTests
     }
 
     [Fact]
+    public async Task A_wake_up_returns_before_the_woken_stream_runs()
+    {
+        using var waiter = new StreamWaiter(new FakeTimeProvider());
+        using var woken = new ManualResetEventSlim();
+        var wakeReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stream = ResumeAsync();
+
+        // Were the stream's continuation run inside Wake, Wake would wait for itself to return.
+        var wake = Task.Run(waiter.Wake, Ct);
+        await wake.WaitAsync(s_timeout, Ct);
+        wakeReturned.SetResult();
+        Assert.True(await stream.WaitAsync(s_timeout, Ct));
+
+        async Task<bool> ResumeAsync()
+        {
+            var result = await waiter.WaitAsync(Timeout.InfiniteTimeSpan);
+            wakeReturned.Task.Wait(s_timeout);
+            return result;
+        }
+    }
+
+    [Fact]
     public async Task Completing_a_watched_task_wakes_the_wait()
     {
         var time = new FakeTimeProvider();
