@@ -79,9 +79,16 @@ public sealed class CommandService
         {
             return command;
         }
+        // Most often the stream has handed the command out already: then no signal is taken (see ReleaseUnfired).
+        if (HandedOut(command) is { } pushed)
+        {
+            return pushed;
+        }
         // Real time on purpose: a fake clock must not make a steer wait forever. The timer is cancelled once the push wins.
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var settled = Task.Delay(s_settleTime, timer.Token);
+        var commandKey = SignalKeys.Command(command.CommandId);
+        Task? signal = null;
         try
         {
             while (true)
@@ -90,7 +97,7 @@ public sealed class CommandService
                 // it: on one server the answer needs no read (a steer whose hand-out memory no longer holds is read at
                 // the end). A stream on another replica is heard of only through the store: its hand-out wakes this wait
                 // before its write lands, so the wait goes on for the write's own signal.
-                var signal = _mesh.Signals.Next(SignalKeys.Command(command.CommandId));
+                signal = _mesh.Signals.Next(commandKey);
                 if (HandedOut(command) is { } handed)
                 {
                     return handed;
@@ -122,6 +129,19 @@ public sealed class CommandService
         finally
         {
             await timer.CancelAsync();
+            ReleaseUnfired(commandKey, signal);
+        }
+    }
+
+    /// <summary>
+    /// Lets go of a command's signal that a wait took and that never fired: nothing may notify that command again (a
+    /// steer nobody acks), and the signal would be held for good. Others waiting on it wake and look again.
+    /// </summary>
+    private void ReleaseUnfired(string commandKey, Task? signal)
+    {
+        if (signal is { IsCompleted: false })
+        {
+            _mesh.Signals.Release(commandKey);
         }
     }
 
@@ -134,25 +154,35 @@ public sealed class CommandService
     public async Task<CommandView> GetAsync(MeshCaller caller, string commandId, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = _mesh.Time.GetUtcNow() + wait;
-        while (true)
+        var commandKey = SignalKeys.Command(commandId);
+        Task? signal = null;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var signal = _mesh.Signals.Next(SignalKeys.Command(commandId));
-            var command = await _mesh.Store.GetCommandAsync(commandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
-            if (command is null || !caller.CanSee(command.Cluster))
+            while (true)
             {
-                throw MeshException.NotFound("command_not_found", $"No command '{commandId}'.");
+                cancellationToken.ThrowIfCancellationRequested();
+                // Taken before the read, so a change in between is not missed; a read without a wait takes none.
+                signal = wait > TimeSpan.Zero ? _mesh.Signals.Next(commandKey) : null;
+                var command = await _mesh.Store.GetCommandAsync(commandId, cancellationToken) is { } stored ? _unwritten.Overlay(stored) : null;
+                if (command is null || !caller.CanSee(command.Cluster))
+                {
+                    throw MeshException.NotFound("command_not_found", $"No command '{commandId}'.");
+                }
+                if (!caller.Scopes.Covers(MeshScopes.Read))
+                {
+                    caller.RequireActingFor(command.AgentId);
+                }
+                var remaining = deadline - _mesh.Time.GetUtcNow();
+                if (!command.IsPending || remaining <= TimeSpan.Zero)
+                {
+                    return MeshViews.Command(command);
+                }
+                await _mesh.WaitAsync(signal!, remaining, cancellationToken);
             }
-            if (!caller.Scopes.Covers(MeshScopes.Read))
-            {
-                caller.RequireActingFor(command.AgentId);
-            }
-            var remaining = deadline - _mesh.Time.GetUtcNow();
-            if (!command.IsPending || remaining <= TimeSpan.Zero)
-            {
-                return MeshViews.Command(command);
-            }
-            await _mesh.WaitAsync(signal, remaining, cancellationToken);
+        }
+        finally
+        {
+            ReleaseUnfired(commandKey, signal);
         }
     }
 

@@ -9,6 +9,9 @@ public sealed class InProcessMeshSignals : IMeshSignals
     private readonly ConcurrentDictionary<string, Listeners> _listeners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _cancellations = new(StringComparer.Ordinal);
 
+    /// <summary>The keys something waits on through <see cref="Next"/> (for tests: what the signals hold on to).</summary>
+    internal IEnumerable<string> WaitedKeys => _signals.Keys;
+
     /// <inheritdoc />
     public Task Next(string key) =>
         _signals.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
