@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using SessionMesh.Contracts;
 using SessionMesh.Mesh;
 using SessionMesh.Server.Auth;
+using SessionMesh.Server.Hosting;
 using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace SessionMesh.Server.Endpoints;
@@ -45,11 +47,13 @@ internal static class CardEndpoints
     private static async Task<Ok<AgentCardEntry>> Delete([FromRoute(Name = "agent_id")] string agentId, string? cluster, ClaimsPrincipal user, CardService cards, CancellationToken cancellationToken) =>
         TypedResults.Ok(await cards.DeleteAsync(user.Caller(), agentId, cluster, cancellationToken));
 
-    private static Ok<JsonElement> MeshCard(HttpContext context)
+    private static Ok<JsonElement> MeshCard(HttpContext context, IOptions<MeshServerOptions> options)
     {
         var request = context.Request;
-        // A2A's caching advice: the card changes only with the server's version.
+        // A2A's caching advice: the card changes only with the server's version (and, without a public URL, with the
+        // address asked for, which caches key on).
         context.Response.Headers.CacheControl = "public, max-age=300";
-        return TypedResults.Ok(MeshAgentCard.Build($"{request.Scheme}://{request.Host}{request.PathBase}"));
+        var address = options.Value.PublicUrl is { } publicUrl ? publicUrl.TrimEnd('/') : $"{request.Scheme}://{request.Host}{request.PathBase}";
+        return TypedResults.Ok(MeshAgentCard.Build(address));
     }
 }

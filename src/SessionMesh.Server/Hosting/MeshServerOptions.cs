@@ -8,6 +8,13 @@ public sealed class MeshServerOptions
     /// <summary>Addresses to listen on, separated by ';'.</summary>
     public string Listen { get; set; } = "http://127.0.0.1:7780";
 
+    /// <summary>
+    /// The address clients reach the server at (e.g. <c>https://mesh.example.com</c>), for what the server says about
+    /// itself (the mesh's A2A card). Unset: the address each request came in on (its scheme, <c>Host</c> header and path
+    /// base), which a client chooses.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary><c>sqlite:PATH</c>, a file path, or empty for <c>session-mesh.db</c> in the data directory.</summary>
     public string? Store { get; set; }
 

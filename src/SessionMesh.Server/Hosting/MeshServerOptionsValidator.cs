@@ -29,8 +29,19 @@ internal sealed class MeshServerOptionsValidator : IValidateOptions<MeshServerOp
         {
             failures.Add("Server:ShutdownTimeout cannot be negative.");
         }
+        if (options.PublicUrl is { } publicUrl && PublicUrlError(publicUrl) is { } error)
+        {
+            failures.Add(error);
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static string? PublicUrlError(string publicUrl) =>
+        !Uri.TryCreate(publicUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host)
+            ? $"Server:PublicUrl must be an absolute http or https URL (e.g. https://mesh.example.com), not '{publicUrl}'."
+            : uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0
+                ? $"Server:PublicUrl must be a scheme, host, port and path only (no credentials, query or fragment), not '{publicUrl}'."
+                : null;
 
     private static void AtLeastOne(List<string> failures, string setting, long value)
     {

@@ -34,6 +34,22 @@ public sealed class AgentCardAccessTests
     }
 
     [Fact]
+    public async Task With_a_public_url_the_mesh_card_names_it_whatever_host_the_request_gives()
+    {
+        var settings = new Dictionary<string, string> { ["Server:PublicUrl"] = "https://mesh.example.com/edge/" };
+        await using var server = await MeshTestServer.StartAsync(settings: settings);
+        using var anonymous = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, ".well-known/agent-card.json");
+        request.Headers.Host = "attacker.example";
+
+        using var response = await anonymous.SendAsync(request, TestContext.Current.CancellationToken);
+        var card = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("https://mesh.example.com/edge/api/session-mesh", card.GetProperty("supportedInterfaces")[0].GetProperty("url").GetString());
+    }
+
+    [Fact]
     public async Task An_agents_well_known_card_is_its_stored_card_and_needs_a_read_key()
     {
         await using var server = await MeshTestServer.StartAsync();

@@ -12,6 +12,9 @@ public sealed class ServerOptionsTests
     [InlineData("Server:StreamKeepAlive", "00:00:00", "Server:StreamKeepAlive must be positive.")]
     [InlineData("Server:RateLimitBurst", "0", "Server:RateLimitBurst must be at least 1.")]
     [InlineData("Server:MinRequestBodyDataRate", "-1", "Server:MinRequestBodyDataRate cannot be negative")]
+    [InlineData("Server:PublicUrl", "mesh.example.com", "Server:PublicUrl must be an absolute http or https URL")]
+    [InlineData("Server:PublicUrl", "ftp://mesh.example.com", "Server:PublicUrl must be an absolute http or https URL")]
+    [InlineData("Server:PublicUrl", "https://mesh.example.com/?x=1", "Server:PublicUrl must be a scheme, host, port and path only")]
     public async Task A_setting_that_could_not_work_stops_the_start_naming_it(string setting, string value, string message)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => MeshTestServer.StartAsync(settings: new Dictionary<string, string> { [setting] = value }));
