@@ -173,11 +173,11 @@ public sealed class CommandService
                     caller.RequireActingFor(command.AgentId);
                 }
                 var remaining = deadline - _mesh.Time.GetUtcNow();
-                if (!command.IsPending || remaining <= TimeSpan.Zero)
+                if (!command.IsPending || remaining <= TimeSpan.Zero || signal is null)
                 {
                     return MeshViews.Command(command);
                 }
-                await _mesh.WaitAsync(signal!, remaining, cancellationToken);
+                await _mesh.WaitAsync(signal, remaining, cancellationToken);
             }
         }
         finally

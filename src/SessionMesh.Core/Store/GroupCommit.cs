@@ -67,21 +67,42 @@ public sealed partial class GroupCommit(
         await AcquireAsync(cancellationToken);
         try
         {
-            _batch ??= new WriteBatch(await beginBatch(cancellationToken));
-            await _batch.Transaction.SaveAsync(CallerSavepoint, cancellationToken);
+            if (_batch is null)
+            {
+                try
+                {
+                    _batch = new WriteBatch(await beginBatch(cancellationToken));
+                }
+                catch (Exception ex) when (ex is not (DbException or InvalidOperationException))
+                {
+                    // Cancelled half-way (after BEGIN, say): the connection may be left inside a transaction nobody owns.
+                    await closeWriter();
+                    throw;
+                }
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            // Not cancelled half-way: a savepoint cut short could leave the batch's transaction aborted under the writes
+            // already in it, and its commit would then quietly roll them back.
+            await _batch.Transaction.SaveAsync(CallerSavepoint, CancellationToken.None);
             return new BatchedWrite(this, _batch);
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException)
         {
-            if (_batch is { } broken)
+            try
             {
-                await AbortAsync(broken, ex);
+                if (_batch is { } broken)
+                {
+                    await AbortAsync(broken, ex);
+                }
+                else
+                {
+                    await closeWriter();
+                }
             }
-            else
+            finally
             {
-                await closeWriter();
+                await LeaveAsync();
             }
-            await LeaveAsync();
             throw;
         }
         catch

@@ -33,6 +33,30 @@ public sealed class PostgresMeshStoreTests : MeshStoreContractTests
     }
 
     [Fact]
+    public async Task A_write_cancelled_while_another_replica_holds_the_write_lock_leaves_the_next_write_working()
+    {
+        await using var other = new PostgresMeshStore(Database.ConnectionString);
+        var held = await other.BeginWriteAsync(Ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var waiting = Store.BeginWriteAsync(cancel.Token);
+        // Cancelled once it waits in the database for the other replica's batch (BEGIN done, the lock not yet granted).
+        while (Convert.ToInt64(await Database.ScalarAsync("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", Ct)) == 0)
+        {
+            await Task.Yield();
+        }
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await held.DisposeAsync();
+
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await tx.UpsertAgentAsync(Agent("after-cancel"), Ct);
+            await tx.CommitAsync(Ct);
+        }
+        Assert.NotNull(await Store.GetAgentAsync("c1", "after-cancel", Ct));
+    }
+
+    [Fact]
     public async Task Migrations_RunOnce_WhenReplicasStartTogether()
     {
         var replicas = Enumerable.Range(0, 4).Select(_ => new PostgresMeshStore(Database.ConnectionString)).ToList();
