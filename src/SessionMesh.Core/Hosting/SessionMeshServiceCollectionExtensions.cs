@@ -58,7 +58,8 @@ public static class SessionMeshServiceCollectionExtensions
 
     /// <summary>
     /// Webhooks: the service, the dispatcher (which a host runs, e.g. as a hosted service) and the HTTP client deliveries go
-    /// through: no redirects, no cookies, no request logging (a URL may carry a token), the timeout set per attempt.
+    /// through: no redirects, no cookies, connections only to allowed addresses (<see cref="WebhookConnections"/>), no
+    /// request logging (a URL may carry a token), the timeout set per attempt.
     /// </summary>
     private static void AddWebhooks(IServiceCollection services)
     {
@@ -68,12 +69,7 @@ public static class SessionMeshServiceCollectionExtensions
         services.TryAddSingleton<WebhookService>();
         services.TryAddSingleton<WebhookDispatcher>();
         services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                UseCookies = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            })
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookConnections.CreateHandler(sp.GetRequiredService<WebhookHosts>()))
             .RemoveAllLoggers();
     }
 }
