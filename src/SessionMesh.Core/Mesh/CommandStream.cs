@@ -105,11 +105,15 @@ public sealed class CommandStreamReader
                     yield break;
                 }
                 var delivered = await DeliverAsync(inbox, MeshLimits.DefaultPageSize, cancellationToken);
-                foreach (var command in delivered)
+                var fullPage = delivered.Count == MeshLimits.DefaultPageSize;
+                for (var i = 0; i < delivered.Count; i++)
                 {
-                    yield return new CommandStreamFrame.Command(MeshViews.Command(command));
+                    yield return new CommandStreamFrame.Command(MeshViews.Command(delivered[i]));
                 }
-                if (delivered.Count == MeshLimits.DefaultPageSize)
+                // The iterator keeps its locals in fields across the wait below: what a wake-up read is let go of
+                // before it, or it would live until the agent's next command (seconds, with a fleet) and reach gen2.
+                delivered = [];
+                if (fullPage)
                 {
                     continue;
                 }
@@ -131,6 +135,7 @@ public sealed class CommandStreamReader
                     yield return End(ended, "session_ended", ended.EndReason);
                     yield break;
                 }
+                session = null;
                 await waiter.WaitAsync(_key.Until(nextRenewal - _mesh.Time.GetUtcNow()));
             }
         }
