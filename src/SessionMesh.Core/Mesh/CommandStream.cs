@@ -79,7 +79,6 @@ public sealed class CommandStreamReader
     /// <summary>The sequence of the last command handed out (the cursor).</summary>
     public long After { get; private set; }
 
-
     /// <summary>
     /// The frames of the stream until it ends or <paramref name="cancellationToken"/> fires. While it is read, the
     /// agent counts as listening (a steer waits briefly for the push).

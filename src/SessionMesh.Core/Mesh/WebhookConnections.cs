@@ -22,15 +22,19 @@ public static class WebhookConnections
             AllowAutoRedirect = false,
             UseCookies = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(hosts, resolver, context.DnsEndPoint, cancellationToken),
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(hosts, resolver, context, cancellationToken),
         };
     }
 
-    private static async ValueTask<Stream> ConnectAsync(WebhookHosts hosts, Resolver resolve, DnsEndPoint endPoint, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectAsync(WebhookHosts hosts, Resolver resolve, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        var endPoint = context.DnsEndPoint;
         var host = endPoint.Host;
+        // A connection to an HTTP proxy (HTTP_PROXY, HTTPS_PROXY) the operator set, not to the webhook's host: the proxy
+        // resolves that host, so the address check is the proxy's to make.
+        var toProxy = !string.Equals(host, context.InitialRequestMessage.RequestUri?.IdnHost, StringComparison.OrdinalIgnoreCase);
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await resolve(host, cancellationToken);
-        var allowed = addresses.Where(a => hosts.AllowsAddress(host, a)).ToArray();
+        var allowed = toProxy ? addresses : addresses.Where(a => hosts.AllowsAddress(host, a)).ToArray();
         if (allowed.Length == 0)
         {
             throw new HttpRequestException(HttpRequestError.ConnectionError, addresses.Length == 0

@@ -60,4 +60,20 @@ public sealed class WebhookAddressTests
         Assert.Equal(HttpStatusCode.OK, delivered.StatusCode);
         Assert.Single(receiver.Received);
     }
+
+    [Fact]
+    public async Task A_proxy_the_operator_set_is_connected_to_wherever_it_is()
+    {
+        // The receiver stands in for the proxy: it takes the absolute-form request the proxy would forward.
+        await using var proxy = await WebhookReceiver.StartAsync();
+        Task<IPAddress[]> ProxyOnLoopback(string host, CancellationToken _) => Task.FromResult(host == "proxy.internal" ? new[] { IPAddress.Loopback } : []);
+        var handler = WebhookConnections.CreateHandler(Hosts("*.example.net"), ProxyOnLoopback);
+        handler.Proxy = new WebProxy(new UriBuilder(proxy.Url) { Host = "proxy.internal", Path = "" }.Uri);
+        using var client = new HttpClient(handler);
+
+        using var forwarded = await client.PostAsync(new UriBuilder(proxy.Url) { Host = "hook.example.net" }.Uri, new StringContent("{}"), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, forwarded.StatusCode);
+        Assert.Single(proxy.Received);
+    }
 }
