@@ -93,6 +93,7 @@ internal static class Bench
         private string[] _sessionIds = [];
         private string[] _leaseIds = [];
         private List<string> _streamAgents = [];
+        private readonly SteerFrames _frames = new();
         private CommandStreams? _streams;
 
         private string WalPath => Path.Combine(server.DataDir!, "session-mesh.db-wal");
@@ -117,7 +118,7 @@ internal static class Bench
             var rounds = new List<ConnectionRound>();
             ConnectionRound oneAtATime;
             var notes = new List<string>();
-            await using (_streams = await CommandStreams.OpenAsync(streamClient, _streamAgents, SetupParallelism, cancellationToken))
+            await using (_streams = await CommandStreams.OpenAsync(streamClient, _streamAgents, SetupParallelism, _frames.OnFrame, cancellationToken))
             {
                 if (options.Warmup > TimeSpan.Zero)
                 {
@@ -128,9 +129,9 @@ internal static class Bench
                     rounds.Add(await MeasureRoundAsync(connections));
                 }
                 oneAtATime = await MeasureOneAtATimeAsync(streamClient, etcdStreamClient);
-                if (_streams.Unmatched > 0 || _streams.Lost > 0)
+                if (_frames.Unmatched > 0 || _streams.Lost > 0)
                 {
-                    notes.Add($"Command streams: {_streams.Unmatched} unexpected command frames, {_streams.Lost} streams ended or broke during the run.");
+                    notes.Add($"Command streams: {_frames.Unmatched} unexpected command frames, {_streams.Lost} streams ended or broke during the run.");
                 }
             }
             notes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -160,7 +161,7 @@ internal static class Bench
             {
                 await ClosedLoop.RunAsync(name, http, TimeSpan.Zero, options.Warmup, options.MaxRequestsPerWorker, call, target.Process, cancellationToken);
             }
-            await _streams!.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await _frames.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
         }
 
         /// <summary>Every closed-loop scenario of a round, in the order they run; a <c>round</c> tag keeps join ids and steer tokens unique.</summary>
@@ -197,7 +198,7 @@ internal static class Bench
             }
             var again = await MeasureOneAsync($"baseline again ×{connections}", clients.Baseline, Baseline(), baseline);
 
-            var (latencies, missing) = await _streams!.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var (latencies, missing) = await _frames.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
             var steer = measured["steer"];
             var delivery = new Measurement("steer->frame", latencies, missing > 0 ? new Dictionary<int, long> { [ClosedLoop.NoFrame] = missing } : [], steer.Elapsed, steer.Counters);
             Progress($"steer->frame ×{connections}: {delivery.Succeeded} frames, p50 {delivery.PercentileMs(50):0.00} ms, p99 {delivery.PercentileMs(99):0.00} ms, missing {missing}");
@@ -218,7 +219,7 @@ internal static class Bench
                 rows.Add(new("5e", $"etcd `POST /v3/lease/grant` (TTL {MeshApi.SessionTtl} s)", "etcd", measured["etcd grant"]));
                 pairs.Add(new("join vs lease grant", measured["join"], measured["etcd grant"]));
             }
-            rows.Add(new("6a", $"`POST /steer` to {_streams.Count} agents holding SSE streams: the answer", "server", steer));
+            rows.Add(new("6a", $"`POST /steer` to {_streams!.Count} agents holding SSE streams: the answer", "server", steer));
             rows.Add(new("6b", "… and the `event: command` frame at the agent", "server", delivery, Derived: true));
             rows.Add(new("B′", "baseline again (drift check)", "baseline", again));
             return new ConnectionRound(connections, measured["baseline"], rows, pairs);
@@ -231,7 +232,7 @@ internal static class Bench
             await using var clients = new RoundClients(baseline, server, etcd, 1);
             var one = await MeasureOneAsync("baseline ×1", clients.Baseline, Baseline(), baseline);
             var steer = await MeasureOneAsync("steer, 1 operator", clients.Keyed, Steer("u", 1), server);
-            var (latencies, missing) = await _streams!.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var (latencies, missing) = await _frames.CollectAsync(TimeSpan.FromSeconds(5), cancellationToken);
             var delivery = new Measurement("steer->frame, 1 operator", latencies,
                 missing > 0 ? new Dictionary<int, long> { [ClosedLoop.NoFrame] = missing } : steer.Errors, steer.Elapsed, steer.Counters);
             Progress($"steer->frame, 1 operator: p50 {delivery.PercentileMs(50):0.00} ms, p99 {delivery.PercentileMs(99):0.00} ms, missing {missing}");
@@ -294,7 +295,7 @@ internal static class Bench
         {
             var agentId = _streamAgents[(int)((w.Iteration * workers + w.Index) % _streamAgents.Count)];
             var token = string.Create(CultureInfo.InvariantCulture, $"bench-{round}-{w.Index}-{w.Iteration}");
-            _streams!.Expect(token, Stopwatch.GetTimestamp(), w.Measured);
+            _frames.Expect(token, Stopwatch.GetTimestamp(), w.Measured);
             var status = 0;
             try
             {
@@ -305,7 +306,7 @@ internal static class Bench
             {
                 if (status != 200)
                 {
-                    _streams.Forget(token);
+                    _frames.Forget(token);
                 }
             }
         };
@@ -324,7 +325,7 @@ internal static class Bench
 
             Progress($"memory: opening {count} command streams ...");
             clock.Restart();
-            await using (var streams = await CommandStreams.OpenAsync(streamClient, agentIds, SetupParallelism, cancellationToken))
+            await using (var streams = await CommandStreams.OpenAsync(streamClient, agentIds, SetupParallelism, static (_, _) => { }, cancellationToken))
             {
                 Progress($"memory: {streams.Count} streams open in {clock.Elapsed.TotalSeconds:0.0} s");
                 snapshots.Add(MemorySnapshot.Take($"with their {streams.Count} SSE command streams open", server.Process));
@@ -334,7 +335,7 @@ internal static class Bench
             snapshots.Add(MemorySnapshot.Take("after the streams closed", server.Process));
 
             // A second cycle: what stays behind after a close should not grow with each cycle (else it is a leak).
-            await using (var streams = await CommandStreams.OpenAsync(streamClient, agentIds, SetupParallelism, cancellationToken))
+            await using (var streams = await CommandStreams.OpenAsync(streamClient, agentIds, SetupParallelism, static (_, _) => { }, cancellationToken))
             {
                 snapshots.Add(MemorySnapshot.Take($"{streams.Count} streams open again", server.Process));
             }

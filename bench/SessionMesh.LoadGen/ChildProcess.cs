@@ -17,17 +17,19 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string? _readyPrefix;
     private readonly bool _forward;
+    private readonly Action<string>? _onStdout;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _tail = new();
     private readonly Lock _lock = new();
     private int _disposed;
 
-    private ChildProcess(Process process, string name, string? readyPrefix, bool forward)
+    private ChildProcess(Process process, string name, string? readyPrefix, bool forward, Action<string>? onStdout)
     {
         _process = process;
         Name = name;
         _readyPrefix = readyPrefix;
         _forward = forward;
+        _onStdout = onStdout;
     }
 
     public string Name { get; }
@@ -40,8 +42,9 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// Starts <paramref name="info"/> with its output redirected. With <paramref name="readyPrefix"/>, <see cref="ReadyLineAsync"/>
     /// completes with the rest of the first stdout line that starts with it. <paramref name="forward"/> copies the child's
     /// output to this process's stderr, prefixed with its name; the last lines are kept either way for error messages.
+    /// <paramref name="onStdout"/>, when given, gets every stdout line as it comes.
     /// </summary>
-    public static ChildProcess Start(string name, ProcessStartInfo info, string? readyPrefix, bool forward)
+    public static ChildProcess Start(string name, ProcessStartInfo info, string? readyPrefix, bool forward, Action<string>? onStdout = null)
     {
         if (Interlocked.Exchange(ref s_exitHookInstalled, 1) == 0)
         {
@@ -52,7 +55,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         info.RedirectStandardInput = true;
         info.UseShellExecute = false;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var child = new ChildProcess(process, name, readyPrefix, forward);
+        var child = new ChildProcess(process, name, readyPrefix, forward, onStdout);
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data, stdout: true);
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, stdout: false);
         process.Exited += (_, _) => child._ready.TrySetException(new InvalidOperationException(
@@ -74,6 +77,35 @@ internal sealed class ChildProcess : IAsyncDisposable
         catch (TimeoutException)
         {
             throw new InvalidOperationException($"{Name} printed no '{_readyPrefix}' line within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{Tail()}");
+        }
+    }
+
+    /// <summary>Writes <paramref name="lines"/> to the child's stdin, then closes it when <paramref name="close"/>.</summary>
+    public async Task WriteInputAsync(IEnumerable<string> lines, bool close, CancellationToken cancellationToken)
+    {
+        var input = _process.StandardInput;
+        foreach (var line in lines)
+        {
+            await input.WriteLineAsync(line.AsMemory(), cancellationToken);
+        }
+        await input.FlushAsync(cancellationToken);
+        if (close)
+        {
+            input.Close();
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the child to exit by itself; false when it did not.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -170,6 +202,10 @@ internal sealed class ChildProcess : IAsyncDisposable
             {
                 _tail.Dequeue();
             }
+        }
+        if (stdout)
+        {
+            _onStdout?.Invoke(line);
         }
         if (stdout && _readyPrefix is not null && line.StartsWith(_readyPrefix, StringComparison.Ordinal))
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
@@ -6,31 +5,29 @@ using System.Text.Json;
 namespace SessionMesh.LoadGen;
 
 /// <summary>
-/// Agents holding their SSE command streams open, as a real fleet does. Each stream is read by its own task;
-/// a <c>command</c> frame whose direction is a token the operator announced with <see cref="Expect"/> is timed
-/// from the operator's POST start to the frame's arrival. Every stream stops when disposed (or at the run's budget).
+/// Agents holding their SSE command streams open, as a real fleet does. Each stream is read by its own task, and
+/// every <c>command</c> frame goes to the sink given at open with its direction and its arrival time
+/// (<see cref="SteerFrames.OnFrame"/> in this process, a line to the parent in a stream host). Every stream stops
+/// when disposed (or at the run's budget).
 /// </summary>
-internal sealed class CommandStreams : IAsyncDisposable
+internal sealed class CommandStreams : IStreamFleet
 {
     private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _stop;
+    private readonly Action<string?, long> _onCommand;
+    private readonly Action? _onLost;
     private readonly Lock _lock = new();
     private readonly List<HttpResponseMessage> _responses = [];
     private readonly List<Task> _readers = [];
-    private readonly List<long> _deliveries = [];
-    private readonly ConcurrentDictionary<string, Expectation> _expected = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _forgotten = new(StringComparer.Ordinal);
-    private long _unmatched;
-    private long _duplicates;
-    private long _late;
     private long _ended;
     private long _broken;
     private int _disposed;
 
-    private CommandStreams(CancellationToken cancellationToken)
+    private CommandStreams(Action<string?, long> onCommand, Action? onLost, CancellationToken cancellationToken)
     {
+        _onCommand = onCommand;
+        _onLost = onLost;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     }
 
@@ -45,25 +42,18 @@ internal sealed class CommandStreams : IAsyncDisposable
         }
     }
 
-    /// <summary>Command frames that matched no announced token, not even a failed steer's (should stay 0).</summary>
-    public long Unmatched => Interlocked.Read(ref _unmatched);
-
-    /// <summary>Command frames whose token had already come once (should stay 0: at least once allows them only after a reconnect).</summary>
-    public long Duplicates => Interlocked.Read(ref _duplicates);
-
-    /// <summary>Frames of steers whose POST failed (a timeout): the command was queued after all, and reached its agent late.</summary>
-    public long Late => Interlocked.Read(ref _late);
-
     /// <summary>Streams the server ended (an <c>end</c> frame) or that broke before the bench closed them (should stay 0).</summary>
     public long Lost => Interlocked.Read(ref _ended) + Interlocked.Read(ref _broken);
 
     /// <summary>
     /// Opens a stream for each agent (each must have joined), <paramref name="parallelism"/> at a time, and returns
-    /// once every stream has sent its first <c>lease</c> frame, i.e. is attached and waiting for commands.
+    /// once every stream has sent its first <c>lease</c> frame, i.e. is attached and waiting for commands. Each command
+    /// frame goes to <paramref name="onCommand"/>, each stream lost to <paramref name="onLost"/>.
     /// </summary>
-    public static async Task<CommandStreams> OpenAsync(HttpClient http, IReadOnlyList<string> agentIds, int parallelism, CancellationToken cancellationToken)
+    public static async Task<CommandStreams> OpenAsync(HttpClient http, IReadOnlyList<string> agentIds, int parallelism, Action<string?, long> onCommand,
+        CancellationToken cancellationToken, Action? onLost = null)
     {
-        var streams = new CommandStreams(cancellationToken);
+        var streams = new CommandStreams(onCommand, onLost, cancellationToken);
         try
         {
             var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
@@ -85,41 +75,6 @@ internal sealed class CommandStreams : IAsyncDisposable
             await streams.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>Announces a steer about to be sent with <paramref name="token"/> as its direction.</summary>
-    public void Expect(string token, long startTimestamp, bool measured) => _expected[token] = new Expectation(startTimestamp, measured);
-
-    /// <summary>Forgets a token whose steer failed, so it is not counted as a missing frame.</summary>
-    public void Forget(string token)
-    {
-        if (_expected.TryRemove(token, out _))
-        {
-            _forgotten.TryAdd(token, 0);
-        }
-    }
-
-    /// <summary>
-    /// Waits (up to <paramref name="timeout"/>) for the frames of every measured steer, then returns the
-    /// sorted POST-to-frame latencies and how many measured frames never came; resets for the next run.
-    /// </summary>
-    public async Task<(long[] Latencies, long Missing)> CollectAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (_expected.Values.Any(e => e.Measured) && Stopwatch.GetTimestamp() < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
-        }
-        var missing = _expected.Values.LongCount(e => e.Measured);
-        _expected.Clear();
-        long[] latencies;
-        lock (_lock)
-        {
-            latencies = [.. _deliveries];
-            _deliveries.Clear();
-        }
-        Array.Sort(latencies);
-        return (latencies, missing);
     }
 
     public async ValueTask DisposeAsync()
@@ -164,14 +119,14 @@ internal sealed class CommandStreams : IAsyncDisposable
                         OnCommand(frame.Data, arrived);
                         break;
                     case "end":
-                        Interlocked.Increment(ref _ended);
+                        OnLost(ref _ended);
                         ready.TrySetException(new InvalidOperationException($"The server ended the stream: {frame.Data}"));
                         return;
                 }
             }
             if (!_stop.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _broken);
+                OnLost(ref _broken);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -181,7 +136,7 @@ internal sealed class CommandStreams : IAsyncDisposable
         {
             if (!_stop.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _broken);
+                OnLost(ref _broken);
             }
             ready.TrySetException(ex);
         }
@@ -194,35 +149,13 @@ internal sealed class CommandStreams : IAsyncDisposable
     private void OnCommand(string data, long arrived)
     {
         using var json = JsonDocument.Parse(data);
-        if (json.RootElement.TryGetProperty("direction", out var direction)
-            && direction.GetString() is { } token
-            && _expected.TryRemove(token, out var expectation))
-        {
-            _seen.TryAdd(token, 0);
-            if (expectation.Measured)
-            {
-                lock (_lock)
-                {
-                    _deliveries.Add(arrived - expectation.Start);
-                }
-            }
-            return;
-        }
-        if (direction.ValueKind == JsonValueKind.String && direction.GetString() is { } other)
-        {
-            if (_seen.ContainsKey(other))
-            {
-                Interlocked.Increment(ref _duplicates);
-                return;
-            }
-            if (_forgotten.TryRemove(other, out _))
-            {
-                Interlocked.Increment(ref _late);
-                return;
-            }
-        }
-        Interlocked.Increment(ref _unmatched);
+        var direction = json.RootElement.TryGetProperty("direction", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        _onCommand(direction, arrived);
     }
 
-    private readonly record struct Expectation(long Start, bool Measured);
+    private void OnLost(ref long counter)
+    {
+        Interlocked.Increment(ref counter);
+        _onLost?.Invoke();
+    }
 }

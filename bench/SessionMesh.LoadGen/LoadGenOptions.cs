@@ -40,6 +40,8 @@ internal sealed record LoadGenOptions
           --scale-watchers N      idle GET /events watchers open during the second join window (default 2000, 1..100000)
           --scale-alive-requests N GET /alive requests timed, one at a time (default 300, 1..100000)
           --scale-parallelism N   concurrent joins, steers and stream opens while setting up (default 64, 1..1024)
+          --scale-stream-hosts N  processes that hold row 1's command streams, as a fleet's agents are processes of
+                                  their own (default 4, 0..64; 0: the generator's own process)
           --scale-budget MINUTES  hard limit of the whole scale run (default 15, 1..180)
           --duration also sets each join window (without and with the watchers).
 
@@ -128,6 +130,9 @@ internal sealed record LoadGenOptions
     public int ScaleAliveRequests { get; init; } = 300;
 
     public int ScaleParallelism { get; init; } = 64;
+
+    /// <summary>Processes holding row 1's command streams (0: the generator itself).</summary>
+    public int ScaleStreamHosts { get; init; } = 4;
 
     public TimeSpan ScaleBudget { get; init; } = TimeSpan.FromMinutes(15);
 
@@ -239,6 +244,9 @@ internal sealed record LoadGenOptions
                 case "--scale-parallelism" when number is >= 1 and <= 1024:
                     options = options with { ScaleParallelism = (int)number };
                     break;
+                case "--scale-stream-hosts" when number is >= 0 and <= 64:
+                    options = options with { ScaleStreamHosts = (int)number };
+                    break;
                 case "--scale-budget" when number is >= 1 and <= 180:
                     options = options with { ScaleBudget = TimeSpan.FromMinutes(number) };
                     break;
@@ -265,7 +273,7 @@ internal sealed record LoadGenOptions
                     return null;
                 case "--duration" or "--warmup" or "--sessions" or "--streams" or "--writes" or "--agents" or "--max-requests"
                     or "--scale-sessions" or "--scale-streams" or "--scale-steer-rate" or "--scale-steer-seconds" or "--scale-rss-streams"
-                    or "--scale-expiry-ttl" or "--scale-watchers" or "--scale-alive-requests" or "--scale-parallelism" or "--scale-budget":
+                    or "--scale-expiry-ttl" or "--scale-watchers" or "--scale-alive-requests" or "--scale-parallelism" or "--scale-stream-hosts" or "--scale-budget":
                     error = $"{name}: {value} is out of range (see --help).";
                     return null;
                 default:
@@ -282,7 +290,7 @@ internal sealed record LoadGenOptions
         : IsSoak ? string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario soak --soak-minutes {SoakMinutes} --soak-agents {SoakAgents} --soak-heartbeat-seconds {SoakHeartbeatSeconds} --soak-streams {SoakStreams} --soak-steer-rate {SoakSteerRate} --soak-kills-per-minute {SoakKillsPerMinute}")
         : IsScale ? string.Create(CultureInfo.InvariantCulture,
-        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-budget {ScaleBudget.TotalMinutes}")
+        $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --scenario scale --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --scale-sessions {ScaleSessions} --scale-streams {ScaleStreams} --scale-steer-rate {ScaleSteerRate} --scale-steer-seconds {ScaleSteerTime.TotalSeconds} --scale-rss-streams {ScaleRssStreams} --scale-expiry-ttl {ScaleExpiryTtl} --scale-watchers {ScaleWatchers} --scale-alive-requests {ScaleAliveRequests} --scale-parallelism {ScaleParallelism} --scale-stream-hosts {ScaleStreamHosts} --scale-budget {ScaleBudget.TotalMinutes}")
         : string.Create(CultureInfo.InvariantCulture,
         $"dotnet run -c Release --project bench/SessionMesh.LoadGen -- --duration {Duration.TotalSeconds} --warmup {Warmup.TotalSeconds} --connections {string.Join(',', Connections)} --sessions {Sessions} --streams {Streams} --writes {Writes} --agents {Agents}{(Etcd is null ? "" : " --etcd " + Etcd)}");
 }

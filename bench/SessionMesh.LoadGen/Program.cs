@@ -1,5 +1,10 @@
 using SessionMesh.LoadGen;
 
+if (args is [StreamHost.Argument])
+{
+    return await StreamHost.RunAsync();
+}
+
 var options = LoadGenOptions.Parse(args, out var error);
 if (options is null)
 {

@@ -158,22 +158,27 @@ internal static class ScaleBench
                 return;
             }
             var agents = await JoinAsync("st", count, MeshApi.SessionTtl);
-            using var streamClient = server.CreateStreamClient(SourceAddresses(count));
+            var frames = new SteerFrames();
+            var hosts = options.ScaleStreamHosts;
+            var heldIn = hosts == 0 ? "the generator's own process" : $"{hosts} stream host processes";
             var clock = Stopwatch.StartNew();
-            Bench.Progress($"1: opening {count} command streams ...");
-            await using var streams = await CommandStreams.OpenAsync(streamClient, agents, options.ScaleParallelism, cancellationToken);
+            Bench.Progress($"1: opening {count} command streams in {heldIn} ...");
+            using var streamClient = hosts == 0 ? server.CreateStreamClient(SourceAddresses(count)) : null;
+            await using IStreamFleet streams = hosts == 0
+                ? await CommandStreams.OpenAsync(streamClient!, agents, options.ScaleParallelism, frames.OnFrame, cancellationToken)
+                : await StreamHosts.OpenAsync(server, agents, hosts, options.ScaleParallelism, SourceAddresses(count), frames, cancellationToken);
             var opened = clock.Elapsed;
             var rss = server.Process.ResidentBytes();
             Bench.Progress($"2: {streams.Count} streams open in {opened.TotalSeconds:0.0} s; server RSS {Mb(rss)} MB");
             rows.Add(new("2", $"server RSS with {count} command streams open", $"{Mb(rss)} MB", "≤ 600 MB", rss > 0 && rss <= 600L * 1048576,
-                string.Create(CultureInfo.InvariantCulture, $"VmRSS of the server process with {streams.Count} agents joined and listening (opened in {opened.TotalSeconds:0.0} s, {options.ScaleParallelism} at a time); peak so far {Mb(server.Process.PeakResidentBytes())} MB.")));
+                string.Create(CultureInfo.InvariantCulture, $"VmRSS of the server process with {streams.Count} agents joined and listening in {heldIn} (opened in {opened.TotalSeconds:0.0} s, {options.ScaleParallelism} at a time); peak so far {Mb(server.Process.PeakResidentBytes())} MB.")));
 
             using var steerClient = server.CreateClient(authenticated: true, s_requestTimeout);
             var answers = new ConcurrentBag<long>();
             Task<OpenLoop.Result> OfferSteersAsync(string prefix, long count) => OpenLoop.RunAsync(options.ScaleSteerRate, count, MaxSteersInFlight, async (i, ct) =>
             {
                 var token = string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}");
-                streams.Expect(token, Stopwatch.GetTimestamp(), measured: true);
+                frames.Expect(token, Stopwatch.GetTimestamp(), measured: true);
                 var status = 0;
                 try
                 {
@@ -186,7 +191,7 @@ internal static class ScaleBench
                 {
                     if (status != 200)
                     {
-                        streams.Forget(token);
+                        frames.Forget(token);
                     }
                 }
             }, cancellationToken);
@@ -199,24 +204,24 @@ internal static class ScaleBench
             {
                 Bench.Progress($"1: warm-up, {options.ScaleSteerRate} steers/s for {options.Warmup.TotalSeconds:0} s, unmeasured ...");
                 var warm = await OfferSteersAsync("warm", warmupSteers);
-                warmupLost = (await streams.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken)).Missing + warm.Failed;
+                warmupLost = (await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken)).Missing + warm.Failed;
                 answers.Clear();
             }
             var total = (long)(options.ScaleSteerRate * options.ScaleSteerTime.TotalSeconds);
             Bench.Progress($"1: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
             var cpuBefore = server.Process.CpuTime();
             var sent = await OfferSteersAsync("scale", total);
-            var (latencies, missing) = await streams.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken);
             var cpuPerSteer = (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent);
-            var frames = new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default);
-            var lost = missing + sent.Failed + streams.Unmatched + streams.Duplicates + warmupLost;
+            var delivered = new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default);
+            var lost = missing + sent.Failed + frames.Unmatched + frames.Duplicates + warmupLost;
             var answered = new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default);
-            var (p50, p99) = (frames.PercentileMs(50), frames.PercentileMs(99));
-            Bench.Progress($"1: {frames.Succeeded} frames, p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, missing {missing}, failed steers {sent.Failed} (their frames late {streams.Late}), duplicates {streams.Duplicates}, unmatched {streams.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
+            var (p50, p99) = (delivered.PercentileMs(50), delivered.PercentileMs(99));
+            Bench.Progress($"1: {delivered.Succeeded} frames, p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, missing {missing}, failed steers {sent.Failed} (their frames late {frames.Late}), duplicates {frames.Duplicates}, unmatched {frames.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
             var errors = new Measurement("steers", [], sent.Errors, sent.Elapsed, default).ErrorSummary;
             rows.Add(new("1", $"steer → frame, {count} streams open, {options.ScaleSteerRate} steers/s offered", $"p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, lost {lost}",
-                "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && lost == 0 && frames.Succeeded > 0,
-                string.Create(CultureInfo.InvariantCulture, $"After {warmupSteers} warm-up steers at the same rate (unmeasured; lost: {warmupLost}), {sent.Sent} steers offered open loop over {sent.Elapsed.TotalSeconds:0.0} s ({sent.Sent / sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents, each timed from its POST's start to its frame on the agent's stream; frames {frames.Succeeded}, never arrived {missing}, failed steers {errors} (frames of failed steers that came late anyway: {streams.Late}), duplicate frames {streams.Duplicates}, unexpected frames {streams.Unmatched}, streams lost {streams.Lost}; the steers' own answers p50 {Ms(answered.PercentileMs(50))} ms, p99 {Ms(answered.PercentileMs(99))} ms; server CPU {cpuPerSteer:0} µs per steer (the steer, its frame and the delivery write).")));
+                "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && lost == 0 && delivered.Succeeded > 0,
+                string.Create(CultureInfo.InvariantCulture, $"After {warmupSteers} warm-up steers at the same rate (unmeasured; lost: {warmupLost}), {sent.Sent} steers offered open loop over {sent.Elapsed.TotalSeconds:0.0} s ({sent.Sent / sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; frames {delivered.Succeeded}, never arrived {missing}, failed steers {errors} (frames of failed steers that came late anyway: {frames.Late}), duplicate frames {frames.Duplicates}, unexpected frames {frames.Unmatched}, streams lost {streams.Lost}; the steers' own answers p50 {Ms(answered.PercentileMs(50))} ms, p99 {Ms(answered.PercentileMs(99))} ms; server CPU {cpuPerSteer:0} µs per steer (the steer, its frame and the delivery write).")));
         }
 
         /// <summary>2b: the server's RSS with <c>--scale-rss-streams</c> streams open (reported, no target).</summary>
@@ -232,7 +237,7 @@ internal static class ScaleBench
             using var streamClient = server.CreateStreamClient(SourceAddresses(count));
             Bench.Progress($"2b: opening {count} command streams ...");
             var clock = Stopwatch.StartNew();
-            await using var streams = await CommandStreams.OpenAsync(streamClient, agents, options.ScaleParallelism, cancellationToken);
+            await using var streams = await CommandStreams.OpenAsync(streamClient, agents, options.ScaleParallelism, static (_, _) => { }, cancellationToken);
             var rss = server.Process.ResidentBytes();
             Bench.Progress($"2b: {streams.Count} streams open in {clock.Elapsed.TotalSeconds:0.0} s; server RSS {Mb(rss)} MB");
             rows.Add(new("2b", $"server RSS with {count} command streams open", $"{Mb(rss)} MB", "reported", null,

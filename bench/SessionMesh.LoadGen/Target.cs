@@ -44,7 +44,7 @@ internal sealed class Target : IAsyncDisposable
     public HttpClient CreateClient(bool authenticated, TimeSpan timeout)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
-        return Client(handler, authenticated, timeout);
+        return Client(handler, BaseAddress, authenticated ? Key : null, timeout);
     }
 
     /// <summary>
@@ -52,7 +52,10 @@ internal sealed class Target : IAsyncDisposable
     /// about 28,000 connections one source address runs out of ephemeral ports (a 4-tuple must be unique), so with
     /// <paramref name="sourceAddresses"/> &gt; 1 the connections are spread over 127.0.0.1, 127.0.0.2, ... (all loopback).
     /// </summary>
-    public HttpClient CreateStreamClient(int sourceAddresses)
+    public HttpClient CreateStreamClient(int sourceAddresses) => StreamClient(BaseAddress, Key, sourceAddresses);
+
+    /// <summary><see cref="CreateStreamClient"/> for any address and key (a stream host has no <see cref="Target"/>).</summary>
+    public static HttpClient StreamClient(Uri baseAddress, string? key, int sourceAddresses)
     {
         var handler = new SocketsHttpHandler
         {
@@ -80,15 +83,15 @@ internal sealed class Target : IAsyncDisposable
                 }
             };
         }
-        return Client(handler, authenticated: true, Timeout.InfiniteTimeSpan);
+        return Client(handler, baseAddress, key, Timeout.InfiniteTimeSpan);
     }
 
-    private HttpClient Client(SocketsHttpHandler handler, bool authenticated, TimeSpan timeout)
+    private static HttpClient Client(SocketsHttpHandler handler, Uri baseAddress, string? key, TimeSpan timeout)
     {
-        var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = timeout };
-        if (authenticated && Key is { Length: > 0 })
+        var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = timeout };
+        if (key is { Length: > 0 })
         {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
         return client;
     }

@@ -151,7 +151,7 @@ internal static class Targets
     }
 
     /// <summary>A .NET app's dll run by the same dotnet host (and so the same runtime) as the bench.</summary>
-    private static ProcessStartInfo DotnetStart(string dll, IEnumerable<string> arguments)
+    internal static ProcessStartInfo DotnetStart(string dll, IEnumerable<string> arguments)
     {
         // The runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/; the host is at the root.
         var runtimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
