@@ -12,6 +12,14 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.GetDateTimeOffset().ToUniversalTime();
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        // Formatted in place: every answer carries a few times, and a string each was a good part of a heartbeat's garbage.
+        Span<byte> text = stackalloc byte[32];
+        if (!value.UtcDateTime.TryFormat(text, out var written, Format, CultureInfo.InvariantCulture))
+        {
+            throw new FormatException($"The time {value:O} does not fit the wire format.");
+        }
+        writer.WriteStringValue(text[..written]);
+    }
 }

@@ -107,7 +107,7 @@ public sealed class SessionService(MeshRuntime mesh)
     /// Renews a session's lease in memory (no store write: the lease table checkpoints it); 410 when it has ended, so
     /// the agent stops or rejoins.
     /// </summary>
-    public async Task<HeartbeatResponse> HeartbeatAsync(MeshCaller caller, string sessionId, HeartbeatRequest request, CancellationToken cancellationToken)
+    public async ValueTask<HeartbeatResponse> HeartbeatAsync(MeshCaller caller, string sessionId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
         var load = Validate.Load(request.Load);
         bool? idle = request.Status switch
@@ -127,7 +127,7 @@ public sealed class SessionService(MeshRuntime mesh)
     /// The agent reports its progress (<c>POST /sessions/{id}/progress</c>): what a heartbeat's <c>progress</c> carries,
     /// for an agent that keeps its lease through its command stream. Renews the lease too; 410 when the session ended.
     /// </summary>
-    public Task<HeartbeatResponse> ReportProgressAsync(MeshCaller caller, string sessionId, AgentProgress progress, CancellationToken cancellationToken) =>
+    public ValueTask<HeartbeatResponse> ReportProgressAsync(MeshCaller caller, string sessionId, AgentProgress progress, CancellationToken cancellationToken) =>
         HeartbeatAsync(caller, sessionId, new HeartbeatRequest { Progress = progress }, cancellationToken);
 
     /// <summary>The agent says goodbye. Leaving an ended session changes nothing and returns it as it ended.</summary>
@@ -243,7 +243,7 @@ public sealed class SessionService(MeshRuntime mesh)
     }
 
     /// <summary>Renews a lease without a heartbeat body (a listening stream); returns the session as it stands, ended when it has.</summary>
-    internal Task<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken) =>
+    internal ValueTask<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken) =>
         RenewAsync(null, sessionId, mesh.Now(), null, null, cancellationToken);
 
     /// <summary>
@@ -252,7 +252,7 @@ public sealed class SessionService(MeshRuntime mesh)
     /// from the store: ended, it is returned as it ended; open (a server that did not load it), the table adopts it.
     /// Null when the session is unknown.
     /// </summary>
-    private async Task<SessionRecord?> RenewAsync(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken, AgentProgress? progress = null)
+    private async ValueTask<SessionRecord?> RenewAsync(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, CancellationToken cancellationToken, AgentProgress? progress = null)
     {
         var lease = mesh.Leases.Find(sessionId);
         if (lease is null)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SessionMesh.Model;
 
 namespace SessionMesh.Security;
@@ -18,6 +19,9 @@ public enum AuthFailure
 /// </summary>
 public sealed class KeyAuthenticator(KeyCache keys, TimeProvider time)
 {
+    // One caller per stored key record: the cache replaces a record when its key changes, and so gets a new caller.
+    private readonly ConditionalWeakTable<ApiKeyRecord, MeshCaller> _callers = [];
+
     public async ValueTask<(MeshCaller? Caller, AuthFailure Failure)> AuthenticateAsync(string? token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(token))
@@ -37,7 +41,7 @@ public sealed class KeyAuthenticator(KeyCache keys, TimeProvider time)
         {
             return (null, AuthFailure.KeyExpired);
         }
-        return (ToCaller(key), AuthFailure.None);
+        return (_callers.GetValue(key, ToCaller), AuthFailure.None);
     }
 
     /// <summary>The stored key a token proves, whatever its state; null when it proves none.</summary>

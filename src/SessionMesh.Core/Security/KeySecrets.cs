@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -29,9 +30,29 @@ public static partial class KeySecrets
         return dot > Prefix.Length ? token[Prefix.Length..dot] : null;
     }
 
-    /// <summary>Compares a presented token with a stored hash in constant time.</summary>
-    public static bool Matches(string token, byte[] storedHash) =>
-        CryptographicOperations.FixedTimeEquals(Hash(token), storedHash);
+    /// <summary>Compares a presented token with a stored hash in constant time; allocates nothing for a token of usual length.</summary>
+    public static bool Matches(string token, byte[] storedHash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> text = rented is null ? stackalloc byte[512] : rented;
+            var written = Encoding.UTF8.GetBytes(token, text);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(text[..written], hash);
+            // The secret does not stay behind on the stack.
+            CryptographicOperations.ZeroMemory(text[..written]);
+            return CryptographicOperations.FixedTimeEquals(hash, storedHash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+            }
+        }
+    }
 
     /// <summary>Masks a token for logs: the key id stays, the secret does not.</summary>
     public static string Mask(string token) => KeyIdOf(token) is { } id ? $"{Prefix}{id}.***" : "***";

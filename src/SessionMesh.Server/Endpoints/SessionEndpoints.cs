@@ -61,13 +61,13 @@ internal static class SessionEndpoints
     private static async Task<Ok<SessionView>> Get([FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
         TypedResults.Ok(await sessions.GetAsync(user.Caller(), sessionId, cancellationToken));
 
-    private static async Task<Ok<HeartbeatResponse>> Heartbeat([FromRoute(Name = "session_id")] string sessionId, HeartbeatRequest? request, ClaimsPrincipal user, SessionService sessions, MeshMetrics metrics, CancellationToken cancellationToken)
+    private static async ValueTask<Ok<HeartbeatResponse>> Heartbeat([FromRoute(Name = "session_id")] string sessionId, HeartbeatRequest? request, ClaimsPrincipal user, SessionService sessions, MeshMetrics metrics, CancellationToken cancellationToken)
     {
         metrics.Heartbeat();
         return TypedResults.Ok(await sessions.HeartbeatAsync(user.Caller(), sessionId, request ?? new HeartbeatRequest(), cancellationToken));
     }
 
-    private static async Task<Ok<HeartbeatResponse>> Progress([FromRoute(Name = "session_id")] string sessionId, AgentProgress? request, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
+    private static async ValueTask<Ok<HeartbeatResponse>> Progress([FromRoute(Name = "session_id")] string sessionId, AgentProgress? request, ClaimsPrincipal user, SessionService sessions, CancellationToken cancellationToken) =>
         TypedResults.Ok(await sessions.ReportProgressAsync(user.Caller(), sessionId,
             request ?? throw MeshException.Invalid("progress", "The body must be a progress object, e.g. {\"tokens\": 1200, \"activity\": \"running tests\"}."),
             cancellationToken));

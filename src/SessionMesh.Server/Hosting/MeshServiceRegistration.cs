@@ -43,8 +43,6 @@ internal static class MeshServiceRegistration
         // A start that fails (a port taken between serve's check and the bind) is logged by the host with the whole
         // Kestrel stack; ServerHost already says it in one line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        // Every probe and scrape without a key would log "not authenticated"; refusals are answered, not news.
-        builder.Logging.AddFilter(typeof(MeshKeyAuthentication).FullName, LogLevel.Warning);
         if (settings.JsonLogs || builder.Configuration["Logging:Format"] == "json")
         {
             builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'"; o.UseUtcTimestamp = true; });
@@ -93,13 +91,22 @@ internal static class MeshServiceRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, MeshProblemDetailsWriter>());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddOpenApi();
-        services.AddAuthentication(MeshKeyAuthentication.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, MeshKeyAuthentication>(MeshKeyAuthentication.SchemeName, null);
-        services.AddAuthorization();
+        // KeyAuthorization enforces RequireAuthorization() (the routing's own check looks for ASP.NET Core's middleware).
+        services.Configure<RouteOptions>(o => o.SuppressCheckForUnhandledSecurityMetadata = true);
         services.AddMeshMcp();
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Made once: a partition's limiter is made from its key alone, so a request allocates no factory. The
+            // partitioned limiter replenishes its buckets on its own timer (as GetTokenBucketLimiter arranges), not one each.
+            Func<(string, int), RateLimiter> bucket = key => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Share(serverOptions.RateLimitBurst, key.Item2),
+                TokensPerPeriod = Share(serverOptions.RateLimitPerSecond, key.Item2),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = false,
+            });
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string, int)>(context =>
             {
                 // Probes and scrapes are not API calls: they never spend a key's (or an address's) budget.
@@ -111,13 +118,7 @@ internal static class MeshServiceRegistration
                 // spread over them gets about the limit in all (and a share of it when it sticks to one replica).
                 var replicas = context.RequestServices.GetRequiredService<ILeaseLeader>().Replicas;
                 var caller = context.User.Identity is MeshIdentity identity ? identity.Caller.KeyId : "anonymous:" + context.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetTokenBucketLimiter((caller, replicas), _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = Share(serverOptions.RateLimitBurst, replicas),
-                    TokensPerPeriod = Share(serverOptions.RateLimitPerSecond, replicas),
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                });
+                return RateLimitPartition.Get((caller, replicas), bucket);
             });
             o.OnRejected = async (context, cancellationToken) =>
             {
@@ -184,9 +185,9 @@ internal static class MeshServiceRegistration
         // Before routing: endpoint selection already filters on Content-Type.
         app.UseMiddleware<JsonBodyMiddleware>();
         app.UseRouting();
-        app.UseAuthentication();
+        app.UseMiddleware<KeyAuthentication>();
         app.UseRateLimiter();
-        app.UseAuthorization();
+        app.UseMiddleware<KeyAuthorization>();
         // Sandbox mode only: after authorization (a bad key is refused as usual), before the audit and the endpoints.
         app.UseSandboxFaults();
         app.UseMiddleware<AuditMiddleware>();

@@ -46,7 +46,7 @@ internal sealed partial class FaultInjectionMiddleware(RequestDelegate next, Fau
         }
         if (faults.Roll(current.Unauthorized))
         {
-            // The same answer as a refused key (see MeshKeyAuthentication), so a client's re-mint path runs.
+            // The same answer as a refused key (see KeyAuthorization), so a client's re-mint path runs.
             LogFault(logger, 401, request.Method, request.Path);
             context.Response.Headers[FaultHeader] = "401";
             await Problems.WriteAsync(context, 401, "invalid_key", "Unauthorized", "The session key is not valid: a fault injected by the sandbox (401). The request was not carried out.");
