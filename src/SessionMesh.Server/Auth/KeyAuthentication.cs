@@ -15,7 +15,7 @@ namespace SessionMesh.Server.Auth;
 /// </summary>
 internal sealed class KeyAuthentication(RequestDelegate next, KeyAuthenticator authenticator)
 {
-    private const string Bearer = "Bearer ";
+    private const string Bearer = "Bearer";
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -24,12 +24,14 @@ internal sealed class KeyAuthentication(RequestDelegate next, KeyAuthenticator a
         {
             return next(context);
         }
-        if (header.Count > 1 || !header[0]!.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        var value = header[0]!;
+        // The scheme, then a space and the key; the scheme alone (its trailing space trimmed in transit) sent no key.
+        if (header.Count > 1 || !value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) || (value.Length > Bearer.Length && value[Bearer.Length] != ' '))
         {
             Refuse(context, AuthFailure.InvalidKey);
             return next(context);
         }
-        var pending = authenticator.AuthenticateAsync(header[0]!.AsSpan(Bearer.Length).Trim().ToString(), context.RequestAborted);
+        var pending = authenticator.AuthenticateAsync(value.AsSpan(Bearer.Length).Trim().ToString(), context.RequestAborted);
         if (!pending.IsCompletedSuccessfully)
         {
             return AuthenticateAsync(context, pending);
