@@ -14,6 +14,9 @@ eval "$(.ci/postgres.sh start)" || echo "test.sh: the test PostgreSQL did not st
 trap 'rm -rf "$results"; .ci/postgres.sh stop' EXIT
 
 bash .ci/curl.sh  # for the SKILL.md examples test
+# Every project of the solution compiles, with warnings as errors: the bench projects too, which no test builds.
+dotnet build session-mesh.slnx --nologo -v quiet
+built=$?
 dotnet test --project tests/SessionMesh.Tests --report-trx --results-directory "$results" "$@"
 status=$?
 
@@ -34,9 +37,13 @@ if [ "$failed" -gt 0 ]; then
   kept="${TMPDIR:-/tmp}/session-mesh-failed-results-$(date -u +%Y%m%dT%H%M%SZ)"
   mkdir -p "$kept" && cp "$results"/*.trx "$kept"/ && echo "test.sh: the results of this run (TRX, with each failure's message) are kept in $kept"
 fi
+if [ "$built" -ne 0 ]; then
+  echo "FAILED: dotnet build session-mesh.slnx (see the errors above)"
+  failed=$((failed + 1))
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The run broke before or outside a test (build error, crash): count it as a failure.
   failed=1
 fi
 echo "$passed passed, $failed failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$status" -eq 0 ] && [ "$built" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -55,7 +55,7 @@ public class HeartbeatBenchmark
     public Task<SessionView> GetSession() => _sessions.GetAsync(_caller, NextSession(), CancellationToken.None);
 
     [Benchmark]
-    public Task<HeartbeatResponse> Heartbeat() => _sessions.HeartbeatAsync(_caller, NextSession(), _request, CancellationToken.None);
+    public ValueTask<HeartbeatResponse> Heartbeat() => _sessions.HeartbeatAsync(_caller, NextSession(), _request, CancellationToken.None);
 
     private string NextSession() => _sessionIds[_next++ % Sessions];
 }
