@@ -16,18 +16,22 @@ internal sealed class KeyAuthorization(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.User.Identity is MeshIdentity || context.GetEndpoint() is not { } endpoint)
+        if (context.GetEndpoint() is not { } endpoint)
         {
             return next(context);
         }
         var required = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
-        if (required.Count == 0 || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+        for (var i = 0; i < required.Count; i++)
+        {
+            // Checked for every caller, a valid key included: a requirement this server cannot check never passes.
+            if (required[i].Policy is not null || required[i].Roles is not null || required[i].AuthenticationSchemes is not null)
+            {
+                throw new InvalidOperationException($"The endpoint '{endpoint.DisplayName}' asks for a policy, role or scheme; the only requirement this server knows is a valid session key.");
+            }
+        }
+        if (context.User.Identity is MeshIdentity || required.Count == 0 || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
         {
             return next(context);
-        }
-        if (required.Any(data => data.Policy is not null || data.Roles is not null || data.AuthenticationSchemes is not null))
-        {
-            throw new InvalidOperationException($"The endpoint '{endpoint.DisplayName}' asks for a policy, role or scheme; the only requirement this server knows is a valid session key.");
         }
         var (code, detail) = (context.Features.Get<KeyAuthentication.KeyRefusal>()?.Failure ?? AuthFailure.MissingKey) switch
         {

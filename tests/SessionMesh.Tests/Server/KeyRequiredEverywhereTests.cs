@@ -1,8 +1,12 @@
 using System.Net;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
+using SessionMesh.Model;
+using SessionMesh.Security;
+using SessionMesh.Server.Auth;
 using SessionMesh.Tests.Infrastructure;
 
 namespace SessionMesh.Tests.Server;
@@ -34,6 +38,28 @@ public sealed class KeyRequiredEverywhereTests
             Assert.True(reply.Status == HttpStatusCode.Unauthorized && reply.Code == "missing_key",
                 $"{method} {endpoint.RoutePattern.RawText} without a key answered {(int)reply.Status}: {reply.Body}");
         }
+    }
+
+    [Fact]
+    public async Task An_endpoint_asking_for_a_policy_is_refused_even_to_a_valid_key()
+    {
+        var served = 0;
+        var check = new KeyAuthorization(_ => { served++; return Task.CompletedTask; });
+        var endpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new AuthorizeAttribute("admins")), "GET /policed");
+        var keyed = new DefaultHttpContext { User = MeshIdentity.PrincipalOf(new MeshCaller("k1", "default", MeshScopes.Admin, null, null)) };
+        keyed.SetEndpoint(endpoint);
+        var anonymous = new DefaultHttpContext();
+        anonymous.SetEndpoint(endpoint);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => check.InvokeAsync(keyed));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => check.InvokeAsync(anonymous));
+        Assert.Equal(0, served);
+
+        // The requirement the server does know, a valid key, lets the key through.
+        var plain = new DefaultHttpContext { User = keyed.User };
+        plain.SetEndpoint(new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new AuthorizeAttribute()), "GET /keyed"));
+        await check.InvokeAsync(plain);
+        Assert.Equal(1, served);
     }
 
     // A concrete path for a route: each parameter filled with a value its constraints accept.
