@@ -39,6 +39,8 @@ public sealed class AuthorizationHeaderTests
         (await SendAsync(server, "Basic " + Convert.ToBase64String("root:secret"u8))).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
         (await SendAsync(server, server.RootKey)).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
         (await SendAsync(server, "Bearer" + server.RootKey)).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
+        // Longer than the stack buffer its hash is computed in.
+        (await SendAsync(server, "Bearer sm_x." + new string('A', 4000))).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
         (await SendAsync(server, "Bearer " + server.RootKey, "Bearer " + server.RootKey)).ExpectProblem(HttpStatusCode.Unauthorized, "invalid_key");
         (await SendAsync(server, "Bearer ")).ExpectProblem(HttpStatusCode.Unauthorized, "missing_key");
         (await SendAsync(server)).ExpectProblem(HttpStatusCode.Unauthorized, "missing_key");

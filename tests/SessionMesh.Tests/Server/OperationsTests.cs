@@ -134,4 +134,24 @@ public sealed class OperationsTests
             (await anonymous.GetReplyAsync("healthz")).Expect(HttpStatusCode.OK);
         }
     }
+
+    [Fact]
+    public async Task A_spent_rate_limit_refills_with_time()
+    {
+        await using var server = await MeshTestServer.StartAsync(settings: new Dictionary<string, string> { ["Server:RateLimitPerSecond"] = "1", ["Server:RateLimitBurst"] = "1" });
+        using var client = server.CreateClient();
+        (await client.GetReplyAsync($"{Api}/alive")).Expect(HttpStatusCode.OK);
+        (await client.GetReplyAsync($"{Api}/alive")).ExpectProblem(HttpStatusCode.TooManyRequests, "rate_limited");
+
+        // The limiter refills on its own clock (a token a second here); a bucket that never refilled would lock the key out.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        Reply reply;
+        do
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+            reply = await client.GetReplyAsync($"{Api}/alive");
+        }
+        while (reply.Status == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline);
+        reply.Expect(HttpStatusCode.OK);
+    }
 }
