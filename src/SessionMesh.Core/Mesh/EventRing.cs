@@ -10,16 +10,16 @@ namespace SessionMesh.Mesh;
 /// </summary>
 internal sealed class EventRing
 {
-    private MeshEventRecord[] _slots = new MeshEventRecord[16];
+    private HeldEvent[] _slots = new HeldEvent[16];
     private int _head;
 
     public int Count { get; private set; }
 
     /// <summary>The event at <paramref name="index"/> in revision order (0 is the oldest held).</summary>
-    public MeshEventRecord this[int index] => _slots[Slot(index)];
+    public ref HeldEvent this[int index] => ref _slots[Slot(index)];
 
     /// <summary>Inserts <paramref name="e"/> in revision order; false, changing nothing, when its revision is held already.</summary>
-    public bool TryAdd(MeshEventRecord e)
+    public bool TryAdd(in HeldEvent e)
     {
         var index = FirstAfter(e.Revision);
         if (index > 0 && this[index - 1].Revision == e.Revision)
@@ -40,10 +40,10 @@ internal sealed class EventRing
     }
 
     /// <summary>Drops the oldest event and returns it.</summary>
-    public MeshEventRecord RemoveOldest()
+    public HeldEvent RemoveOldest()
     {
         var oldest = _slots[_head];
-        _slots[_head] = null!;
+        _slots[_head] = default;
         _head = Slot(1);
         Count--;
         return oldest;
@@ -76,7 +76,7 @@ internal sealed class EventRing
 
     private void Grow()
     {
-        var bigger = new MeshEventRecord[_slots.Length * 2];
+        var bigger = new HeldEvent[_slots.Length * 2];
         for (var i = 0; i < Count; i++)
         {
             bigger[i] = this[i];
@@ -85,3 +85,9 @@ internal sealed class EventRing
         _head = 0;
     }
 }
+
+/// <summary>
+/// An event <see cref="RecentEvents"/> holds: its revision, where its bytes are, and, while it is among the newest, the
+/// record itself, so the watchers a commit wakes read it without decoding.
+/// </summary>
+internal record struct HeldEvent(long Revision, EventArchive.Location Where, MeshEventRecord? Hot);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using SessionMesh.Model;
 
 namespace SessionMesh.Mesh;
@@ -12,14 +11,25 @@ namespace SessionMesh.Mesh;
 /// <remarks>
 /// One server owns its store's event log. A store shared by several replicas must publish the other replicas'
 /// events here from its notifications, or reads past the first foreign revision go to the store (correct, slower).
+/// The events are held encoded (<see cref="EventArchive"/>), and the newest <see cref="HotEvents"/> as records too.
 /// </remarks>
 public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.DefaultMaxBytes)
 {
     /// <summary>The default of <see cref="MaxBytes"/>: 64 MiB.</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// How many of the newest events are held as records as well: the ones the watchers a commit wakes read. Older ones
+    /// are decoded when read, so the records die young instead of reaching the collector's older generations.
+    /// </summary>
+    internal const int HotEvents = 256;
+
+    /// <summary>What an event weighs besides its encoded bytes: its slot, and its record while it is among the newest.</summary>
+    private const int SlotBytes = 64;
+
     private readonly Lock _lock = new();
     private readonly EventRing _events = new();
+    private readonly EventArchive _archive = new();
     // Revisions above _floor and up to _contiguous are all held; null until the first publish.
     private long? _floor;
     private long _contiguous;
@@ -66,10 +76,18 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
             }
             foreach (var e in events)
             {
-                if (e.Revision > _floor && _events.TryAdd(e))
+                if (e.Revision <= _floor || Holds(e.Revision))
                 {
-                    _bytes += SizeOf(e);
+                    continue;
                 }
+                var where = _archive.Append(e);
+                _events.TryAdd(new HeldEvent(e.Revision, where, e));
+                _bytes += where.Length + SlotBytes;
+            }
+            // Only the newest keep their records; inserts land at or near the end, so the cooled ones sit just below.
+            for (var i = _events.Count - HotEvents - 1; i >= 0 && _events[i].Hot is not null; i--)
+            {
+                _events[i].Hot = null;
             }
             for (var i = _events.FirstAfter(_contiguous); i < _events.Count && _events[i].Revision == _contiguous + 1; i++)
             {
@@ -79,7 +97,8 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
             {
                 var oldest = _events.RemoveOldest();
                 _floor = oldest.Revision;
-                _bytes -= SizeOf(oldest);
+                _bytes -= oldest.Where.Length + SlotBytes;
+                _archive.Release(oldest.Where);
             }
             if (_contiguous < _floor)
             {
@@ -109,7 +128,8 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
             var through = Math.Max(afterRevision, _contiguous);
             for (; index < _events.Count; index++)
             {
-                var e = _events[index];
+                ref var held = ref _events[index];
+                var e = held.Hot ?? EventArchive.Read(held.Revision, held.Where);
                 if ((cluster is null || e.Cluster == cluster) && visible(e))
                 {
                     taken.Add(e);
@@ -173,7 +193,9 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
         }
     }
 
-    /// <summary>An event's weight in memory: its data's JSON (read in place, not copied) and a fixed share for the rest.</summary>
-    private static long SizeOf(MeshEventRecord e) =>
-        256 + (e.Data is { ValueKind: not System.Text.Json.JsonValueKind.Undefined } data ? JsonMarshal.GetRawUtf8Value(data).Length : 0);
+    private bool Holds(long revision)
+    {
+        var index = _events.FirstAfter(revision);
+        return index > 0 && _events[index - 1].Revision == revision;
+    }
 }

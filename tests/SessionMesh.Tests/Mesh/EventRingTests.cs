@@ -20,13 +20,15 @@ public sealed class EventRingTests
             (1, Gen.Constant(0)))
         .ArrayOf();
 
+    private static HeldEvent Held(long revision) => new(revision, default, new MeshEventRecord(revision, "default", "session.joined", s_at, "a", null, null));
+
     [Fact]
     public void Any_run_of_inserts_and_drops_matches_a_sorted_list()
     {
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(500).WithQuietOnSuccess(true), Prop.ForAll(s_steps.ToArbitrary(), steps =>
         {
             var ring = new EventRing();
-            var model = new SortedList<long, MeshEventRecord>();
+            var model = new SortedList<long, HeldEvent>();
             foreach (var step in steps)
             {
                 if (step == 0)
@@ -38,7 +40,7 @@ public sealed class EventRingTests
                     }
                     continue;
                 }
-                var e = new MeshEventRecord(step, "default", "session.joined", s_at, "a", null, null);
+                var e = Held(step);
                 Assert.Equal(model.TryAdd(step, e), ring.TryAdd(e));
             }
 
@@ -56,7 +58,7 @@ public sealed class EventRingTests
         var ring = new EventRing();
         for (long revision = 1; revision <= 10_000; revision++)
         {
-            ring.TryAdd(new MeshEventRecord(revision, "default", "session.joined", s_at, "a", null, null));
+            ring.TryAdd(Held(revision));
             if (ring.Count > 10)
             {
                 ring.RemoveOldest();

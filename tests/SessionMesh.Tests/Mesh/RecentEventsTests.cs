@@ -107,6 +107,32 @@ public sealed class RecentEventsTests
         Assert.Equal([2L], recent.TryRead(null, 1, 100, All)!.Value.Events.Select(e => e.Revision));
     }
 
+    [Fact]
+    public void The_newest_events_are_read_as_published_and_older_ones_decoded_equal()
+    {
+        var total = RecentEvents.HotEvents + 50;
+        var recent = new RecentEvents(10_000);
+        var published = Enumerable.Range(1, total)
+            .Select(r => Event(r, r % 2 == 0 ? "a" : "b") with { Data = System.Text.Json.JsonElement.Parse($$"""{"n":{{r}}}""") })
+            .ToList();
+        foreach (var e in published)
+        {
+            recent.Publish([e]);
+        }
+
+        var read = recent.TryRead(null, 0, 10_000, All)!.Value.Events;
+
+        Assert.Equal(published.Select(e => e.Revision), read.Select(e => e.Revision));
+        for (var i = 0; i < total; i++)
+        {
+            var hot = i >= total - RecentEvents.HotEvents;
+            Assert.Equal(hot, ReferenceEquals(published[i], read[i]));
+            Assert.Equal(published[i] with { Data = null }, read[i] with { Data = null });
+            Assert.Equal(published[i].Data!.Value.GetRawText(), read[i].Data!.Value.GetRawText());
+        }
+        Assert.Equal(published.Where(e => e.Cluster == "a").Select(e => e.Revision), recent.TryRead("a", 0, 10_000, All)!.Value.Events.Select(e => e.Revision));
+    }
+
     private static MeshEventRecord Heavy(long revision) =>
         Event(revision) with { Data = System.Text.Json.JsonDocument.Parse($$"""{"blob":"{{new string('x', 10_000)}}"}""").RootElement.Clone() };
 }
