@@ -3,24 +3,111 @@ using SessionMesh.Model;
 namespace SessionMesh.Mesh;
 
 /// <summary>
-/// One open session's lease in memory. The record is immutable and swapped whole with a compare-and-swap, so a
-/// renewal takes no lock and a reader always sees one consistent lease.
+/// One open session's lease in memory: an immutable record, swapped whole for any change, and on top of it the fields
+/// a plain renewal moves (last seen, expiry, load, idleness), written in place. A renewal is the change made thousands
+/// of times a second; as a new record stored in this long-lived lease, each one outlived the garbage collector's
+/// youngest generation and dirtied the older one. Now it writes four fields, and a reader gets a record made on
+/// demand that dies young. Every read and change takes the lease's own lock, so a reader always sees one consistent
+/// lease.
 /// </summary>
 internal sealed class Lease(SessionRecord record)
 {
     private SessionRecord _record = record;
+    private bool _renewed;
+    private long _lastSeenTicks;
+    private long _expiresTicks;
+    private double? _load;
+    private bool _idle;
     private int _dirty;
 
     /// <summary>The lease as it stands: the stored session with the lease fields as memory knows them.</summary>
-    public SessionRecord Record => Volatile.Read(ref _record);
+    public SessionRecord Record
+    {
+        get
+        {
+            lock (this)
+            {
+                return Current();
+            }
+        }
+    }
 
-    /// <summary>Replaces <paramref name="expected"/> by <paramref name="next"/>; false when another change came first.</summary>
-    public bool TrySwap(SessionRecord expected, SessionRecord next) =>
-        ReferenceEquals(Interlocked.CompareExchange(ref _record, next, expected), expected);
+    /// <summary>When the lease runs out, read without making a record.</summary>
+    public DateTimeOffset ExpiresAt
+    {
+        get
+        {
+            lock (this)
+            {
+                return _renewed ? new DateTimeOffset(_expiresTicks, TimeSpan.Zero) : _record.ExpiresAt;
+            }
+        }
+    }
+
+    /// <summary>The session's stall threshold (fixed at join), read without making a record.</summary>
+    public int? StallAfter => Volatile.Read(ref _record).StallAfter;
+
+    /// <summary>
+    /// Replaces the lease by <paramref name="next"/> when it still stands as <paramref name="expected"/> (a record read
+    /// from it); false when another change came first.
+    /// </summary>
+    public bool TrySwap(SessionRecord expected, SessionRecord next)
+    {
+        lock (this)
+        {
+            if (!ReferenceEquals(expected, _record) || _renewed)
+            {
+                // A record made on demand is equal to the lease, not the same object: compare by value.
+                if (_renewed ? !LeaseFieldsAre(expected) || (_record with { LastSeen = expected.LastSeen, ExpiresAt = expected.ExpiresAt, Load = expected.Load, Idle = expected.Idle }) != expected : expected != _record)
+                {
+                    return false;
+                }
+            }
+            Volatile.Write(ref _record, next);
+            _renewed = false;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A plain renewal, in place: last seen and expiry move forward (never back), load and idleness when given. Null
+    /// when it is not plain here (past the grace, announced stale: the caller swaps a record instead). Returns the lease
+    /// as renewed, and as it stood before.
+    /// </summary>
+    public SessionRecord? TryRenewInPlace(DateTimeOffset now, double? load, bool? idle, out SessionRecord previous)
+    {
+        lock (this)
+        {
+            previous = Current();
+            if (now > previous.GraceEndsAt || previous.StaleNotified)
+            {
+                return null;
+            }
+            var expires = now.AddSeconds(previous.Ttl);
+            _lastSeenTicks = (now > previous.LastSeen ? now : previous.LastSeen).UtcTicks;
+            _expiresTicks = (expires > previous.ExpiresAt ? expires : previous.ExpiresAt).UtcTicks;
+            _load = load ?? previous.Load;
+            _idle = idle ?? previous.Idle;
+            _renewed = true;
+            return Current();
+        }
+    }
 
     /// <summary>Flags the lease as changed since its last checkpoint; true when it was clean (so it must be queued).</summary>
     public bool MarkDirty() => Interlocked.Exchange(ref _dirty, 1) == 0;
 
     /// <summary>Clears the flag before the checkpoint reads the record, so a renewal after the read queues it again.</summary>
     public void MarkClean() => Volatile.Write(ref _dirty, 0);
+
+    // Times in memory are UTC: the mesh's clock is read with GetUtcNow.
+    private SessionRecord Current() => !_renewed ? _record : _record with
+    {
+        LastSeen = new DateTimeOffset(_lastSeenTicks, TimeSpan.Zero),
+        ExpiresAt = new DateTimeOffset(_expiresTicks, TimeSpan.Zero),
+        Load = _load,
+        Idle = _idle,
+    };
+
+    private bool LeaseFieldsAre(SessionRecord record) =>
+        record.LastSeen.UtcTicks == _lastSeenTicks && record.ExpiresAt.UtcTicks == _expiresTicks && record.Load == _load && record.Idle == _idle;
 }

@@ -7,7 +7,7 @@ namespace SessionMesh.Mesh;
 
 /// <summary>
 /// The leases of open sessions, in memory (etcd's lessor): expiry, last-seen, load, idleness and the stale flag.
-/// A heartbeat renews a lease here with a compare-and-swap — no store write, no global lock — and the table
+/// A heartbeat renews a lease here, in place under the lease's own lock — no store write, no global lock — and the table
 /// persists renewed leases in batches: one checkpoint per interval (in writes of at most 256 leases), and before any read that
 /// filters or counts by lease fields in the store (<see cref="FlushAsync"/>), so such a read never lags.
 /// </summary>
@@ -94,6 +94,12 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// <summary><see cref="TryRenew(Lease, DateTimeOffset, double?, bool?, AgentProgress?)"/>, with the lease it replaced.</summary>
     internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress, out SessionRecord previous)
     {
+        // Most renewals move the lease fields only: in place, no new record kept (see Lease).
+        if (progress is null && lease.TryRenewInPlace(now, load, idle, out previous) is { } renewed)
+        {
+            Touched(lease);
+            return renewed;
+        }
         while (true)
         {
             var current = lease.Record;
@@ -149,15 +155,15 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// Open leases within their TTL whose stall state changed at <paramref name="now"/>: stalled and not yet announced,
     /// or announced and progressing (or idle) again.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(record =>
-        record.StallAfter is not null && now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
+    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(lease => lease.StallAfter is not null, record =>
+        now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
 
     /// <summary>
     /// With replicas: the leases whose stall state may have changed at <paramref name="judged"/>, as far as this table can
     /// tell — stalled here, or announced stalled (another replica may have taken a report since). The store decides.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(record =>
-        record.StallAfter is not null && judged <= record.ExpiresAt && (record.StallNotified || record.StatusAt(judged) == SessionStatus.Stalled));
+    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(lease => lease.StallAfter is not null, record =>
+        judged <= record.ExpiresAt && (record.StallNotified || record.StatusAt(judged) == SessionStatus.Stalled));
 
     /// <summary>
     /// Takes the renewal and the progress of <paramref name="stored"/> when another replica wrote a later one, keeping
@@ -239,7 +245,7 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// <summary>Leases past their TTL at <paramref name="now"/> (stale, or due to expire), earliest first.</summary>
     internal List<(Lease Lease, SessionRecord Record)> Lapsed(DateTimeOffset now)
     {
-        var lapsed = Where(record => record.ExpiresAt < now);
+        var lapsed = Where(lease => lease.ExpiresAt < now, static _ => true);
         lapsed.Sort(static (a, b) => a.Record.ExpiresAt != b.Record.ExpiresAt
             ? a.Record.ExpiresAt.CompareTo(b.Record.ExpiresAt)
             : string.CompareOrdinal(a.Record.SessionId, b.Record.SessionId));
@@ -353,14 +359,21 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
         }
     }
 
-    /// <summary>The leases whose record matches, with the record as read.</summary>
-    private List<(Lease Lease, SessionRecord Record)> Where(Func<SessionRecord, bool> match)
+    /// <summary>
+    /// The leases that pass <paramref name="candidate"/> (read without making a record) and whose record then matches,
+    /// with the record as read.
+    /// </summary>
+    private List<(Lease Lease, SessionRecord Record)> Where(Func<Lease, bool> candidate, Func<SessionRecord, bool> match)
     {
         // Enumerating the dictionary itself takes no lock and copies nothing (its Values property copies every lease),
         // which matters once a second with a fleet of 100,000.
         var matching = new List<(Lease Lease, SessionRecord Record)>();
         foreach (var (_, lease) in _leases)
         {
+            if (!candidate(lease))
+            {
+                continue;
+            }
             var record = lease.Record;
             if (match(record))
             {
