@@ -217,7 +217,7 @@ internal static class ScaleBench
             var lost = missing + sent.Failed + frames.Unmatched + frames.Duplicates + warmupLost;
             var answered = new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default);
             var (p50, p99) = (delivered.PercentileMs(50), delivered.PercentileMs(99));
-            Bench.Progress($"1: {delivered.Succeeded} frames, p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, missing {missing}, failed steers {sent.Failed} (their frames late {frames.Late}), duplicates {frames.Duplicates}, unmatched {frames.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
+            Bench.Progress($"1: {delivered.Succeeded} frames, p50 {Ms(p50)} ms, p90 {Ms(delivered.PercentileMs(90))} ms, p99 {Ms(p99)} ms, p99.9 {Ms(delivered.PercentileMs(99.9))} ms, max {Ms(delivered.PercentileMs(100))} ms, missing {missing}, failed steers {sent.Failed} (their frames late {frames.Late}), duplicates {frames.Duplicates}, unmatched {frames.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
             var errors = new Measurement("steers", [], sent.Errors, sent.Elapsed, default).ErrorSummary;
             rows.Add(new("1", $"steer → frame, {count} streams open, {options.ScaleSteerRate} steers/s offered", $"p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, lost {lost}",
                 "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && lost == 0 && delivered.Succeeded > 0,
