@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using SessionMesh.Model;
+using SessionMesh.Store.Sql;
 using static SessionMesh.Store.Postgres.PostgresRows;
 
 namespace SessionMesh.Store.Postgres;
@@ -137,6 +138,19 @@ public sealed partial class PostgresMeshStore
         await using var advance = new NpgsqlCommand(AdvanceCommandSequenceSql, db)
             .Bind("@cluster", command.Cluster).Bind("@agent_id", command.AgentId).Bind("@sequence", command.Sequence);
         await advance.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task<CommandDelivery> RecordDeliveryAsync(NpgsqlConnection db, string commandId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using (var first = new NpgsqlCommand(CommandSql.RecordFirstDeliverySql, db).Bind("@command_id", commandId).Bind("@at", at))
+        {
+            if (await first.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                return CommandDelivery.First;
+            }
+        }
+        await using var again = new NpgsqlCommand(CommandSql.RecordRedeliverySql, db).Bind("@command_id", commandId);
+        return await again.ExecuteNonQueryAsync(cancellationToken) > 0 ? CommandDelivery.Again : CommandDelivery.NotPending;
     }
 
     internal static async Task UpdateCommandAsync(NpgsqlConnection db, CommandRecord command, CancellationToken cancellationToken)

@@ -109,6 +109,9 @@ internal sealed partial class PostgresWriteTransaction(PostgresMeshStore store, 
     public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
         WriteAsync(db => PostgresMeshStore.UpdateCommandAsync(db, command, cancellationToken));
 
+    public Task<CommandDelivery> RecordDeliveryAsync(string commandId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(db => PostgresMeshStore.RecordDeliveryAsync(db, commandId, at, cancellationToken));
+
     public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         PostgresMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
 

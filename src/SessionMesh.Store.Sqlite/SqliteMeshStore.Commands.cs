@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using SessionMesh.Model;
+using SessionMesh.Store.Sql;
 using static SessionMesh.Store.Sqlite.SqliteRows;
 
 namespace SessionMesh.Store.Sqlite;
@@ -157,6 +158,19 @@ public sealed partial class SqliteMeshStore
     {
         await using var command = db.Command(SelectPendingKill).Bind("@cluster", cluster).Bind("@agent_id", agentId);
         return await command.FirstOrDefaultAsync(ReadCommand, cancellationToken);
+    }
+
+    internal static async Task<CommandDelivery> RecordDeliveryAsync(SqliteDb db, string commandId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using (var first = db.Command(CommandSql.RecordFirstDeliverySql).Bind("@command_id", commandId).Bind("@at", at))
+        {
+            if (await first.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                return CommandDelivery.First;
+            }
+        }
+        await using var again = db.Command(CommandSql.RecordRedeliverySql).Bind("@command_id", commandId);
+        return await again.ExecuteNonQueryAsync(cancellationToken) > 0 ? CommandDelivery.Again : CommandDelivery.NotPending;
     }
 
     /// <summary>Binds the mutable fields, shared by insert and update.</summary>

@@ -125,6 +125,17 @@ internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, Batc
     public Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken) =>
         WriteAsync(db => SqliteMeshStore.UpdateCommandAsync(db, command, cancellationToken));
 
+    public async Task<CommandDelivery> RecordDeliveryAsync(string commandId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var found = await WriteAsync(db => SqliteMeshStore.RecordDeliveryAsync(db, commandId, at, cancellationToken));
+        if (found != CommandDelivery.NotPending)
+        {
+            // The row is there: the delivery's event may lift the command's payload (see CommandEventData).
+            Know(commandId);
+        }
+        return found;
+    }
+
     public Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         SqliteMeshStore.ListDueCommandsAsync(Db, now, limit, cancellationToken);
 

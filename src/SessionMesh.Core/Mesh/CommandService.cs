@@ -366,10 +366,12 @@ public sealed class CommandService
             long revision = 0;
             foreach (var listed in handed)
             {
-                var command = await tx.GetCommandAsync(listed.CommandId, CancellationToken.None);
-                if (command is { IsPending: true })
+                // Not read back first: a command the store still has queued is the one listed (only its status and
+                // delivery fields ever change, and only from queued), so its event is the listed one, delivered.
+                var at = _unwritten.HandedAt(listed.CommandId) ?? _mesh.Now();
+                if (await tx.RecordDeliveryAsync(listed.CommandId, at, CancellationToken.None) == CommandDelivery.First)
                 {
-                    revision = await WriteDeliveryAsync(tx, command, _unwritten.HandedAt(command.CommandId) ?? _mesh.Now(), CancellationToken.None) ?? revision;
+                    revision = await AppendEventAsync(tx, UnwrittenDeliveries.Delivered(listed, at), at, CancellationToken.None);
                 }
             }
             await _mesh.CommitAsync(tx, revision, CancellationToken.None);

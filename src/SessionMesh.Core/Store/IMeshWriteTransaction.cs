@@ -126,6 +126,12 @@ public interface IMeshWriteTransaction : IAsyncDisposable, ILockWriteTransaction
     /// <summary>Replaces a command's mutable fields (status, result, times, delivery count).</summary>
     Task UpdateCommandAsync(CommandRecord command, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records one hand-out of a command without reading it: a queued one becomes delivered at <paramref name="at"/>
+    /// (no longer expiring, unless it is a kill), a delivered one counts another delivery, and any other changes nothing.
+    /// </summary>
+    Task<CommandDelivery> RecordDeliveryAsync(string commandId, DateTimeOffset at, CancellationToken cancellationToken);
+
     /// <summary>Pending (queued or delivered) commands whose deadline is at or before <paramref name="now"/>, oldest deadline first.</summary>
     Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 

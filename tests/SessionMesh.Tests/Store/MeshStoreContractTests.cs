@@ -833,6 +833,37 @@ public abstract partial class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecordDelivery_DeliversAQueuedCommand_CountsARedelivery_AndLeavesOthersAlone()
+    {
+        var steer = Command("steer", "a1", 1, deadlineAt: Now.AddMinutes(5));
+        var kill = Command("kill", "a1", 2, kind: CommandKind.Kill, deadlineAt: Now.AddSeconds(30));
+        var acked = Command("acked", "a1", 3, status: CommandStatus.Acked);
+        await WriteAsync(async tx =>
+        {
+            foreach (var command in new[] { steer, kill, acked })
+            {
+                await tx.InsertCommandAsync(command, Ct);
+            }
+        });
+        var at = Now.AddSeconds(1);
+
+        var found = new List<CommandDelivery>();
+        await WriteAsync(async tx =>
+        {
+            foreach (var id in new[] { "steer", "kill", "steer", "acked", "missing" })
+            {
+                found.Add(await tx.RecordDeliveryAsync(id, id == "steer" && found.Count > 0 ? at.AddSeconds(9) : at, Ct));
+            }
+        });
+
+        Assert.Equal([CommandDelivery.First, CommandDelivery.First, CommandDelivery.Again, CommandDelivery.NotPending, CommandDelivery.NotPending], found);
+        // Steers stop expiring once delivered; a kill keeps its grace deadline. The first delivery's time stays.
+        AssertCommand(steer with { Status = CommandStatus.Delivered, DeliveredAt = at, DeadlineAt = null, DeliveryCount = 2 }, await Store.GetCommandAsync("steer", Ct));
+        AssertCommand(kill with { Status = CommandStatus.Delivered, DeliveredAt = at, DeliveryCount = 1 }, await Store.GetCommandAsync("kill", Ct));
+        AssertCommand(acked, await Store.GetCommandAsync("acked", Ct));
+    }
+
+    [Fact]
     public async Task Commands_FindByIdempotencyKey_IsScopedPerCreator()
     {
         var byK1 = Command("cmd-1", "a1", 1, createdBy: "k1", idempotencyKey: "same");
