@@ -30,48 +30,60 @@ internal static class CommandEventData
     public static bool IsCommandEvent(string type) => type.StartsWith("command.", StringComparison.Ordinal);
 
     /// <summary>
-    /// The command id of a command event's data and the data with its heavy fields replaced by <c>null</c>; null when the
-    /// data is not a command view or has nothing to lift.
+    /// The command id of a command event's data (its JSON, <paramref name="utf8"/>) and the data with its heavy fields
+    /// replaced by <c>null</c>; null when the data is not a command view or has nothing to lift.
     /// </summary>
-    public static (string CommandId, string Data, int Lifted)? Lift(string json)
+    public static (string CommandId, string Data, int Lifted)? Lift(ReadOnlySpan<byte> utf8)
     {
-        var utf8 = Encoding.UTF8.GetBytes(json);
         var reader = new Utf8JsonReader(utf8, s_readerOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;
         }
-        var output = new ArrayBufferWriter<byte>(Math.Min(utf8.Length, 4096));
-        string? commandId = null;
-        var copied = 0;
-        var lifted = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        // Each lifted value is at least one byte and becomes four ("null"): at most this much longer, with four lifted.
+        var output = ArrayPool<byte>.Shared.Rent(utf8.Length + 12);
+        try
         {
-            var flag = FlagOf(ref reader);
-            var isId = reader.ValueTextEquals("command_id"u8);
-            reader.Read();
-            var start = (int)reader.TokenStartIndex;
-            var kind = reader.TokenType;
-            if (isId && kind == JsonTokenType.String)
+            string? commandId = null;
+            var copied = 0;
+            var written = 0;
+            var lifted = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                commandId = reader.GetString();
+                var flag = FlagOf(ref reader);
+                var isId = reader.ValueTextEquals("command_id"u8);
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                var kind = reader.TokenType;
+                if (isId && kind == JsonTokenType.String)
+                {
+                    commandId = reader.GetString();
+                }
+                reader.Skip();
+                var end = (int)reader.BytesConsumed;
+                // A field named twice (never in the server's own views) is lifted once: the restore puts it back in both.
+                if (flag != 0 && kind != JsonTokenType.Null && (lifted & flag) == 0)
+                {
+                    utf8[copied..start].CopyTo(output.AsSpan(written));
+                    written += start - copied;
+                    "null"u8.CopyTo(output.AsSpan(written));
+                    written += 4;
+                    copied = end;
+                    lifted |= flag;
+                }
             }
-            reader.Skip();
-            var end = (int)reader.BytesConsumed;
-            if (flag != 0 && kind != JsonTokenType.Null)
+            if (commandId is null || lifted == 0)
             {
-                output.Write(utf8.AsSpan(copied, start - copied));
-                output.Write("null"u8);
-                copied = end;
-                lifted |= flag;
+                return null;
             }
+            utf8[copied..].CopyTo(output.AsSpan(written));
+            written += utf8.Length - copied;
+            return (commandId, Encoding.UTF8.GetString(output, 0, written), lifted);
         }
-        if (commandId is null || lifted == 0)
+        finally
         {
-            return null;
+            ArrayPool<byte>.Shared.Return(output);
         }
-        output.Write(utf8.AsSpan(copied));
-        return (commandId, Encoding.UTF8.GetString(output.WrittenSpan), lifted);
     }
 
     /// <summary>The data as it was appended: each lifted field set back from the command's row (null where the row has none).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using SessionMesh.Model;
 using static SessionMesh.Store.Sqlite.SqliteRows;
@@ -115,17 +116,23 @@ public sealed partial class SqliteMeshStore
         SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken,
         Func<string, bool>? knownCommand = null)
     {
-        var json = SqliteJson.WriteElement(data);
-        var size = EventRowOverhead + (json is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(json));
+        // Read in place: the JSON is copied once, into the string bound (the lifted one, when fields are lifted).
+        var utf8 = data is { ValueKind: not JsonValueKind.Undefined } element ? JsonMarshal.GetRawUtf8Value(element) : default;
+        var size = EventRowOverhead + utf8.Length;
+        string? json = null;
         string? commandId = null;
         var lifted = 0;
-        if (json is not null && CommandEventData.IsCommandEvent(type) && CommandEventData.Lift(json) is { } light)
+        if (!utf8.IsEmpty && CommandEventData.IsCommandEvent(type) && CommandEventData.Lift(utf8) is { } light)
         {
             // The write that wrote or read the command knows it exists; anyone else looks.
             if (knownCommand?.Invoke(light.CommandId) == true || await CommandExistsAsync(db, light.CommandId, cancellationToken))
             {
                 (commandId, json, lifted) = light;
             }
+        }
+        if (json is null && data is { ValueKind: not JsonValueKind.Undefined } unlifted)
+        {
+            json = SqliteJson.WriteElement(unlifted);
         }
         await using var command = db.Command(InsertEventSql)
             .Bind("@cluster", cluster).Bind("@type", type).Bind("@at", at).Bind("@agent_id", agentId)
