@@ -13,10 +13,16 @@ namespace SessionMesh.Mesh;
 /// time: the larger part of the collector's pauses with a fleet of streams. Here an event is one copy into a chunk
 /// the collector never moves, and a read of an older event decodes a short-lived copy. Not thread-safe: its owner locks.
 /// </summary>
-internal sealed class EventArchive
+internal sealed class EventArchive(long maxBytes = RecentEvents.DefaultMaxBytes)
 {
     /// <summary>The size of a chunk: large enough for the large-object heap, so a chunk is never copied.</summary>
     internal const int ChunkSize = 256 * 1024;
+
+    /// <summary>The smallest chunk, for a byte budget too small for whole ones.</summary>
+    internal const int MinChunkSize = 4 * 1024;
+
+    // A quarter of the budget at most, so the chunks in use and the spare ones stay about within it.
+    private readonly int _chunkSize = (int)Math.Clamp(maxBytes / 4, MinChunkSize, ChunkSize);
 
     /// <summary>Emptied chunks kept for reuse; any more go back to the collector.</summary>
     private const int SpareChunks = 2;
@@ -100,7 +106,7 @@ internal sealed class EventArchive
         {
             return;
         }
-        if (chunk.Bytes.Length == ChunkSize && _spare.Count < SpareChunks)
+        if (chunk.Bytes.Length == _chunkSize && _spare.Count < SpareChunks)
         {
             chunk.Used = 0;
             _spare.Push(chunk);
@@ -110,11 +116,11 @@ internal sealed class EventArchive
     // The current chunk when the event fits in what is left of it; else a fresh one (its own, for an event larger than a chunk).
     private Chunk ChunkFor(int length)
     {
-        if (_current is { } current && ChunkSize - current.Used >= length)
+        if (_current is { } current && _chunkSize - current.Used >= length)
         {
             return current;
         }
-        if (length > ChunkSize)
+        if (length > _chunkSize)
         {
             // Not made current: the next event goes on in the current chunk, or starts one of the usual size.
             return new Chunk(length);
@@ -124,7 +130,7 @@ internal sealed class EventArchive
             emptied.Used = 0;
             _spare.Push(emptied);
         }
-        _current = _spare.TryPop(out var spare) ? spare : new Chunk(ChunkSize);
+        _current = _spare.TryPop(out var spare) ? spare : new Chunk(_chunkSize);
         return _current;
     }
 

@@ -29,7 +29,7 @@ public sealed class RecentEvents(int capacity, long maxBytes = RecentEvents.Defa
 
     private readonly Lock _lock = new();
     private readonly EventRing _events = new();
-    private readonly EventArchive _archive = new();
+    private readonly EventArchive _archive = new(maxBytes);
     // Revisions above _floor and up to _contiguous are all held; null until the first publish.
     private long? _floor;
     private long _contiguous;

@@ -69,6 +69,17 @@ public sealed class EventArchiveTests
         Assert.InRange(chunks.Count, 1, 3);
     }
 
+    [Theory]
+    [InlineData(1_024, EventArchive.MinChunkSize)]
+    [InlineData(100_000, 25_000)]
+    [InlineData(RecentEvents.DefaultMaxBytes, EventArchive.ChunkSize)]
+    public void A_small_byte_budget_gets_chunks_of_a_quarter_of_it(long maxBytes, int chunkSize)
+    {
+        var archive = new EventArchive(maxBytes);
+
+        Assert.Equal(chunkSize, archive.Append(Event(1)).Chunk.Bytes.Length);
+    }
+
     private static MeshEventRecord Event(long revision) => new(revision, "default", "session.joined", s_at, "a", "s", null);
 
     private static JsonElement Json(string json) => JsonElement.Parse(json);
