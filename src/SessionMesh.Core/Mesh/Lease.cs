@@ -44,8 +44,11 @@ internal sealed class Lease(SessionRecord record)
         }
     }
 
-    /// <summary>The session's stall threshold (fixed at join), read without making a record.</summary>
-    public int? StallAfter => Volatile.Read(ref _record).StallAfter;
+    /// <summary>
+    /// The record as of the last swap, without the renewals since: for the fields a renewal never changes (cluster,
+    /// agent, TTL, stall threshold), read without making a record.
+    /// </summary>
+    public SessionRecord Base => Volatile.Read(ref _record);
 
     /// <summary>
     /// Replaces the lease by <paramref name="next"/> when it still stands as <paramref name="expected"/> (a record read
@@ -55,13 +58,10 @@ internal sealed class Lease(SessionRecord record)
     {
         lock (this)
         {
-            if (!ReferenceEquals(expected, _record) || _renewed)
+            // A record made on demand is equal to the lease, not the same object: compared by value.
+            if ((_renewed || !ReferenceEquals(expected, _record)) && expected != Current())
             {
-                // A record made on demand is equal to the lease, not the same object: compare by value.
-                if (_renewed ? !LeaseFieldsAre(expected) || (_record with { LastSeen = expected.LastSeen, ExpiresAt = expected.ExpiresAt, Load = expected.Load, Idle = expected.Idle }) != expected : expected != _record)
-                {
-                    return false;
-                }
+                return false;
             }
             Volatile.Write(ref _record, next);
             _renewed = false;
@@ -72,22 +72,23 @@ internal sealed class Lease(SessionRecord record)
     /// <summary>
     /// A plain renewal, in place: last seen and expiry move forward (never back), load and idleness when given. Null
     /// when it is not plain here (past the grace, announced stale: the caller swaps a record instead). Returns the lease
-    /// as renewed, and as it stood before.
+    /// as renewed: the one record a renewal makes.
     /// </summary>
-    public SessionRecord? TryRenewInPlace(DateTimeOffset now, double? load, bool? idle, out SessionRecord previous)
+    public SessionRecord? TryRenewInPlace(DateTimeOffset now, double? load, bool? idle)
     {
         lock (this)
         {
-            previous = Current();
-            if (now > previous.GraceEndsAt || previous.StaleNotified)
+            var lastSeen = _renewed ? new DateTimeOffset(_lastSeenTicks, TimeSpan.Zero) : _record.LastSeen;
+            var expiresAt = _renewed ? new DateTimeOffset(_expiresTicks, TimeSpan.Zero) : _record.ExpiresAt;
+            if (now > expiresAt.AddSeconds(_record.Ttl) || _record.StaleNotified)
             {
                 return null;
             }
-            var expires = now.AddSeconds(previous.Ttl);
-            _lastSeenTicks = (now > previous.LastSeen ? now : previous.LastSeen).UtcTicks;
-            _expiresTicks = (expires > previous.ExpiresAt ? expires : previous.ExpiresAt).UtcTicks;
-            _load = load ?? previous.Load;
-            _idle = idle ?? previous.Idle;
+            var expires = now.AddSeconds(_record.Ttl);
+            _lastSeenTicks = (now > lastSeen ? now : lastSeen).UtcTicks;
+            _expiresTicks = (expires > expiresAt ? expires : expiresAt).UtcTicks;
+            _load = load ?? (_renewed ? _load : _record.Load);
+            _idle = idle ?? (_renewed ? _idle : _record.Idle);
             _renewed = true;
             return Current();
         }
@@ -107,7 +108,4 @@ internal sealed class Lease(SessionRecord record)
         Load = _load,
         Idle = _idle,
     };
-
-    private bool LeaseFieldsAre(SessionRecord record) =>
-        record.LastSeen.UtcTicks == _lastSeenTicks && record.ExpiresAt.UtcTicks == _expiresTicks && record.Load == _load && record.Idle == _idle;
 }

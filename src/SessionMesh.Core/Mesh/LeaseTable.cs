@@ -86,24 +86,22 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
 
     /// <summary>
     /// Renews a lease at <paramref name="now"/>: expires_at = now + TTL, last_seen = now, load and idleness when
-    /// given. Null when the grace has passed (the session must be expired instead). Never moves a lease back.
+    /// given, and the reported progress when given. Null when the grace has passed (the session must be expired
+    /// instead). Never moves a lease back. <paramref name="progressBefore"/> is the progress the renewal replaced.
     /// </summary>
-    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress = null) =>
-        TryRenew(lease, now, load, idle, progress, out _);
-
-    /// <summary><see cref="TryRenew(Lease, DateTimeOffset, double?, bool?, AgentProgress?)"/>, with the lease it replaced.</summary>
-    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress, out SessionRecord previous)
+    internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress, out AgentProgress? progressBefore)
     {
-        // Most renewals move the lease fields only: in place, no new record kept (see Lease).
-        if (progress is null && lease.TryRenewInPlace(now, load, idle, out previous) is { } renewed)
+        // Most renewals move the lease fields only: in place, no new record kept (see Lease). Progress stays as it was.
+        if (progress is null && lease.TryRenewInPlace(now, load, idle) is { } renewed)
         {
+            progressBefore = renewed.Progress;
             Touched(lease);
             return renewed;
         }
         while (true)
         {
             var current = lease.Record;
-            previous = current;
+            progressBefore = current.Progress;
             if (now > current.GraceEndsAt)
             {
                 return null;
@@ -155,14 +153,14 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// Open leases within their TTL whose stall state changed at <paramref name="now"/>: stalled and not yet announced,
     /// or announced and progressing (or idle) again.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(lease => lease.StallAfter is not null, record =>
+    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(lease => lease.Base.StallAfter is not null, record =>
         now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
 
     /// <summary>
     /// With replicas: the leases whose stall state may have changed at <paramref name="judged"/>, as far as this table can
     /// tell — stalled here, or announced stalled (another replica may have taken a report since). The store decides.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(lease => lease.StallAfter is not null, record =>
+    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(lease => lease.Base.StallAfter is not null, record =>
         judged <= record.ExpiresAt && (record.StallNotified || record.StatusAt(judged) == SessionStatus.Stalled));
 
     /// <summary>
@@ -263,7 +261,7 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     internal SessionRecord Overlay(SessionRecord session)
     {
         // A stored lease ahead of memory is a renewal another replica took (one server's memory is never behind).
-        if (!session.IsOpen || !_leases.TryGetValue(session.SessionId, out var lease) || lease.Record.ExpiresAt < session.ExpiresAt)
+        if (!session.IsOpen || !_leases.TryGetValue(session.SessionId, out var lease) || lease.ExpiresAt < session.ExpiresAt)
         {
             return AtLeastCharged(session);
         }

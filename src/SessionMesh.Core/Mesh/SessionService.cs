@@ -268,24 +268,24 @@ public sealed class SessionService(MeshRuntime mesh)
             }
             lease = mesh.Leases.Adopt(stored);
         }
-        CheckCaller(caller, lease.Record, sessionId);
-        var renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out var previous);
+        CheckCaller(caller, lease.Base, sessionId);
+        var renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out var progressBefore);
         if (renewed is null && mesh.Replicated && await mesh.Store.GetSessionAsync(sessionId, cancellationToken) is { IsOpen: true } elsewhere)
         {
             // Heartbeats may go to any replica: the store may hold a renewal another one took since this copy was made.
             mesh.Leases.Refresh(lease, elsewhere);
-            renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out previous);
+            renewed = mesh.Leases.TryRenew(lease, now, load, idle, progress, out progressBefore);
         }
         if (renewed is null)
         {
             return await ExpireAsync(sessionId, cancellationToken);
         }
-        if (renewed.ChargeTo is { Count: > 0 } && renewed.Progress is { } reported && reported.AdvancedFrom(previous.Progress))
+        if (renewed.ChargeTo is { Count: > 0 } && renewed.Progress is { } reported && reported.AdvancedFrom(progressBefore))
         {
             // One server charges in memory (no store write on the report's path); replicas each hold a copy, so they charge in the store.
             await (mesh.Replicated
                 ? ChargeInStoreAsync(renewed, reported, now)
-                : ChargeAsync(renewed, reported.Since(previous.Progress), now, cancellationToken));
+                : ChargeAsync(renewed, reported.Since(progressBefore), now, cancellationToken));
         }
         return renewed;
     }
