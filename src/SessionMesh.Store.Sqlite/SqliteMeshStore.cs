@@ -116,9 +116,8 @@ public sealed partial class SqliteMeshStore : IMeshStore
     public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         new SqliteWriteTransaction(this, await _group.BeginAsync(cancellationToken));
 
-    // BEGIN IMMEDIATE (deferred: false) takes the database's write lock up front.
     private async Task<DbTransaction> BeginBatchAsync(CancellationToken cancellationToken) =>
-        (await GetWriterAsync(cancellationToken)).BeginTransaction(deferred: false);
+        SqliteBatchTransaction.Begin(await GetWriterAsync(cancellationToken), _statements!);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -12,7 +12,7 @@ namespace SessionMesh.Store.Sqlite;
 /// </summary>
 internal sealed partial class SqliteWriteTransaction(SqliteMeshStore store, BatchedWrite batched) : IMeshWriteTransaction
 {
-    private readonly SqliteDb _db = new(((SqliteTransaction)batched.Batch.Transaction).Connection!, (SqliteTransaction)batched.Batch.Transaction, store.Statements);
+    private readonly SqliteDb _db = new(((SqliteBatchTransaction)batched.Batch.Transaction).Writer, null, store.Statements);
     // Commands this write inserted or read: they exist, so their events' heavy fields can be lifted without a lookup.
     private HashSet<string>? _knownCommands;
 
