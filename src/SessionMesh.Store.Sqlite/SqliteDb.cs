@@ -20,4 +20,8 @@ internal readonly record struct SqliteDb(SqliteConnection Connection, SqliteTran
         command.CommandText = sql;
         return command;
     }
+
+    /// <summary>One of the writer's hot writes (<see cref="PreparedWrite"/>): kept on the writer connection, else compiled for this run.</summary>
+    public PreparedWrite Write(string sql) =>
+        Statements?.Write(Connection, sql) ?? PreparedWrite.Compile(Connection, sql, kept: false);
 }

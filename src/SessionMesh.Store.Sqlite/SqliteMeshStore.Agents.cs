@@ -82,12 +82,10 @@ public sealed partial class SqliteMeshStore
         return await command.FirstOrDefaultAsync(ReadAgent, cancellationToken);
     }
 
-    internal static async Task UpsertAgentAsync(SqliteDb db, AgentRecord agent, CancellationToken cancellationToken)
-    {
-        await using var command = db.Command(UpsertAgentSql)
+    internal static Task UpsertAgentAsync(SqliteDb db, AgentRecord agent, CancellationToken cancellationToken) =>
+        db.Write(UpsertAgentSql)
             .Bind("@cluster", agent.Cluster).Bind("@agent_id", agent.AgentId).Bind("@parent_id", agent.ParentId)
             .Bind("@labels", SqliteJson.WriteLabels(agent.Labels))
-            .Bind("@created_at", agent.CreatedAt).Bind("@updated_at", agent.UpdatedAt);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+            .Bind("@created_at", agent.CreatedAt).Bind("@updated_at", agent.UpdatedAt)
+            .RunAsync(cancellationToken);
 }

@@ -115,29 +115,25 @@ public sealed partial class SqliteMeshStore
         return await command.FirstOrDefaultAsync(ReadCommand, cancellationToken);
     }
 
-    internal static async Task<long> NextCommandSequenceAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
+    internal static Task<long> NextCommandSequenceAsync(SqliteDb db, string cluster, string agentId, CancellationToken cancellationToken)
     {
-        await using var command = db.Command(SelectNextCommandSequence).Bind("@cluster", cluster).Bind("@agent_id", agentId);
-        return await command.ScalarInt64Async(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var write = db.Write(SelectNextCommandSequence).Bind("@cluster", cluster).Bind("@agent_id", agentId);
+        return Task.FromResult(write.ExecuteInt64());
     }
 
-    internal static async Task InsertCommandAsync(SqliteDb db, CommandRecord command, CancellationToken cancellationToken)
-    {
-        await using var insert = BindCommand(db.Command(InsertCommandSql), command)
+    internal static Task InsertCommandAsync(SqliteDb db, CommandRecord command, CancellationToken cancellationToken) =>
+        BindCommand(db.Write(InsertCommandSql), command)
             .Bind("@cluster", command.Cluster).Bind("@agent_id", command.AgentId).Bind("@kind", ToDb(command.Kind))
             .Bind("@sequence", command.Sequence).Bind("@direction", command.Direction).Bind("@mode", command.Mode)
             .Bind("@text", command.Text).Bind("@from_agent", command.From).Bind("@reason", command.Reason)
             .Bind("@grace_period", command.GracePeriod).Bind("@payload", SqliteJson.WriteElement(command.Payload))
             .Bind("@created_at", command.CreatedAt).Bind("@created_by", command.CreatedBy)
-            .Bind("@idempotency_key", command.IdempotencyKey);
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-    }
+            .Bind("@idempotency_key", command.IdempotencyKey)
+            .RunAsync(cancellationToken);
 
-    internal static async Task UpdateCommandAsync(SqliteDb db, CommandRecord command, CancellationToken cancellationToken)
-    {
-        await using var update = BindCommand(db.Command(UpdateCommandSql), command);
-        await update.ExecuteNonQueryAsync(cancellationToken);
-    }
+    internal static Task UpdateCommandAsync(SqliteDb db, CommandRecord command, CancellationToken cancellationToken) =>
+        BindCommand(db.Write(UpdateCommandSql), command).RunAsync(cancellationToken);
 
     internal static async Task<IReadOnlyList<CommandRecord>> ListDueCommandsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
@@ -160,21 +156,22 @@ public sealed partial class SqliteMeshStore
         return await command.FirstOrDefaultAsync(ReadCommand, cancellationToken);
     }
 
-    internal static async Task<CommandDelivery> RecordDeliveryAsync(SqliteDb db, string commandId, DateTimeOffset at, CancellationToken cancellationToken)
+    internal static Task<CommandDelivery> RecordDeliveryAsync(SqliteDb db, string commandId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using (var first = db.Command(CommandSql.RecordFirstDeliverySql).Bind("@command_id", commandId).Bind("@at", at))
+        cancellationToken.ThrowIfCancellationRequested();
+        using (var first = db.Write(CommandSql.RecordFirstDeliverySql).Bind("@command_id", commandId).Bind("@at", at))
         {
-            if (await first.ExecuteNonQueryAsync(cancellationToken) > 0)
+            if (first.Execute() > 0)
             {
-                return CommandDelivery.First;
+                return Task.FromResult(CommandDelivery.First);
             }
         }
-        await using var again = db.Command(CommandSql.RecordRedeliverySql).Bind("@command_id", commandId);
-        return await again.ExecuteNonQueryAsync(cancellationToken) > 0 ? CommandDelivery.Again : CommandDelivery.NotPending;
+        using var again = db.Write(CommandSql.RecordRedeliverySql).Bind("@command_id", commandId);
+        return Task.FromResult(again.Execute() > 0 ? CommandDelivery.Again : CommandDelivery.NotPending);
     }
 
     /// <summary>Binds the mutable fields, shared by insert and update.</summary>
-    private static SqliteCommand BindCommand(SqliteCommand command, CommandRecord record) =>
+    private static PreparedWrite BindCommand(PreparedWrite command, CommandRecord record) =>
         command.Bind("@command_id", record.CommandId).Bind("@status", ToDb(record.Status))
             .Bind("@result", SqliteJson.WriteElement(record.Result)).Bind("@delivered_at", record.DeliveredAt)
             .Bind("@completed_at", record.CompletedAt).Bind("@deadline_at", record.DeadlineAt)

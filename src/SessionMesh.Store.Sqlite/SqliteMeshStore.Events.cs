@@ -134,11 +134,11 @@ public sealed partial class SqliteMeshStore
         {
             json = SqliteJson.WriteElement(unlifted);
         }
-        await using var command = db.Command(InsertEventSql)
+        using var insert = db.Write(InsertEventSql)
             .Bind("@cluster", cluster).Bind("@type", type).Bind("@at", at).Bind("@agent_id", agentId)
             .Bind("@session_id", sessionId).Bind("@data", json).Bind("@size", size)
             .Bind("@command_id", commandId).Bind("@lifted", lifted);
-        return await command.ScalarInt64Async(cancellationToken);
+        return insert.ExecuteInt64();
     }
 
     private static async Task<bool> CommandExistsAsync(SqliteDb db, string commandId, CancellationToken cancellationToken)
@@ -148,11 +148,9 @@ public sealed partial class SqliteMeshStore
     }
 
     /// <summary>Appends an audit entry; the store assigns its id, so <see cref="AuditRecord.Id"/> is ignored.</summary>
-    internal static async Task InsertAuditAsync(SqliteDb db, AuditRecord entry, CancellationToken cancellationToken)
-    {
-        await using var command = db.Command(InsertAuditSql)
+    internal static Task InsertAuditAsync(SqliteDb db, AuditRecord entry, CancellationToken cancellationToken) =>
+        db.Write(InsertAuditSql)
             .Bind("@at", entry.At).Bind("@key_id", entry.KeyId).Bind("@cluster", entry.Cluster).Bind("@method", entry.Method)
-            .Bind("@path", entry.Path).Bind("@status", entry.Status).Bind("@code", entry.Code);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+            .Bind("@path", entry.Path).Bind("@status", entry.Status).Bind("@code", entry.Code)
+            .RunAsync(cancellationToken);
 }

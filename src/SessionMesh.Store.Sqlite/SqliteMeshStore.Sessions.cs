@@ -177,18 +177,13 @@ public sealed partial class SqliteMeshStore
         return await command.FirstOrDefaultAsync(ReadSession, cancellationToken);
     }
 
-    internal static async Task InsertSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken)
-    {
-        await using var command = BindSession(db.Command(InsertSessionSql), session)
-            .Bind("@cluster", session.Cluster).Bind("@agent_id", session.AgentId).Bind("@started_at", session.StartedAt);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    internal static Task InsertSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken) =>
+        BindSession(db.Write(InsertSessionSql), session)
+            .Bind("@cluster", session.Cluster).Bind("@agent_id", session.AgentId).Bind("@started_at", session.StartedAt)
+            .RunAsync(cancellationToken);
 
-    internal static async Task UpdateSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken)
-    {
-        await using var command = BindSession(db.Command(UpdateSessionSql), session);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    internal static Task UpdateSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken) =>
+        BindSession(db.Write(UpdateSessionSql), session).RunAsync(cancellationToken);
 
     internal static async Task<int> CountLiveChildrenAsync(SqliteDb db, string cluster, string parentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -203,10 +198,11 @@ public sealed partial class SqliteMeshStore
         return await command.ListAsync(ReadSession, cancellationToken);
     }
 
-    internal static async Task<int> UpdateLeasesAsync(SqliteDb db, IReadOnlyCollection<SessionRecord> leases, bool withBudgets, CancellationToken cancellationToken)
+    internal static Task<int> UpdateLeasesAsync(SqliteDb db, IReadOnlyCollection<SessionRecord> leases, bool withBudgets, CancellationToken cancellationToken)
     {
         // One prepared statement, rebound per lease: the whole batch is one transaction, hence one fsync.
-        await using var command = db.Command(withBudgets ? UpdateLeaseSql : UpdateLeaseExceptBudgetsSql);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var command = db.Write(withBudgets ? UpdateLeaseSql : UpdateLeaseExceptBudgetsSql);
         var written = 0;
         foreach (var lease in leases)
         {
@@ -218,9 +214,9 @@ public sealed partial class SqliteMeshStore
             {
                 command.Bind("@budget_used", SqliteJson.WriteProgress(lease.BudgetUsed)).Bind("@budget_alert", lease.BudgetAlert);
             }
-            written += await command.ExecuteNonQueryAsync(cancellationToken);
+            written += command.Execute();
         }
-        return written;
+        return Task.FromResult(written);
     }
 
     internal static async Task<IReadOnlyList<SessionRecord>> ListRuntimeExceededSessionsAsync(SqliteDb db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
@@ -236,7 +232,7 @@ public sealed partial class SqliteMeshStore
     }
 
     /// <summary>Binds the mutable fields, shared by insert and update.</summary>
-    private static SqliteCommand BindSession(SqliteCommand command, SessionRecord session) =>
+    private static PreparedWrite BindSession(PreparedWrite command, SessionRecord session) =>
         command.Bind("@session_id", session.SessionId).Bind("@ttl", session.Ttl).Bind("@last_seen", session.LastSeen)
             .Bind("@expires_at", session.ExpiresAt).Bind("@load", session.Load).Bind("@idle", session.Idle)
             .Bind("@max_runtime", session.MaxRuntime).Bind("@end_status", session.EndStatus is { } s ? ToDb(s) : null)

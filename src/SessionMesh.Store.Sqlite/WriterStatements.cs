@@ -14,6 +14,7 @@ internal sealed class WriterStatements : IDisposable
     private const int MaxStatements = 128;
 
     private readonly Dictionary<string, ReusedCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PreparedWrite> _writes = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The command for <paramref name="sql"/> on <paramref name="connection"/>, in <paramref name="transaction"/>. Its
@@ -34,6 +35,21 @@ internal sealed class WriterStatements : IDisposable
         return command;
     }
 
+    /// <summary>The hot write <paramref name="sql"/> on <paramref name="connection"/>, compiled at its first use.</summary>
+    public PreparedWrite Write(SqliteConnection connection, string sql)
+    {
+        if (!_writes.TryGetValue(sql, out var write))
+        {
+            if (_writes.Count >= MaxStatements)
+            {
+                return PreparedWrite.Compile(connection, sql, kept: false);
+            }
+            write = PreparedWrite.Compile(connection, sql, kept: true);
+            _writes[sql] = write;
+        }
+        return write;
+    }
+
     public void Dispose()
     {
         foreach (var command in _commands.Values)
@@ -41,6 +57,11 @@ internal sealed class WriterStatements : IDisposable
             command.Release();
         }
         _commands.Clear();
+        foreach (var write in _writes.Values)
+        {
+            write.Release();
+        }
+        _writes.Clear();
     }
 
     /// <summary>A command whose disposal by the code that ran it keeps it (and its prepared statement) for the next write.</summary>
