@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -8,12 +10,15 @@ namespace SessionMesh.Store.Sqlite;
 /// writer connection and run through SQLite's own API. A <see cref="SqliteCommand"/> binds every parameter afresh at
 /// each run: it looks the name up in SQLite (converting it to UTF-8), makes a binder object, boxes the value and
 /// converts a text value to UTF-8; for a steer, with some fifty parameters, that was a fifth of its garbage. Here the
-/// names are looked up once, at compile time, and values are bound in place (text as UTF-16, which SQLite copies).
+/// names are looked up once, at compile time, and values are bound in place (text as UTF-8 from a stack or pooled buffer,
+/// which SQLite copies).
 /// Like a command, it may hold several statements, run in order, each bound the parameters it names.
 /// Errors are the same <see cref="SqliteException"/>s a command throws. Used only by the holder of the write lock.
 /// </summary>
 internal sealed class PreparedWrite : IDisposable
 {
+    private const int StackTextBytes = 512;
+
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt[] _statements;
     private readonly Dictionary<string, (int Statement, int Index)[]> _parameters;
@@ -70,9 +75,42 @@ internal sealed class PreparedWrite : IDisposable
 
     public PreparedWrite Bind(string name, string? value)
     {
-        foreach (var (statement, index) in TargetsOf(name))
+        var targets = TargetsOf(name);
+        if (value is null)
         {
-            Check(value is null ? raw.sqlite3_bind_null(_statements[statement], index) : raw.sqlite3_bind_text16(_statements[statement], index, value));
+            foreach (var (statement, index) in targets)
+            {
+                Check(raw.sqlite3_bind_null(_statements[statement], index));
+            }
+            return this;
+        }
+        if (value.Length == 0)
+        {
+            // An empty span would reach SQLite as a null pointer, which binds NULL.
+            foreach (var (statement, index) in targets)
+            {
+                Check(raw.sqlite3_bind_text(_statements[statement], index, ""));
+            }
+            return this;
+        }
+        // As UTF-8, the database's encoding, from a buffer of the stack or the pool: SQLite copies it.
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        byte[]? rented = null;
+        var buffer = length <= StackTextBytes ? stackalloc byte[StackTextBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var utf8 = buffer[..Encoding.UTF8.GetBytes(value, buffer)];
+            foreach (var (statement, index) in targets)
+            {
+                Check(raw.sqlite3_bind_text(_statements[statement], index, utf8));
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
         return this;
     }

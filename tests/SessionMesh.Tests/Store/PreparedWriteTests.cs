@@ -57,8 +57,14 @@ public sealed class PreparedWriteTests : IDisposable
 
         var id = write.Bind("@name", "a").Bind("@size", true).Bind("@weight", 0.25).Bind("@at", at).ExecuteInt64();
 
+        var longName = new string('é', 3000);
+        write.Bind("@name", "").Bind("@size", 0L).Bind("@weight", (double?)null).Bind("@at", (DateTimeOffset?)null).ExecuteInt64();
+        write.Bind("@name", longName).Bind("@size", (bool?)null).Bind("@weight", 1.5).Bind("@at", (DateTimeOffset?)at).ExecuteInt64();
+
         Assert.Equal(1, id);
-        Assert.Equal([("a", "1|0.25|" + at.ToUnixTimeMilliseconds())], Rows("SELECT name, size || '|' || weight || '|' || at FROM items"));
+        Assert.Equal(
+            [("a", "1|0.25|" + at.ToUnixTimeMilliseconds()), ("", "0||"), (longName, "|1.5|" + at.ToUnixTimeMilliseconds())],
+            Rows("SELECT name, COALESCE(size, '') || '|' || COALESCE(weight, '') || '|' || COALESCE(at, '') FROM items ORDER BY id"));
     }
 
     [Fact]
