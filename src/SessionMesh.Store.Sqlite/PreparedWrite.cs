@@ -6,7 +6,8 @@ using SQLitePCL;
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
-/// One of the writer's hot statements (an insert or update of the steer, join and checkpoint paths), compiled once per
+/// One of the writer's hot statements (the inserts and updates of the steer, join and checkpoint paths, and the command
+/// sequence a steer reads inside its write), compiled once per
 /// writer connection and run through SQLite's own API. A <see cref="SqliteCommand"/> binds every parameter afresh at
 /// each run: it looks the name up in SQLite (converting it to UTF-8), makes a binder object, boxes the value and
 /// converts a text value to UTF-8; for a steer, with some fifty parameters, that was a fifth of its garbage. Here the

@@ -3,8 +3,9 @@ using Microsoft.Data.Sqlite;
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
-/// A connection and, inside a write, its transaction: Microsoft.Data.Sqlite requires every command
-/// on a connection with an open transaction to name it, so the two travel together.
+/// A connection and, inside a migration, its transaction: Microsoft.Data.Sqlite requires every command on a connection
+/// with an open <see cref="SqliteTransaction"/> to name it, so the two travel together. A write batch's transaction is
+/// SQLite's own (<see cref="SqliteBatchTransaction"/>), so the writer's commands name none.
 /// </summary>
 internal readonly record struct SqliteDb(SqliteConnection Connection, SqliteTransaction? Transaction, WriterStatements? Statements = null)
 {
