@@ -110,6 +110,10 @@ public sealed partial class PostgresMeshStore : IMeshStore
     public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         new PostgresWriteTransaction(this, await _group.BeginAsync(cancellationToken));
 
+    /// <inheritdoc />
+    public async Task<IMeshWriteTransaction> BeginRidingWriteAsync(TimeSpan patience, CancellationToken cancellationToken) =>
+        new PostgresWriteTransaction(this, await _group.BeginRidingAsync(patience, cancellationToken));
+
     /// <summary>
     /// Begins a batch's transaction on the writer connection and takes the cross-replica write lock
     /// (<see cref="WriteLockKey"/>) in it up front, held until the batch ends.

@@ -116,6 +116,10 @@ public sealed partial class SqliteMeshStore : IMeshStore
     public async Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         new SqliteWriteTransaction(this, await _group.BeginAsync(cancellationToken));
 
+    /// <inheritdoc />
+    public async Task<IMeshWriteTransaction> BeginRidingWriteAsync(TimeSpan patience, CancellationToken cancellationToken) =>
+        new SqliteWriteTransaction(this, await _group.BeginRidingAsync(patience, cancellationToken));
+
     private async Task<DbTransaction> BeginBatchAsync(CancellationToken cancellationToken) =>
         SqliteBatchTransaction.Begin(await GetWriterAsync(cancellationToken), _statements!);
 

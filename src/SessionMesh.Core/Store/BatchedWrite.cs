@@ -4,7 +4,7 @@ namespace SessionMesh.Store;
 
 /// <summary>
 /// The life of one write transaction in a <see cref="WriteBatch"/>: it holds the <see cref="GroupCommit"/> lock from
-/// <see cref="GroupCommit.BeginAsync"/> until it commits (releases its savepoint into the batch) or is disposed (rolls
+/// <see cref="GroupCommit.BeginAsync(CancellationToken)"/> (or <see cref="GroupCommit.BeginRidingAsync"/>) until it commits (releases its savepoint into the batch) or is disposed (rolls
 /// back to its savepoint, so only its own changes vanish). A store's write transaction owns one and adds the SQL.
 /// </summary>
 public sealed class BatchedWrite(GroupCommit group, WriteBatch batch) : IAsyncDisposable

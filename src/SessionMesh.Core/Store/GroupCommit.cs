@@ -11,7 +11,8 @@ namespace SessionMesh.Store;
 /// queue; whoever leaves the lock with nobody queued (or with the batch at its size or age bound) commits the batch —
 /// one fsync for all of them — and every caller of the batch returns from its commit only then. A lone writer commits
 /// at once: nothing ever waits on a timer. Writers that arrive during the fsync queue on the lock and form the next
-/// batch.
+/// batch. A write nobody waits on can ride in the next batch instead of committing alone (see
+/// <see cref="BeginRidingAsync"/>).
 /// </summary>
 /// <remarks>
 /// A later caller of a batch reads what earlier callers of the same batch wrote before it is durable. That is safe
@@ -42,7 +43,7 @@ public sealed partial class GroupCommit(
     private int _queuedWriters;
     private long _batchCommits;
 
-    // Guarded by _lock.
+    // Written only under _lock; read without it only by a rider deciding whether to wait (GroupCommit.Riders.cs).
     private WriteBatch? _batch;
 
     /// <summary>Batches committed with at least one write in them: one fsync each.</summary>
@@ -62,16 +63,21 @@ public sealed partial class GroupCommit(
     /// it commits or is disposed. A failure of the writer connection fails the open batch, and the next write starts on
     /// a new connection.
     /// </summary>
-    public async Task<BatchedWrite> BeginAsync(CancellationToken cancellationToken)
+    public Task<BatchedWrite> BeginAsync(CancellationToken cancellationToken) => BeginAsync(counted: false, cancellationToken);
+
+    /// <param name="counted">The writer is already counted as queued (a rider woken by the batch it joins).</param>
+    /// <param name="cancellationToken">Gives up waiting for the lock.</param>
+    private async Task<BatchedWrite> BeginAsync(bool counted, CancellationToken cancellationToken)
     {
-        await AcquireAsync(cancellationToken);
+        await AcquireAsync(counted, cancellationToken);
         try
         {
             if (_batch is null)
             {
                 try
                 {
-                    _batch = new WriteBatch(await beginBatch(cancellationToken));
+                    Volatile.Write(ref _batch, new WriteBatch(await beginBatch(cancellationToken)));
+                    WakeRiders();
                 }
                 catch (Exception ex) when (ex is not (DbException or InvalidOperationException))
                 {
@@ -135,9 +141,17 @@ public sealed partial class GroupCommit(
         OutsideBatchAsync(async () => { await work(); return true; }, cancellationToken);
 
     /// <summary>Takes the lock, counted as queued while waiting so that the holder hands the lock on rather than commit.</summary>
-    private async Task AcquireAsync(CancellationToken cancellationToken)
+    private async Task AcquireAsync(CancellationToken cancellationToken) => await AcquireAsync(counted: false, cancellationToken);
+
+    /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
+    /// <param name="counted">Already counted as queued (by the writer that woke it).</param>
+    /// <param name="cancellationToken">Gives up waiting.</param>
+    private async Task AcquireAsync(bool counted, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _queuedWriters);
+        if (!counted)
+        {
+            Interlocked.Increment(ref _queuedWriters);
+        }
         try
         {
             await _lock.WaitAsync(cancellationToken);

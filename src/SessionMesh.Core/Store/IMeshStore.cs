@@ -31,6 +31,13 @@ public interface IMeshStore : IAsyncDisposable, ILockStore, IWebhookStore
     /// <summary>Starts a serialisable write; dispose without commit to roll back.</summary>
     Task<IMeshWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a write nobody waits on, which rides in the next writer's batch (and shares its fsync) when one begins
+    /// within <paramref name="patience"/>, and otherwise begins like <see cref="BeginWriteAsync"/>. Its commit is as
+    /// durable as any other.
+    /// </summary>
+    Task<IMeshWriteTransaction> BeginRidingWriteAsync(TimeSpan patience, CancellationToken cancellationToken);
+
     /// <summary>A session by id, open or ended.</summary>
     Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken);
 

@@ -5,7 +5,7 @@ using SessionMesh.Store;
 namespace SessionMesh.Tests.Infrastructure;
 
 /// <summary>
-/// A real store whose next write can be held: <see cref="HoldNextWrite"/> makes the next <c>BeginWriteAsync</c> wait
+/// A real store whose next write can be held: <see cref="HoldNextWrite"/> makes the next write to begin (either way) wait
 /// until <see cref="Release"/>, while every other call (and every later write) goes through. How a test shows that
 /// something is answered without waiting for a write, and what happens when another write overtakes it.
 /// </summary>
@@ -41,9 +41,10 @@ public class HeldWriteMeshStore : DispatchProxy
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
-        if (targetMethod.Name == nameof(IMeshStore.BeginWriteAsync) && Interlocked.Exchange(ref _armed, null) is not null)
+        if (targetMethod.Name is nameof(IMeshStore.BeginWriteAsync) or nameof(IMeshStore.BeginRidingWriteAsync)
+            && Interlocked.Exchange(ref _armed, null) is not null)
         {
-            return HeldAsync((CancellationToken)args![0]!);
+            return HeldAsync(() => (Task<IMeshWriteTransaction>)targetMethod.Invoke(_inner, args)!, (CancellationToken)args![^1]!);
         }
         try
         {
@@ -56,10 +57,10 @@ public class HeldWriteMeshStore : DispatchProxy
         }
     }
 
-    private async Task<IMeshWriteTransaction> HeldAsync(CancellationToken cancellationToken)
+    private async Task<IMeshWriteTransaction> HeldAsync(Func<Task<IMeshWriteTransaction>> begin, CancellationToken cancellationToken)
     {
         _held.TrySetResult();
         await _release.Task.WaitAsync(cancellationToken);
-        return await _inner.BeginWriteAsync(cancellationToken);
+        return await begin();
     }
 }

@@ -47,8 +47,21 @@ public sealed class MeshTestServer : IAsyncDisposable
     /// </summary>
     public Task CheckpointLeasesAsync() => Maintenance.CheckpointLeasesAsync(TestContext.Current.CancellationToken);
 
-    /// <summary>One command sweep (deadlines, kill grace periods, max_runtime), as the sweeper's tick runs it.</summary>
-    public Task<int> SweepCommandsAsync() => App.Services.GetRequiredService<CommandService>().SweepAsync(TestContext.Current.CancellationToken);
+    /// <summary>
+    /// One command sweep (deadlines, kill grace periods, max_runtime), as the sweeper's tick runs it a moment after the
+    /// hand-outs before it were recorded: it first waits for those writes, which ride in the next write's batch (up to
+    /// 20 ms on a quiet server), since a sweep leaves alone a command whose hand-out is not written yet.
+    /// </summary>
+    /// <param name="afterDeliveries">False sweeps at once, with hand-outs perhaps still being written.</param>
+    public async Task<int> SweepCommandsAsync(bool afterDeliveries = true)
+    {
+        var commands = App.Services.GetRequiredService<CommandService>();
+        if (afterDeliveries)
+        {
+            await commands.DrainDeliveriesAsync().WaitAsync(TestContext.Current.CancellationToken);
+        }
+        return await commands.SweepAsync(TestContext.Current.CancellationToken);
+    }
 
     /// <summary>Deletes events and completed commands past retention and shrinks the store, as the sweeper does every retention interval.</summary>
     public Task<SessionMesh.Store.RetentionResult> ApplyRetentionAsync() => Maintenance.ApplyRetentionAsync(TestContext.Current.CancellationToken);

@@ -66,7 +66,7 @@ public sealed class LazyDeliveryTests
         await using var held = await HandOutWithTheWriteHeldAsync("slow", time, ttl: 5);
         var (server, client, store, id) = (held.Server, held.Client, held.Store, held.CommandId);
         time.Advance(TimeSpan.FromSeconds(10));
-        await server.SweepCommandsAsync();
+        await server.SweepCommandsAsync(afterDeliveries: false);
         store.Release();
         await server.CheckpointLeasesAsync();
 
@@ -84,7 +84,7 @@ public sealed class LazyDeliveryTests
         store.HoldNextWrite();
         var stream = await SseReader.OpenAsync(client, $"{Api}/agents/{agentId}/commands");
         var frame = await stream.NextOfTypeAsync("command");
-        await store.Held;
+        await store.Held.WaitAsync(TimeSpan.FromSeconds(20), Ct);
         return new HeldDelivery(server, client, store, stream, frame, id);
     }
 

@@ -151,6 +151,27 @@ public abstract partial class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARidingWrite_JoinsTheNextWrite_OrCommitsAloneOnceItsPatienceIsOut()
+    {
+        var rider = RideAsync("rider", TimeSpan.FromHours(1));
+        Assert.False(rider.IsCompleted, "A riding write committed before any other write began.");
+        await WriteAsync(tx => tx.UpsertAgentAsync(Agent("writer"), Ct));
+        await rider.WaitAsync(s_timeout, Ct);
+        await RideAsync("alone", TimeSpan.FromMilliseconds(20)).WaitAsync(s_timeout, Ct);
+
+        await CloseStoreAsync();
+        await using var reopened = await ReopenStoreAsync(Ct);
+        Assert.Equal(["alone", "rider", "writer"], (await reopened.ListAgentsAsync("c1", null, null, 100, Ct)).Select(a => a.AgentId));
+    }
+
+    private async Task RideAsync(string agentId, TimeSpan patience)
+    {
+        await using var tx = await Store.BeginRidingWriteAsync(patience, Ct);
+        await tx.UpsertAgentAsync(Agent(agentId), Ct);
+        await tx.CommitAsync(Ct);
+    }
+
+    [Fact]
     public async Task ConcurrentWritesLeaseCheckpointsAndReads_AllSucceed()
     {
         const int Agents = 16;

@@ -7,7 +7,8 @@ namespace SessionMesh.Tests.Store;
 /// <summary>
 /// Group commit in the SQLite store: many callers' writes in one transaction and one fsync, each in its own
 /// savepoint, each caller answered only once its batch is durable. To line writers up deterministically, a test
-/// holds the first batch's commit in <see cref="SqliteMeshStore.BeforeBatchCommitAsync"/> while others queue.
+/// holds the first batch's commit in <see cref="SqliteMeshStore.BeforeBatchCommitAsync"/> while others queue. A riding
+/// write (one nobody waits on) joins the next writer's batch rather than commit alone.
 /// </summary>
 public sealed class SqliteGroupCommitTests : IAsyncLifetime
 {
@@ -149,6 +150,59 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         Assert.Equal(["a0", "a1"], (await _store.ListAgentsAsync("c1", null, null, 100, Ct)).Select(a => a.AgentId));
     }
 
+    [Fact]
+    public async Task ARidingWrite_WaitsForTheNextWritersBatch_AndCommitsInItsOneFsync()
+    {
+        var rider = RideAgentAsync("rider", TimeSpan.FromHours(1), Ct);
+        Assert.False(rider.IsCompleted, "A rider committed without waiting for a batch.");
+        Assert.Null(await _store.GetAgentAsync("c1", "rider", Ct));
+
+        var writer = WriteAgentAsync("writer");
+
+        await Task.WhenAll(rider, writer).WaitAsync(s_timeout, Ct);
+        Assert.Equal(1, _store.BatchCommits);
+        Assert.Equal(["rider", "writer"], (await _store.ListAgentsAsync("c1", null, null, 100, Ct)).Select(a => a.AgentId));
+    }
+
+    [Fact]
+    public async Task ARidingWrite_OnAQuietStore_CommitsAloneOnceItsPatienceIsOut()
+    {
+        await RideAgentAsync("rider", TimeSpan.FromMilliseconds(20), Ct).WaitAsync(s_timeout, Ct);
+
+        Assert.Equal(1, _store.BatchCommits);
+        await _store.DisposeAsync();
+        await using var reopened = new SqliteMeshStore(FilePath);
+        Assert.NotNull(await reopened.GetAgentAsync("c1", "rider", Ct));
+    }
+
+    [Fact]
+    public async Task ARidingWrite_DuringACommit_RidesInTheBatchOfTheWritersQueuedBehindIt()
+    {
+        var first = await WriteFirstHeldAsync();
+
+        // The held batch is committing: no batch is open, so the rider waits for the next one, which a0's successors form.
+        var rider = RideAgentAsync("rider", TimeSpan.FromHours(1), Ct);
+        var next = WriteAgentAsync("a1");
+        _firstCommitGate.SetResult();
+
+        await Task.WhenAll(first, rider, next).WaitAsync(s_timeout, Ct);
+        Assert.Equal(2, _store.BatchCommits);
+        Assert.Equal(["a0", "a1", "rider"], (await _store.ListAgentsAsync("c1", null, null, 100, Ct)).Select(a => a.AgentId));
+    }
+
+    [Fact]
+    public async Task ARidingWrite_Cancelled_WhileWaiting_LeavesTheNextWriterAlone()
+    {
+        using var cancel = new CancellationTokenSource();
+        var rider = RideAgentAsync("rider", TimeSpan.FromHours(1), cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rider.WaitAsync(s_timeout, Ct));
+        await WriteAgentAsync("writer").WaitAsync(s_timeout, Ct);
+        Assert.Equal(1, _store.BatchCommits);
+        Assert.Equal(["writer"], (await _store.ListAgentsAsync("c1", null, null, 100, Ct)).Select(a => a.AgentId));
+    }
+
     /// <summary>
     /// Writes agent a0 alone and returns its write once its batch's commit is held at <see cref="_firstCommitGate"/>,
     /// holding the write lock, so that writers started next queue for the batch after it. Later commits run
@@ -179,9 +233,16 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     /// One write: an agent and its event, plus <paramref name="more"/>. Called without awaiting, it queues on the
     /// write lock before returning, so writers called in a row enter the store in that order.
     /// </summary>
-    private async Task<long> WriteAgentAsync(string agentId, Func<IMeshWriteTransaction, Task>? more = null)
+    private async Task<long> WriteAgentAsync(string agentId, Func<IMeshWriteTransaction, Task>? more = null) =>
+        await WriteAgentAsync(agentId, _store.BeginWriteAsync(Ct), more);
+
+    /// <summary>The write of <see cref="WriteAgentAsync(string, Func{IMeshWriteTransaction, Task}?)"/> as a rider.</summary>
+    private async Task<long> RideAgentAsync(string agentId, TimeSpan patience, CancellationToken cancellationToken) =>
+        await WriteAgentAsync(agentId, _store.BeginRidingWriteAsync(patience, cancellationToken));
+
+    private static async Task<long> WriteAgentAsync(string agentId, Task<IMeshWriteTransaction> begin, Func<IMeshWriteTransaction, Task>? more = null)
     {
-        await using var tx = await _store.BeginWriteAsync(Ct);
+        await using var tx = await begin;
         await tx.UpsertAgentAsync(new AgentRecord("c1", agentId, null, new Dictionary<string, string>(), s_now, s_now), Ct);
         var revision = await tx.AppendEventAsync("c1", "agent.registered", s_now, agentId, null, null, Ct);
         if (more is not null)
