@@ -29,12 +29,6 @@ public sealed class CommandService
     /// <summary>How long a steer or message answer waits for a listening agent's stream to take the command.</summary>
     private static readonly TimeSpan s_settleTime = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// How long a write of hand-outs waits for another write's batch to ride in. Nothing waits on it: until it is
-    /// written, reads show the hand-outs from memory (<see cref="UnwrittenDeliveries"/>).
-    /// </summary>
-    private static readonly TimeSpan s_deliveryPatience = TimeSpan.FromMilliseconds(20);
-
     /// <summary>Queues a steering directive for an agent. Created is false when an Idempotency-Key retry found the first one.</summary>
     public async Task<(CommandView Command, bool Created)> SteerAsync(MeshCaller caller, SteerRequest request, string? idempotencyKey, CancellationToken cancellationToken)
     {
@@ -368,11 +362,12 @@ public sealed class CommandService
         var recorded = false;
         try
         {
-            // In the next steer's batch when one comes soon: under load a hand-out costs no fsync of its own. Not with
+            // In the next steer's batch when one comes soon: under load a hand-out costs no fsync of its own, and until
+            // it is written reads show the hand-outs from memory (UnwrittenDeliveries). Not with
             // replicas: a steer taken by another replica answers once this write is seen (SettleAsync), so it goes at once.
             await using var tx = _mesh.Replicated
                 ? await _mesh.Store.BeginWriteAsync(CancellationToken.None)
-                : await _mesh.Store.BeginRidingWriteAsync(s_deliveryPatience, CancellationToken.None);
+                : await _mesh.Store.BeginRidingWriteAsync(MeshRuntime.RidingPatience, CancellationToken.None);
             long revision = 0;
             foreach (var listed in handed)
             {

@@ -47,6 +47,12 @@ public sealed class MeshRuntime(IMeshStore store, TimeProvider time, MeshOptions
     /// </summary>
     internal TimeSpan ExpiryMargin => Replicated ? 2 * options.LeaseCheckpointInterval : TimeSpan.Zero;
 
+    /// <summary>
+    /// How long a write nobody waits on (recording hand-outs, audit entries of refused calls) waits for another write's
+    /// batch to ride in (<see cref="IMeshStore.BeginRidingWriteAsync"/>) before it commits alone.
+    /// </summary>
+    internal static readonly TimeSpan RidingPatience = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Commands committed a moment ago, for the streams open on this server.</summary>
     // Replicas' commands never pass through this server's memory: with replicas, streams read theirs from the store.
     internal FreshCommands Fresh { get; } = new(enabled: options.StreamCommandsFromMemory && signals is not IReplicaSignals);
