@@ -191,6 +191,33 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RidersAndWritersInterleaved_AllCommit_NoneWaitsForever()
+    {
+        const int Writers = 150;
+        const int Riders = 50;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writers = Enumerable.Range(0, Writers).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            await WriteAgentAsync($"w{i:D3}");
+        }, Ct));
+        // Patience from none to more than the run takes: riders that wait, ride, time out, or find a batch open.
+        var riders = Enumerable.Range(0, Riders).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            await RideAgentAsync($"r{i:D3}", TimeSpan.FromMilliseconds(i % 5 * 10), Ct);
+        }, Ct));
+        var all = writers.Concat(riders).ToArray();
+        start.SetResult();
+
+        await Task.WhenAll(all).WaitAsync(s_timeout, Ct);
+        Assert.Equal(Writers + Riders, (await _store.ListAgentsAsync("c1", null, null, 1000, Ct)).Count);
+        Assert.InRange(_store.BatchCommits, 1, Writers + Riders - 1);
+        // The queue count is back to zero: a writer counted but never coming would keep this commit waiting for it.
+        await WriteAgentAsync("after").WaitAsync(s_timeout, Ct);
+    }
+
+    [Fact]
     public async Task ARidingWrite_Cancelled_WhileWaiting_LeavesTheNextWriterAlone()
     {
         using var cancel = new CancellationTokenSource();
