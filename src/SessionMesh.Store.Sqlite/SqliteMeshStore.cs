@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SQLitePCL;
 
 namespace SessionMesh.Store.Sqlite;
 
@@ -26,7 +27,7 @@ public sealed partial class SqliteMeshStore : IMeshStore
     // past SQLite's 64 KiB spill threshold; on disk that was a temp file written page by page under the write lock. It
     // only ever serves a rollback to a savepoint, never crash recovery (the WAL does that).
     private const string WriterPragmas = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=33554432; PRAGMA temp_store=MEMORY;";
-    private const string ReaderPragmas = "PRAGMA busy_timeout=5000;";
+    private const int ReaderBusyTimeoutMs = 5000;
 
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
@@ -146,15 +147,16 @@ public sealed partial class SqliteMeshStore : IMeshStore
         return await read(new SqliteDb(connection, null));
     }
 
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    internal async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = new SqliteConnection(_readerConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var command = new SqliteDb(connection, null).Command(ReaderPragmas);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            // What PRAGMA busy_timeout does, without compiling a statement on every read (a pooled connection keeps
+            // it, but nothing says whether this one is new).
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_busy_timeout(connection.Handle, ReaderBusyTimeoutMs), connection.Handle);
             return connection;
         }
         catch

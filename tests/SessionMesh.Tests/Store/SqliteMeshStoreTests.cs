@@ -42,6 +42,20 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     }
 
     [Fact]
+    public async Task Readers_WaitForALockedDatabase_NewAndPooledAlike()
+    {
+        var store = (SqliteMeshStore)Store;
+        for (var open = 0; open < 3; open++)
+        {
+            // The first open makes a pooled connection; the next ones take it back from the pool.
+            await using var reader = await store.OpenReaderAsync(Ct);
+            using var command = reader.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout";
+            Assert.Equal(5000L, (long)(await command.ExecuteScalarAsync(Ct))!);
+        }
+    }
+
+    [Fact]
     public async Task Migrations_AreRecordedOnce()
     {
         await Store.MigrateAsync(Ct);
