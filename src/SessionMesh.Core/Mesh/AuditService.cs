@@ -9,7 +9,8 @@ public sealed class AuditService(MeshRuntime mesh)
 {
     /// <summary>
     /// Writes audit entries in one transaction (the server batches them off the request path), riding in the next
-    /// write's batch when one begins within 20 ms: a burst of refused calls adds no fsyncs of its own to a busy store.
+    /// write's batch when one begins within <see cref="MeshRuntime.RidingPatience"/>: a burst of refused calls adds no
+    /// fsyncs of its own to a busy store.
     /// </summary>
     public async Task RecordAsync(IReadOnlyList<AuditRecord> entries, CancellationToken cancellationToken)
     {

@@ -363,8 +363,8 @@ public sealed class CommandService
         try
         {
             // In the next steer's batch when one comes soon: under load a hand-out costs no fsync of its own, and until
-            // it is written reads show the hand-outs from memory (UnwrittenDeliveries). Not with
-            // replicas: a steer taken by another replica answers once this write is seen (SettleAsync), so it goes at once.
+            // it is written reads show the hand-outs from memory (UnwrittenDeliveries). Not with replicas: a steer taken
+            // by another replica answers once this write is seen (SettleAsync), so it goes at once.
             await using var tx = _mesh.Replicated
                 ? await _mesh.Store.BeginWriteAsync(CancellationToken.None)
                 : await _mesh.Store.BeginRidingWriteAsync(MeshRuntime.RidingPatience, CancellationToken.None);

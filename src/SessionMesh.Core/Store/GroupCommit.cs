@@ -69,7 +69,7 @@ public sealed partial class GroupCommit(
     /// <param name="cancellationToken">Gives up waiting for the lock.</param>
     private async Task<BatchedWrite> BeginAsync(bool counted, CancellationToken cancellationToken)
     {
-        await AcquireAsync(counted, cancellationToken);
+        await AcquireAsync(cancellationToken, counted);
         try
         {
             if (_batch is null)
@@ -141,12 +141,9 @@ public sealed partial class GroupCommit(
         OutsideBatchAsync(async () => { await work(); return true; }, cancellationToken);
 
     /// <summary>Takes the lock, counted as queued while waiting so that the holder hands the lock on rather than commit.</summary>
-    private async Task AcquireAsync(CancellationToken cancellationToken) => await AcquireAsync(counted: false, cancellationToken);
-
-    /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
-    /// <param name="counted">Already counted as queued (by the writer that woke it).</param>
     /// <param name="cancellationToken">Gives up waiting.</param>
-    private async Task AcquireAsync(bool counted, CancellationToken cancellationToken)
+    /// <param name="counted">Already counted as queued (a rider, by the writer that woke it).</param>
+    private async Task AcquireAsync(CancellationToken cancellationToken, bool counted = false)
     {
         if (!counted)
         {
