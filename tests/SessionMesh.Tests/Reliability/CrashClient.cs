@@ -304,8 +304,13 @@ public sealed class CrashClient(int index, CrashLedger ledger, Random random)
         return false;
     }
 
-    /// <summary>What a request to a server that was just SIGKILLed throws.</summary>
-    public static bool IsCrash(Exception ex) => ex is HttpRequestException or IOException or OperationCanceledException;
+    /// <summary>
+    /// What a request to a server that was just SIGKILLed throws. A connection the kill resets between its connect and
+    /// HttpClient reading its remote end point throws a bare <see cref="System.Net.Sockets.SocketException"/>
+    /// ("Transport endpoint is not connected"), not wrapped in an <see cref="HttpRequestException"/>.
+    /// </summary>
+    public static bool IsCrash(Exception ex) =>
+        ex is HttpRequestException or IOException or OperationCanceledException or System.Net.Sockets.SocketException;
 
     private T Pick<T>(List<T> items) => items[random.Next(items.Count)];
 
