@@ -17,6 +17,12 @@ internal static class Bench
     /// <summary>Parallelism of the setup joins and grants: not measured, only bounded.</summary>
     private const int SetupParallelism = 16;
 
+    /// <summary>How long each slice of an interleaved pair runs (the window is cut into as many as fit).</summary>
+    private static readonly TimeSpan s_interleavedSlice = TimeSpan.FromSeconds(1);
+
+    /// <summary>The unmeasured start of every slice after the first: connections are open and warm by then.</summary>
+    private static readonly TimeSpan s_interleavedLeadIn = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Unmeasured writes before each watch scenario's measured ones.</summary>
     private const int WatchWarmupWrites = 20;
 
@@ -194,6 +200,17 @@ internal static class Bench
             var measured = new Dictionary<string, Measurement>(StringComparer.Ordinal);
             foreach (var (name, http, call, target) in Scenarios(round, clients))
             {
+                if (name.StartsWith("etcd ", StringComparison.Ordinal))
+                {
+                    // Measured with the server's side of the pair, interleaved.
+                    continue;
+                }
+                if (etcd is not null && PeerOf(name) is { } peer)
+                {
+                    var (peerName, peerClients, peerCall) = peer(clients);
+                    (measured[name], measured[peerName]) = await MeasureInterleavedAsync(connections, (name, http, call, target), (peerName, peerClients, peerCall, etcd));
+                    continue;
+                }
                 measured[name] = await MeasureOneAsync($"{name} ×{connections}", http, call, target);
             }
             var again = await MeasureOneAsync($"baseline again ×{connections}", clients.Baseline, Baseline(), baseline);
@@ -263,6 +280,45 @@ internal static class Bench
                 pairs.Add(new("events watch vs etcd watch", meshWatch, etcdWatch));
             }
             return new ConnectionRound(1, one, rows, pairs);
+        }
+
+        /// <summary>The etcd call a server scenario is compared with, when it has one.</summary>
+        private Func<RoundClients, (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call)>? PeerOf(string name) => name switch
+        {
+            "heartbeat" => clients => ("etcd keepalive", clients.Etcd, KeepAlive(clients.Count)),
+            "join" => clients => ("etcd grant", clients.Etcd, Post(EtcdApi.GrantPath, EtcdApi.GrantBody)),
+            _ => null,
+        };
+
+        /// <summary>
+        /// A server scenario and its etcd peer, measured in alternating slices (server, etcd, server, ...) that add up to
+        /// the window each: a spell of noise from the machine's neighbours falls on both sides, not on one.
+        /// </summary>
+        private async Task<(Measurement Server, Measurement Peer)> MeasureInterleavedAsync(
+            int connections,
+            (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call, Target Target) mine,
+            (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call, Target Target) peer)
+        {
+            var slices = Math.Max(1, (int)Math.Round(options.Duration.TotalSeconds / s_interleavedSlice.TotalSeconds));
+            var slice = options.Duration / slices;
+            Progress($"{mine.Name} and {peer.Name} ×{connections}: {slices} slices of {slice.TotalSeconds:0.0} s each, alternating ...");
+            var mineParts = new List<Measurement>();
+            var peerParts = new List<Measurement>();
+            for (var i = 0; i < slices; i++)
+            {
+                var leadIn = i == 0 ? LoadGenOptions.LeadIn : s_interleavedLeadIn;
+                // Each slice's calls are numbered from zero: a join's agent id takes the slice too, so that every join is a new agent.
+                var call = mine.Name == "join" ? Join($"m{connections}s{i}") : mine.Call;
+                mineParts.Add(await ClosedLoop.RunAsync(mine.Name, mine.Clients, leadIn, slice, options.MaxRequestsPerWorker, call, mine.Target.Process, cancellationToken));
+                peerParts.Add(await ClosedLoop.RunAsync(peer.Name, peer.Clients, leadIn, slice, options.MaxRequestsPerWorker, peer.Call, peer.Target.Process, cancellationToken));
+            }
+            var server = Measurement.Combine(mine.Name, mineParts);
+            var etcdSide = Measurement.Combine(peer.Name, peerParts);
+            foreach (var (name, result) in new[] { (mine.Name, server), (peer.Name, etcdSide) })
+            {
+                Progress($"{name} ×{connections}: {result.PerSecond:0} req/s, p50 {result.PercentileMs(50):0.00} ms, p99 {result.PercentileMs(99):0.00} ms, errors {result.ErrorSummary}");
+            }
+            return (server, etcdSide);
         }
 
         private async Task<Measurement> MeasureOneAsync(string name, IReadOnlyList<HttpClient> clients, Func<WorkerContext, CancellationToken, Task<int>> call, Target target)

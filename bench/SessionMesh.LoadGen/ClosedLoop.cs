@@ -141,6 +141,9 @@ internal readonly record struct ProcessCounters(TimeSpan TargetCpu, TimeSpan Gen
 
     public static ProcessCounters operator -(ProcessCounters a, ProcessCounters b) =>
         new(a.TargetCpu - b.TargetCpu, a.GeneratorCpu - b.GeneratorCpu);
+
+    public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b) =>
+        new(a.TargetCpu + b.TargetCpu, a.GeneratorCpu + b.GeneratorCpu);
 }
 
 /// <summary>One scenario's measured window: sorted latencies (Stopwatch ticks) of successful calls, failures by status.</summary>
@@ -171,6 +174,21 @@ internal sealed record Measurement(string Name, long[] Latencies, IReadOnlyDicti
 
     /// <summary>The target process's CPU time per successful call, in microseconds (the server's side only).</summary>
     public double TargetCpuMicrosPerCall => Succeeded == 0 ? double.NaN : Counters.TargetCpu.TotalMicroseconds / Succeeded;
+
+    /// <summary>One measurement of windows measured apart (the slices of an interleaved pair): their calls, failures, time and CPU added up.</summary>
+    public static Measurement Combine(string name, IReadOnlyList<Measurement> parts)
+    {
+        var latencies = parts.SelectMany(p => p.Latencies).ToArray();
+        Array.Sort(latencies);
+        var errors = new SortedDictionary<int, long>();
+        foreach (var (status, count) in parts.SelectMany(p => p.Errors))
+        {
+            errors[status] = errors.GetValueOrDefault(status) + count;
+        }
+        var elapsed = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Elapsed);
+        var counters = parts.Aggregate(new ProcessCounters(TimeSpan.Zero, TimeSpan.Zero), (sum, p) => sum + p.Counters);
+        return new Measurement(name, latencies, errors, elapsed, counters);
+    }
 
     /// <summary>The failures as "409×3, timeout×1", or "0".</summary>
     public string ErrorSummary => Errors.Count == 0 ? "0" : string.Join(", ", Errors.Select(e => $"{StatusName(e.Key)}×{e.Value}"));
