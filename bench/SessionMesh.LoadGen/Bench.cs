@@ -198,20 +198,25 @@ internal static class Bench
             var rows = new List<ScenarioRow>();
             var pairs = new List<PeerPair>();
             var measured = new Dictionary<string, Measurement>(StringComparer.Ordinal);
-            foreach (var (name, http, call, target) in Scenarios(round, clients))
+            var scenarios = Scenarios(round, clients).ToList();
+            foreach (var scenario in scenarios)
             {
-                if (name.StartsWith("etcd ", StringComparison.Ordinal))
+                if (s_interleaved.Values.Any(partners => partners.Contains(scenario.Name)))
                 {
-                    // Measured with the server's side of the pair, interleaved.
+                    // Measured in slices alternating with the scenario it is compared with.
                     continue;
                 }
-                if (etcd is not null && PeerOf(name) is { } peer)
+                var partners = s_interleaved.GetValueOrDefault(scenario.Name, []);
+                var together = scenarios.Where(s => partners.Contains(s.Name)).Prepend(scenario).ToList();
+                if (together.Count == 1)
                 {
-                    var (peerName, peerClients, peerCall) = peer(clients);
-                    (measured[name], measured[peerName]) = await MeasureInterleavedAsync(connections, (name, http, call, target), (peerName, peerClients, peerCall, etcd));
+                    measured[scenario.Name] = await MeasureOneAsync($"{scenario.Name} ×{connections}", scenario.Clients, scenario.Call, scenario.Target);
                     continue;
                 }
-                measured[name] = await MeasureOneAsync($"{name} ×{connections}", http, call, target);
+                foreach (var result in await MeasureInterleavedAsync(connections, together))
+                {
+                    measured[result.Name] = result;
+                }
             }
             var again = await MeasureOneAsync($"baseline again ×{connections}", clients.Baseline, Baseline(), baseline);
 
@@ -282,43 +287,45 @@ internal static class Bench
             return new ConnectionRound(1, one, rows, pairs);
         }
 
-        /// <summary>The etcd call a server scenario is compared with, when it has one.</summary>
-        private Func<RoundClients, (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call)>? PeerOf(string name) => name switch
+        /// <summary>
+        /// Scenarios measured in slices alternating with the ones they are compared with: a spell of noise from the
+        /// machine's neighbours falls on all of them, not on one.
+        /// </summary>
+        private static readonly Dictionary<string, string[]> s_interleaved = new(StringComparer.Ordinal)
         {
-            "heartbeat" => clients => ("etcd keepalive", clients.Etcd, KeepAlive(clients.Count)),
-            "join" => clients => ("etcd grant", clients.Etcd, Post(EtcdApi.GrantPath, EtcdApi.GrantBody)),
-            _ => null,
+            ["heartbeat"] = ["baseline", "etcd keepalive"],
+            ["join"] = ["etcd grant"],
         };
 
         /// <summary>
-        /// A server scenario and its etcd peer, measured in alternating slices (server, etcd, server, ...) that add up to
-        /// the window each: a spell of noise from the machine's neighbours falls on both sides, not on one.
+        /// Scenarios measured in alternating slices (the first, the second, ..., the first again) that add up to the
+        /// window each.
         /// </summary>
-        private async Task<(Measurement Server, Measurement Peer)> MeasureInterleavedAsync(
+        private async Task<List<Measurement>> MeasureInterleavedAsync(
             int connections,
-            (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call, Target Target) mine,
-            (string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call, Target Target) peer)
+            IReadOnlyList<(string Name, IReadOnlyList<HttpClient> Clients, Func<WorkerContext, CancellationToken, Task<int>> Call, Target Target)> together)
         {
             var slices = Math.Max(1, (int)Math.Round(options.Duration.TotalSeconds / s_interleavedSlice.TotalSeconds));
             var slice = options.Duration / slices;
-            Progress($"{mine.Name} and {peer.Name} ×{connections}: {slices} slices of {slice.TotalSeconds:0.0} s each, alternating ...");
-            var mineParts = new List<Measurement>();
-            var peerParts = new List<Measurement>();
+            Progress($"{string.Join(", ", together.Select(s => s.Name))} ×{connections}: {slices} slices of {slice.TotalSeconds:0.0} s each, alternating ...");
+            var parts = together.Select(_ => new List<Measurement>()).ToList();
             for (var i = 0; i < slices; i++)
             {
                 var leadIn = i == 0 ? LoadGenOptions.LeadIn : s_interleavedLeadIn;
-                // Each slice's calls are numbered from zero: a join's agent id takes the slice too, so that every join is a new agent.
-                var call = mine.Name == "join" ? Join($"m{connections}s{i}") : mine.Call;
-                mineParts.Add(await ClosedLoop.RunAsync(mine.Name, mine.Clients, leadIn, slice, options.MaxRequestsPerWorker, call, mine.Target.Process, cancellationToken));
-                peerParts.Add(await ClosedLoop.RunAsync(peer.Name, peer.Clients, leadIn, slice, options.MaxRequestsPerWorker, peer.Call, peer.Target.Process, cancellationToken));
+                for (var k = 0; k < together.Count; k++)
+                {
+                    var (name, clients, call, target) = together[k];
+                    // Each slice's calls are numbered from zero: a join's agent id takes the slice too, so that every join is a new agent.
+                    var sliceCall = name == "join" ? Join($"m{connections}s{i}") : call;
+                    parts[k].Add(await ClosedLoop.RunAsync(name, clients, leadIn, slice, options.MaxRequestsPerWorker, sliceCall, target.Process, cancellationToken));
+                }
             }
-            var server = Measurement.Combine(mine.Name, mineParts);
-            var etcdSide = Measurement.Combine(peer.Name, peerParts);
-            foreach (var (name, result) in new[] { (mine.Name, server), (peer.Name, etcdSide) })
+            var results = together.Select((s, k) => Measurement.Combine(s.Name, parts[k])).ToList();
+            foreach (var result in results)
             {
-                Progress($"{name} ×{connections}: {result.PerSecond:0} req/s, p50 {result.PercentileMs(50):0.00} ms, p99 {result.PercentileMs(99):0.00} ms, errors {result.ErrorSummary}");
+                Progress($"{result.Name} ×{connections}: {result.PerSecond:0} req/s, p50 {result.PercentileMs(50):0.00} ms, p99 {result.PercentileMs(99):0.00} ms, errors {result.ErrorSummary}");
             }
-            return (server, etcdSide);
+            return results;
         }
 
         private async Task<Measurement> MeasureOneAsync(string name, IReadOnlyList<HttpClient> clients, Func<WorkerContext, CancellationToken, Task<int>> call, Target target)

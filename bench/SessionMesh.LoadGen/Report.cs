@@ -80,7 +80,7 @@ internal static class Report
                 Line($"| {pair.Name} | {connections} | {(watch ? "–" : mesh.PerSecond.ToString("N0", s_invariant))} | {(watch ? "–" : etcd.PerSecond.ToString("N0", s_invariant))} | {(watch ? "–" : Ratio(mesh.PerSecond, etcd.PerSecond, false))} | {Ms(mesh.PercentileMs(50))} | {Ms(etcd.PercentileMs(50))} | {Ratio(mesh.PercentileMs(50), etcd.PercentileMs(50), false)} | {Ms(mesh.PercentileMs(99))} | {Ms(etcd.PercentileMs(99))} | {Ratio(mesh.PercentileMs(99), etcd.PercentileMs(99), false)} | {(watch ? "–" : Fixed(mesh.TargetCpuMicrosPerCall, 0))} | {(watch ? "–" : Fixed(etcd.TargetCpuMicrosPerCall, 0))} |");
             }
             Line($"");
-            Line($"Above 1× in req/s the mesh does more of that job per second than etcd; above 1× in latency it takes longer. etcd is driven through its HTTP/JSON gateway, the same transport as the mesh's API. Heartbeat against keepalive and join against grant are measured interleaved: the window is cut into slices of about 1 s, run mesh, etcd, mesh, etcd, ..., and each side's slices are added up, so that a spell of noise from the machine falls on both.");
+            Line($"Above 1× in req/s the mesh does more of that job per second than etcd; above 1× in latency it takes longer. etcd is driven through its HTTP/JSON gateway, the same transport as the mesh's API. The baseline, heartbeats and keepalives are measured interleaved, and so are joins and grants: the window is cut into slices of about 1 s, run in turn, and each one's slices are added up, so that a spell of noise from the machine falls on all of them.");
         }
 
         if (results.Memory.Count > 0)
