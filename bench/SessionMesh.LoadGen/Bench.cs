@@ -315,9 +315,7 @@ internal static class Bench
                 for (var k = 0; k < together.Count; k++)
                 {
                     var (name, clients, call, target) = together[k];
-                    // Each slice's calls are numbered from zero: a join's agent id takes the slice too, so that every join is a new agent.
-                    var sliceCall = name == "join" ? Join($"m{connections}s{i}") : call;
-                    parts[k].Add(await ClosedLoop.RunAsync(name, clients, leadIn, slice, options.MaxRequestsPerWorker, sliceCall, target.Process, cancellationToken));
+                    parts[k].Add(await ClosedLoop.RunAsync(name, clients, leadIn, slice, options.MaxRequestsPerWorker, call, target.Process, cancellationToken));
                 }
             }
             var results = together.Select((s, k) => Measurement.Combine(s.Name, parts[k])).ToList();
@@ -351,8 +349,16 @@ internal static class Bench
         private Func<WorkerContext, CancellationToken, Task<int>> KeepAlive(int workers) => (w, ct) =>
             MeshApi.SendAsync(w.Http, HttpMethod.Post, EtcdApi.KeepAlivePath, EtcdApi.KeepAliveBody(_leaseIds[(int)((w.Iteration * workers + w.Index) % _leaseIds.Length)]), ct);
 
-        private static Func<WorkerContext, CancellationToken, Task<int>> Join(string round) => (w, ct) =>
-            MeshApi.SendAsync(w.Http, HttpMethod.Post, MeshApi.SessionsPath, MeshApi.JoinBody(string.Create(CultureInfo.InvariantCulture, $"join-{round}-{w.Index}-{w.Iteration}")), ct);
+        /// <summary>
+        /// Joins of a new agent each: the worker's index, then a number counted across every window the scenario runs in
+        /// (a worker's iterations start again at zero in each slice of an interleaved run).
+        /// </summary>
+        private static Func<WorkerContext, CancellationToken, Task<int>> Join(string round)
+        {
+            var joins = 0L;
+            return (w, ct) => MeshApi.SendAsync(w.Http, HttpMethod.Post, MeshApi.SessionsPath,
+                MeshApi.JoinBody(string.Create(CultureInfo.InvariantCulture, $"join-{round}-{w.Index}-{Interlocked.Increment(ref joins)}")), ct);
+        }
 
         private Func<WorkerContext, CancellationToken, Task<int>> Steer(string round, int workers) => async (w, ct) =>
         {

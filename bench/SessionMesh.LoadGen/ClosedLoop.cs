@@ -54,14 +54,7 @@ internal static class ClosedLoop
         var closing = ProcessCounters.Read(target);
         var opened = await opening;
 
-        var latencies = results.SelectMany(r => r.Latencies).ToArray();
-        Array.Sort(latencies);
-        var errors = new SortedDictionary<int, long>();
-        foreach (var (status, count) in results.SelectMany(r => r.Errors))
-        {
-            errors[status] = errors.GetValueOrDefault(status) + count;
-        }
-        return new Measurement(name, latencies, errors, Stopwatch.GetElapsedTime(measureFrom, end), closing - opened);
+        return Measurement.Merge(name, results.Select(r => r.Latencies), results.SelectMany(r => r.Errors), Stopwatch.GetElapsedTime(measureFrom, end), closing - opened);
     }
 
     private static async Task<ProcessCounters> SnapshotAtAsync(long timestamp, ChildProcess target, CancellationToken cancellationToken)
@@ -175,19 +168,23 @@ internal sealed record Measurement(string Name, long[] Latencies, IReadOnlyDicti
     /// <summary>The target process's CPU time per successful call, in microseconds (the server's side only).</summary>
     public double TargetCpuMicrosPerCall => Succeeded == 0 ? double.NaN : Counters.TargetCpu.TotalMicroseconds / Succeeded;
 
-    /// <summary>One measurement of windows measured apart (the slices of an interleaved pair): their calls, failures, time and CPU added up.</summary>
-    public static Measurement Combine(string name, IReadOnlyList<Measurement> parts)
+    /// <summary>One measurement of windows measured apart (the slices of an interleaved run): their calls, failures, time and CPU added up.</summary>
+    public static Measurement Combine(string name, IReadOnlyList<Measurement> parts) =>
+        Merge(name, parts.Select(p => p.Latencies), parts.SelectMany(p => p.Errors),
+            parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Elapsed),
+            parts.Aggregate(new ProcessCounters(TimeSpan.Zero, TimeSpan.Zero), (sum, p) => sum + p.Counters));
+
+    /// <summary>A measurement from several workers' or windows' latencies (sorted together) and failures (added up by status).</summary>
+    public static Measurement Merge(string name, IEnumerable<IEnumerable<long>> latencies, IEnumerable<KeyValuePair<int, long>> errors, TimeSpan elapsed, ProcessCounters counters)
     {
-        var latencies = parts.SelectMany(p => p.Latencies).ToArray();
-        Array.Sort(latencies);
-        var errors = new SortedDictionary<int, long>();
-        foreach (var (status, count) in parts.SelectMany(p => p.Errors))
+        var sorted = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(sorted);
+        var byStatus = new SortedDictionary<int, long>();
+        foreach (var (status, count) in errors)
         {
-            errors[status] = errors.GetValueOrDefault(status) + count;
+            byStatus[status] = byStatus.GetValueOrDefault(status) + count;
         }
-        var elapsed = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Elapsed);
-        var counters = parts.Aggregate(new ProcessCounters(TimeSpan.Zero, TimeSpan.Zero), (sum, p) => sum + p.Counters);
-        return new Measurement(name, latencies, errors, elapsed, counters);
+        return new Measurement(name, sorted, byStatus, elapsed, counters);
     }
 
     /// <summary>The failures as "409×3, timeout×1", or "0".</summary>
