@@ -10,9 +10,9 @@ using SessionMesh.Tests.Infrastructure;
 namespace SessionMesh.Tests.Store;
 
 /// <summary>
-/// How the SQLite store uses its disk: one copy of each command payload, retention that never touches a pending
-/// command, a file that shrinks back, and a full disk (a genuine SQLITE_FULL from <c>max_page_count</c>) refused as
-/// storage_full without harm to the writes around it.
+/// How the SQLite store uses its disk: a WAL folded into the file in steps of about 80 MiB, one copy of each command
+/// payload, retention that never touches a pending command, a file that shrinks back, and a full disk (a genuine
+/// SQLITE_FULL from <c>max_page_count</c>) refused as storage_full without harm to the writes around it.
 /// </summary>
 public sealed class SqliteStorageTests : IAsyncLifetime
 {
@@ -180,6 +180,24 @@ public sealed class SqliteStorageTests : IAsyncLifetime
         await using var reopened = await OpenRawAsync();
         Assert.Equal(2L, await RawSqlite.ScalarAsync<long>(reopened, "PRAGMA auto_vacuum"));
         Assert.Equal("wal", await RawSqlite.ScalarAsync<string>(reopened, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task The_writer_folds_its_WAL_into_the_file_in_steps_of_about_80_MiB_not_SQLites_4_MiB()
+    {
+        // 160 commits of an agent with 64 KB of labels: about 11 MiB of WAL pages, well past SQLite's default
+        // checkpoint at 1,000 pages (4 MiB), after which the WAL would start over and stay near 4 MiB.
+        var labels = new Dictionary<string, string> { ["blob"] = new string('x', 64 * 1024) };
+        var fileBefore = new FileInfo(FilePath).Length;
+        for (var i = 0; i < 160; i++)
+        {
+            await WriteAsync(tx => tx.UpsertAgentAsync(new AgentRecord("c1", $"a{i:D3}", null, labels, s_now, s_now), Ct));
+        }
+
+        // Every commit is still in the WAL, and none of them has been written into the database file yet.
+        Assert.InRange(new FileInfo(FilePath + "-wal").Length, 10L << 20, 80L << 20);
+        Assert.Equal(fileBefore, new FileInfo(FilePath).Length);
+        Assert.Equal(labels, (await _store.GetAgentAsync("c1", "a159", Ct))!.Labels);
     }
 
     [Fact]
