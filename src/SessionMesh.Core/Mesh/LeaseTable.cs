@@ -25,6 +25,9 @@ namespace SessionMesh.Mesh;
 public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+    // The sweep's two questions, answered without walking every lease: which have lapsed, which may have stalled.
+    private readonly LeaseExpiryIndex _byExpiry = new();
+    private readonly ConcurrentDictionary<string, Lease> _stallWatched = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Lease> _dirty = new();
     private readonly SemaphoreSlim _checkpointLock = new(1, 1);
     // Lease changes a write transaction makes, applied when (and only if) it commits.
@@ -37,6 +40,9 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
 
     /// <summary>How many open sessions the table holds.</summary>
     public int Count => _leases.Count;
+
+    /// <summary>Entries in the expiry index (held leases and ended ones not yet dropped).</summary>
+    internal int ExpiryEntries => _byExpiry.Count;
 
     /// <summary>True when renewals are waiting for a checkpoint.</summary>
     public bool HasUnpersistedChanges => Interlocked.Read(ref _changes) > Interlocked.Read(ref _persisted);
@@ -82,7 +88,22 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// Adopts an open session read from the store that the table does not hold (a server that did not load it, as a
     /// follower). Returns the lease the table holds for it afterwards.
     /// </summary>
-    internal Lease Adopt(SessionRecord session) => _leases.GetOrAdd(session.SessionId, static (_, s) => new Lease(s), session);
+    internal Lease Adopt(SessionRecord session)
+    {
+        while (true)
+        {
+            if (_leases.TryGetValue(session.SessionId, out var held))
+            {
+                return held;
+            }
+            var lease = new Lease(session);
+            if (_leases.TryAdd(session.SessionId, lease))
+            {
+                Indexed(lease);
+                return lease;
+            }
+        }
+    }
 
     /// <summary>
     /// Renews a lease at <paramref name="now"/>: expires_at = now + TTL, last_seen = now, load and idleness when
@@ -153,14 +174,14 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// Open leases within their TTL whose stall state changed at <paramref name="now"/>: stalled and not yet announced,
     /// or announced and progressing (or idle) again.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => Where(lease => lease.Base.StallAfter is not null, record =>
+    internal List<(Lease Lease, SessionRecord Record)> StallChanges(DateTimeOffset now) => StallWatched(record =>
         now <= record.ExpiresAt && (record.StatusAt(now) == SessionStatus.Stalled) != record.StallNotified);
 
     /// <summary>
     /// With replicas: the leases whose stall state may have changed at <paramref name="judged"/>, as far as this table can
     /// tell — stalled here, or announced stalled (another replica may have taken a report since). The store decides.
     /// </summary>
-    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => Where(lease => lease.Base.StallAfter is not null, record =>
+    internal List<(Lease Lease, SessionRecord Record)> StallCandidates(DateTimeOffset judged) => StallWatched(record =>
         judged <= record.ExpiresAt && (record.StallNotified || record.StatusAt(judged) == SessionStatus.Stalled));
 
     /// <summary>
@@ -243,7 +264,12 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     /// <summary>Leases past their TTL at <paramref name="now"/> (stale, or due to expire), earliest first.</summary>
     internal List<(Lease Lease, SessionRecord Record)> Lapsed(DateTimeOffset now)
     {
-        var lapsed = Where(lease => lease.ExpiresAt < now, static _ => true);
+        // Entries of leases ended long before their expiry wait in the index until it; past twice the fleet, they go.
+        if (_byExpiry.Count > 2 * _leases.Count + 1024)
+        {
+            _byExpiry.Rebuild(_leases.Values);
+        }
+        var lapsed = _byExpiry.Lapsed(now, IsHeld).ConvertAll(static lease => (lease, lease.Record));
         lapsed.Sort(static (a, b) => a.Record.ExpiresAt != b.Record.ExpiresAt
             ? a.Record.ExpiresAt.CompareTo(b.Record.ExpiresAt)
             : string.CompareOrdinal(a.Record.SessionId, b.Record.SessionId));
@@ -297,10 +323,14 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     internal void Load(IEnumerable<SessionRecord> openSessions)
     {
         _leases.Clear();
+        _stallWatched.Clear();
         foreach (var session in openSessions)
         {
-            _leases[session.SessionId] = new Lease(session);
+            var lease = new Lease(session);
+            _leases[session.SessionId] = lease;
+            WatchStalls(lease);
         }
+        _byExpiry.Rebuild(_leases.Values);
     }
 
     /// <summary>Adds the lease of a session <paramref name="tx"/> opens, once it commits.</summary>
@@ -310,7 +340,11 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     internal void EndOnCommit(IMeshWriteTransaction tx, string sessionId) => _pending.GetOrCreateValue(tx).Add((sessionId, null));
 
     /// <summary>Drops a lease at once: its session was found ended in the store.</summary>
-    internal void Forget(string sessionId) => _leases.TryRemove(sessionId, out _);
+    internal void Forget(string sessionId)
+    {
+        _leases.TryRemove(sessionId, out _);
+        _stallWatched.TryRemove(sessionId, out _);
+    }
 
     /// <summary>Applies the lease changes of <paramref name="tx"/>, which has just committed; returns the sessions opened or ended.</summary>
     internal IReadOnlyList<string> Committed(IMeshWriteTransaction tx)
@@ -326,11 +360,13 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
             changed.Add(sessionId);
             if (opened is null)
             {
-                _leases.TryRemove(sessionId, out _);
+                Forget(sessionId);
             }
             else
             {
-                _leases[sessionId] = new Lease(opened);
+                var lease = new Lease(opened);
+                _leases[sessionId] = lease;
+                Indexed(lease);
             }
         }
         return changed;
@@ -357,19 +393,17 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
         }
     }
 
-    /// <summary>
-    /// The leases that pass <paramref name="candidate"/> (read without making a record) and whose record then matches,
-    /// with the record as read.
-    /// </summary>
-    private List<(Lease Lease, SessionRecord Record)> Where(Func<Lease, bool> candidate, Func<SessionRecord, bool> match)
+    /// <summary>The leases with a stall threshold whose record matches, with the record as read.</summary>
+    private List<(Lease Lease, SessionRecord Record)> StallWatched(Func<SessionRecord, bool> match)
     {
-        // Enumerating the dictionary itself takes no lock and copies nothing (its Values property copies every lease),
-        // which matters once a second with a fleet of 100,000.
+        // Enumerating the dictionary itself takes no lock and copies nothing (its Values property copies every lease).
         var matching = new List<(Lease Lease, SessionRecord Record)>();
-        foreach (var (_, lease) in _leases)
+        foreach (var (sessionId, lease) in _stallWatched)
         {
-            if (!candidate(lease))
+            if (!IsHeld(lease))
             {
+                // Replaced or ended while it was being taken in: not the table's lease any more.
+                _stallWatched.TryRemove(new KeyValuePair<string, Lease>(sessionId, lease));
                 continue;
             }
             var record = lease.Record;
@@ -379,6 +413,29 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
             }
         }
         return matching;
+    }
+
+    /// <summary>True while <paramref name="lease"/> is the table's lease of its session.</summary>
+    private bool IsHeld(Lease lease) => _leases.TryGetValue(lease.Base.SessionId, out var held) && ReferenceEquals(held, lease);
+
+    /// <summary>Files a lease the table has just taken in where the sweep looks.</summary>
+    private void Indexed(Lease lease)
+    {
+        _byExpiry.Add(lease);
+        WatchStalls(lease);
+    }
+
+    // Only leases with a stall threshold can stall; the threshold is the join's and stays with the lease.
+    private void WatchStalls(Lease lease)
+    {
+        if (lease.Base.StallAfter is not null)
+        {
+            _stallWatched[lease.Base.SessionId] = lease;
+        }
+        else
+        {
+            _stallWatched.TryRemove(lease.Base.SessionId, out _);
+        }
     }
 
     /// <summary>Swaps in a flag change unless a renewal came first, and queues the lease for the checkpoint.</summary>

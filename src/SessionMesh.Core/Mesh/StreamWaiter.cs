@@ -5,8 +5,8 @@ namespace SessionMesh.Mesh;
 /// <summary>
 /// The one wait a long-lived stream does between wake-ups, made once and re-armed each time: a wait ends when it is
 /// woken (by a task it was told to watch, a token, or <see cref="Wake"/>) or when its timeout passes on the mesh's
-/// clock. A wait allocates nothing: one timer is re-armed, each token is registered once, each task gets one
-/// continuation. Per wake-up, the linked token source, delay task and <c>WhenAny</c> task of an ordinary race used to
+/// clock. A wait allocates nothing: its timeout is an entry in the clock's <see cref="DeadlineQueue"/> (shared by every
+/// waiter), each token is registered once, each task gets one continuation. Per wake-up, the linked token source, delay task and <c>WhenAny</c> task of an ordinary race used to
 /// outlive the garbage collector's youngest generation (they live until the stream's next wake-up, up to 15 s), so with
 /// thousands of open streams every collection copied and compacted them.
 /// </summary>
@@ -18,7 +18,7 @@ namespace SessionMesh.Mesh;
 public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
 {
     private readonly TimeProvider _time;
-    private readonly ITimer _timer;
+    private readonly DeadlineQueue _deadlines;
     private readonly Action _wake;
     private readonly Lock _gate = new();
     private readonly CancellationTokenRegistration _stopping;
@@ -26,6 +26,10 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
     private State _state;
     private bool _stopped;
     private long _deadline;
+    // The deadline of this waiter's live entry in the queue (long.MaxValue: none), and its version: an entry of an older
+    // version was superseded by an earlier deadline and is ignored when it fires.
+    private long _scheduled = long.MaxValue;
+    private int _version;
     private Task? _watchedTask;
     private CancellationToken _watchedToken;
     private CancellationTokenRegistration _watchedTokenRegistration;
@@ -44,7 +48,7 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
         // A wake-up may come on a notifier's thread (a commit's, IMeshSignals.Listen): the stream carries on elsewhere.
         _core.RunContinuationsAsynchronously = true;
         _wake = Wake;
-        _timer = time.CreateTimer(static state => ((StreamWaiter)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _deadlines = DeadlineQueue.For(time);
         _stopping = stopping.UnsafeRegister(static state => ((StreamWaiter)state!).Stop(), this);
     }
 
@@ -136,8 +140,13 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
             _core.Reset();
             _state = State.Waiting;
             _deadline = forever ? long.MaxValue : _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-            // A wait without a timeout disarms the timer an earlier wait may have left armed.
-            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+            // An entry due no later serves this wait too (when it fires early it is queued again for the rest); one due
+            // later is superseded. Keep-alive waits, each a little later than the last, queue one entry per timeout.
+            if (_deadline < _scheduled)
+            {
+                _scheduled = _deadline;
+                _deadlines.Schedule(this, ++_version, _deadline);
+            }
             return new ValueTask<bool>(this, _core.Version);
         }
     }
@@ -151,21 +160,26 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
         Wake();
     }
 
-    private void OnTimer()
+    /// <summary>The queue's call when the entry of <paramref name="version"/> comes due.</summary>
+    internal void OnDeadline(int version)
     {
         lock (_gate)
         {
+            if (version != _version)
+            {
+                return;
+            }
+            _scheduled = long.MaxValue;
             if (_state != State.Waiting || _deadline == long.MaxValue)
             {
                 return;
             }
-            // An earlier wait's timer (it was already due when a wake-up ended that wait), or a timer a little ahead of
-            // the clock: wait for what is left.
-            var left = _deadline - _time.GetTimestamp();
-            if (left > 0)
+            // An entry of an earlier wait (a wake-up ended that wait first), due before this wait's deadline: the rest
+            // is queued again.
+            if (_deadline > _time.GetTimestamp())
             {
-                var ms = Math.Ceiling(left * 1000.0 / _time.TimestampFrequency);
-                _timer.Change(TimeSpan.FromMilliseconds(Math.Max(1, ms)), Timeout.InfiniteTimeSpan);
+                _scheduled = _deadline;
+                _deadlines.Schedule(this, ++_version, _deadline);
                 return;
             }
             _state = State.Idle;
@@ -176,7 +190,12 @@ public sealed class StreamWaiter : IValueTaskSource<bool>, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _timer.Dispose();
+        lock (_gate)
+        {
+            // The queue may hold this waiter until its entry comes due: it lets go of the stream meanwhile.
+            _version++;
+            _watchedTask = null;
+        }
         _stopping.Dispose();
         _watchedTokenRegistration.Dispose();
     }

@@ -168,6 +168,58 @@ public sealed class StreamWaiterTests
     }
 
     [Fact]
+    public async Task A_shorter_wait_after_a_longer_one_times_out_at_its_own_deadline_and_the_old_one_is_ignored()
+    {
+        var time = new FakeTimeProvider();
+        using var waiter = new StreamWaiter(time);
+
+        var first = waiter.WaitAsync(TimeSpan.FromSeconds(10)).AsTask();
+        waiter.Wake();
+        Assert.True(await first.WaitAsync(s_timeout, Ct));
+        var shorter = waiter.WaitAsync(TimeSpan.FromSeconds(3)).AsTask();
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.False(await shorter.WaitAsync(s_timeout, Ct));
+
+        // The first wait's deadline (t = 10 s) passes during the third, which runs to t = 23 s.
+        var third = waiter.WaitAsync(TimeSpan.FromSeconds(20)).AsTask();
+        time.Advance(TimeSpan.FromSeconds(7));
+        Assert.False(third.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(13));
+        Assert.False(await third.WaitAsync(s_timeout, Ct));
+    }
+
+    [Fact]
+    public async Task Many_waiters_on_one_clock_each_time_out_at_their_own_deadline()
+    {
+        var time = new FakeTimeProvider();
+        var seconds = Enumerable.Range(1, 60).OrderBy(i => (i * 37) % 61).ToList();
+        var waiters = seconds.Select(_ => new StreamWaiter(time)).ToList();
+        try
+        {
+            var waits = seconds.Select((s, i) => (Seconds: s, Wait: waiters[i].WaitAsync(TimeSpan.FromSeconds(s)).AsTask())).ToList();
+            for (var t = 1; t <= 60; t++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                foreach (var (due, wait) in waits)
+                {
+                    if (due <= t)
+                    {
+                        Assert.False(await wait.WaitAsync(s_timeout, Ct));
+                    }
+                    else
+                    {
+                        Assert.False(wait.IsCompleted, $"a {due} s wait ended at {t} s");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            waiters.ForEach(w => w.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task A_wait_without_timeout_outlasts_the_timer_of_the_wait_before_it()
     {
         var time = new FakeTimeProvider();
