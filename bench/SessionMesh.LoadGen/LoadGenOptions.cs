@@ -43,6 +43,8 @@ internal sealed record LoadGenOptions
           --scale-stream-hosts N  processes that hold row 1's command streams, as a fleet's agents are processes of
                                   their own (default 4, 0..64; 0: the generator's own process)
           --scale-budget MINUTES  hard limit of the whole scale run (default 15, 1..180)
+          --scale-steer-log PATH  also write row 1's steers to PATH, one per line in the order sent: its start (ms after
+                                  the first) and its steer -> frame latency (ms), to see when the slow ones came
           --duration also sets each join window (without and with the watchers).
 
         --scenario soak runs one server for a long time under a steady fleet: agents heartbeating, steers to the agents
@@ -82,6 +84,9 @@ internal sealed record LoadGenOptions
     public long MaxRequestsPerWorker { get; init; } = 1_000_000;
 
     public string? ServerDll { get; init; }
+
+    /// <summary>Where row 1 of the scale run writes each steer's start and latency; null: nowhere.</summary>
+    public string? ScaleSteerLog { get; init; }
 
     public string? BaselineDll { get; init; }
 
@@ -168,6 +173,9 @@ internal sealed record LoadGenOptions
                     continue;
                 case "--etcd":
                     options = options with { Etcd = value };
+                    continue;
+                case "--scale-steer-log":
+                    options = options with { ScaleSteerLog = Path.GetFullPath(value) };
                     continue;
                 case "--postgres":
                     options = options with { Postgres = value };

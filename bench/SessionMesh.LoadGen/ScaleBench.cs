@@ -211,7 +211,7 @@ internal static class ScaleBench
             Bench.Progress($"1: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
             var cpuBefore = server.Process.CpuTime();
             var sent = await OfferSteersAsync("scale", total);
-            var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken, options.ScaleSteerLog);
             var cpuPerSteer = (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent);
             var delivered = new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default);
             var lost = missing + sent.Failed + frames.Unmatched + frames.Duplicates + warmupLost;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace SessionMesh.LoadGen;
 
@@ -12,7 +13,7 @@ namespace SessionMesh.LoadGen;
 internal sealed class SteerFrames
 {
     private readonly Lock _lock = new();
-    private readonly List<long> _deliveries = [];
+    private readonly List<(long Start, long Latency)> _deliveries = [];
     private readonly ConcurrentDictionary<string, Expectation> _expected = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _forgotten = new(StringComparer.Ordinal);
@@ -56,7 +57,7 @@ internal sealed class SteerFrames
             {
                 lock (_lock)
                 {
-                    _deliveries.Add(arrived - expectation.Start);
+                    _deliveries.Add((expectation.Start, arrived - expectation.Start));
                 }
             }
             return;
@@ -77,9 +78,11 @@ internal sealed class SteerFrames
 
     /// <summary>
     /// Waits (up to <paramref name="timeout"/>) for the frames of every measured steer, then returns the
-    /// sorted POST-to-frame latencies and how many measured frames never came; resets for the next run.
+    /// sorted POST-to-frame latencies and how many measured frames never came; resets for the next run. With
+    /// <paramref name="timelinePath"/>, also writes each steer there in the order sent: its start (ms after the first
+    /// steer's) and its latency (ms), to see when the slow ones came.
     /// </summary>
-    public async Task<(long[] Latencies, long Missing)> CollectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<(long[] Latencies, long Missing)> CollectAsync(TimeSpan timeout, CancellationToken cancellationToken, string? timelinePath = null)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (_expected.Values.Any(e => e.Measured) && Stopwatch.GetTimestamp() < deadline)
@@ -88,14 +91,28 @@ internal sealed class SteerFrames
         }
         var missing = _expected.Values.LongCount(e => e.Measured);
         _expected.Clear();
-        long[] latencies;
+        (long Start, long Latency)[] deliveries;
         lock (_lock)
         {
-            latencies = [.. _deliveries];
+            deliveries = [.. _deliveries];
             _deliveries.Clear();
         }
+        if (timelinePath is not null)
+        {
+            await WriteTimelineAsync(timelinePath, deliveries, cancellationToken);
+        }
+        var latencies = Array.ConvertAll(deliveries, d => d.Latency);
         Array.Sort(latencies);
         return (latencies, missing);
+    }
+
+    private static Task WriteTimelineAsync(string path, (long Start, long Latency)[] deliveries, CancellationToken cancellationToken)
+    {
+        var ordered = deliveries.OrderBy(d => d.Start).ToList();
+        var first = ordered.Count > 0 ? ordered[0].Start : 0;
+        var lines = ordered.Select(d => string.Create(CultureInfo.InvariantCulture,
+            $"{(d.Start - first) * 1000.0 / Stopwatch.Frequency:0.000} {d.Latency * 1000.0 / Stopwatch.Frequency:0.000}"));
+        return File.WriteAllLinesAsync(path, ["# start_ms latency_ms (steer -> frame), one steer per line, in the order sent", .. lines], cancellationToken);
     }
 
     private readonly record struct Expectation(long Start, bool Measured);
