@@ -33,8 +33,8 @@ internal static class SessionStatusSql
             SELECT 1 FROM agents a
             WHERE a.cluster = sessions.cluster AND a.agent_id = sessions.agent_id AND a.parent_id IS NOT NULL
               AND NOT EXISTS (
-                SELECT 1 FROM sessions p
-                WHERE p.cluster = a.cluster AND p.agent_id = a.parent_id AND p.end_status IS NULL
+                SELECT 1 FROM agents pa JOIN sessions p ON p.session_id = pa.latest_session_id
+                WHERE pa.cluster = a.cluster AND pa.agent_id = a.parent_id AND p.end_status IS NULL
                   AND @now <= p.expires_at + p.ttl * 1000)))
         """;
 

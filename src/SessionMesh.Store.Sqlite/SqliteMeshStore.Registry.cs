@@ -16,14 +16,14 @@ public sealed partial class SqliteMeshStore
         WHERE specializations.cluster = @cluster AND specializations.agent_id = @agent_id AND specializations.name = @name
         """;
 
-    // The left join yields sessions.* null for an agent without an open session, which the
-    // status expression then treats as not alive; "load IS NULL" sorts unknown load last.
+    // The agent's row names its latest session, its open one while open. The left joins yield sessions.* null for an
+    // agent without an open session, which the status expression then treats as not alive; "load IS NULL" sorts
+    // unknown load last.
     private const string SelectRegistryMatches = $"""
         SELECT {SpecializationColumns}, {SessionColumns}
         FROM specializations
-        LEFT JOIN sessions ON sessions.cluster = specializations.cluster
-                          AND sessions.agent_id = specializations.agent_id
-                          AND sessions.end_status IS NULL
+        LEFT JOIN agents a ON a.cluster = specializations.cluster AND a.agent_id = specializations.agent_id
+        LEFT JOIN sessions ON sessions.session_id = a.latest_session_id AND sessions.end_status IS NULL
         WHERE specializations.cluster = @cluster AND specializations.name = @name
           AND (@alive_only = 0 OR {SessionStatusSql.Alive})
         ORDER BY COALESCE({SessionStatusSql.Alive}, 0) DESC, sessions.load IS NULL, sessions.load, specializations.agent_id
@@ -33,9 +33,8 @@ public sealed partial class SqliteMeshStore
     private const string CountBySpecialization = $"""
         SELECT specializations.name, COUNT(*), COUNT(CASE WHEN {SessionStatusSql.Alive} THEN 1 END)
         FROM specializations
-        LEFT JOIN sessions ON sessions.cluster = specializations.cluster
-                          AND sessions.agent_id = specializations.agent_id
-                          AND sessions.end_status IS NULL
+        LEFT JOIN agents a ON a.cluster = specializations.cluster AND a.agent_id = specializations.agent_id
+        LEFT JOIN sessions ON sessions.session_id = a.latest_session_id AND sessions.end_status IS NULL
         WHERE specializations.cluster = @cluster
         GROUP BY specializations.name
         ORDER BY specializations.name

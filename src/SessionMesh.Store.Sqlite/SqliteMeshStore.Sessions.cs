@@ -9,24 +9,18 @@ public sealed partial class SqliteMeshStore
 {
     private const string SelectSessionById = $"SELECT {SessionColumns} FROM sessions WHERE sessions.session_id = @session_id";
 
+    // An agent's row names its latest session, which is its open one while it is open (V12): no index keyed by agent.
     private const string SelectOpenSessionsOfAgents = $"""
-        SELECT {SessionColumns} FROM sessions
-        WHERE sessions.cluster = @cluster AND sessions.end_status IS NULL
-          AND sessions.agent_id IN (SELECT value FROM json_each(@agent_ids))
-        ORDER BY sessions.agent_id
+        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        WHERE a.cluster = @cluster AND a.agent_id IN (SELECT value FROM json_each(@agent_ids))
+          AND sessions.end_status IS NULL
+        ORDER BY a.agent_id
         """;
 
-    // An open session is the latest even if an ended one somehow started later.
     private const string SelectLatestSessionsOfAgents = $"""
-        SELECT {SessionColumns} FROM sessions
-        WHERE sessions.cluster = @cluster
-          AND sessions.agent_id IN (SELECT value FROM json_each(@agent_ids))
-          AND sessions.session_id = (
-            SELECT l.session_id FROM sessions l
-            WHERE l.cluster = sessions.cluster AND l.agent_id = sessions.agent_id
-            ORDER BY l.end_status IS NULL DESC, l.started_at DESC, l.session_id DESC
-            LIMIT 1)
-        ORDER BY sessions.agent_id
+        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        WHERE a.cluster = @cluster AND a.agent_id IN (SELECT value FROM json_each(@agent_ids))
+        ORDER BY a.agent_id
         """;
 
     private const string CountOpenSessionsByStatus = $"""
@@ -41,8 +35,8 @@ public sealed partial class SqliteMeshStore
         """;
 
     private const string SelectOpenSessionOfAgent = $"""
-        SELECT {SessionColumns} FROM sessions
-        WHERE sessions.cluster = @cluster AND sessions.agent_id = @agent_id AND sessions.end_status IS NULL
+        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        WHERE a.cluster = @cluster AND a.agent_id = @agent_id AND sessions.end_status IS NULL
         """;
 
     private const string InsertSessionSql = """
@@ -51,7 +45,15 @@ public sealed partial class SqliteMeshStore
                               stall_after, on_stall, stall_notified, budget, budget_used, charge_to, budget_alert, exit_code)
         VALUES (@session_id, @cluster, @agent_id, @ttl, @started_at, @last_seen, @expires_at, @load, @idle,
                 @max_runtime, @end_status, @ended_at, @end_reason, @stale_notified, @progress, @progressed_at,
-                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert, @exit_code)
+                @stall_after, @on_stall, @stall_notified, @budget, @budget_used, @charge_to, @budget_alert, @exit_code);
+        UPDATE agents SET latest_session_id = @session_id
+        WHERE cluster = @cluster AND agent_id = @agent_id
+          AND NOT EXISTS (
+            SELECT 1 FROM sessions cur
+            WHERE cur.session_id = agents.latest_session_id
+              AND (cur.end_status IS NULL
+                   OR (@end_status IS NOT NULL
+                       AND (cur.started_at > @started_at OR (cur.started_at = @started_at AND cur.session_id > @session_id)))));
         """;
 
     private const string UpdateSessionSql = """
@@ -64,9 +66,10 @@ public sealed partial class SqliteMeshStore
         WHERE session_id = @session_id
         """;
 
+    // Only an agent's latest session can be open, so one row per child at most.
     private const string CountLiveChildrenSql = $"""
-        SELECT COUNT(DISTINCT a.agent_id)
-        FROM agents a JOIN sessions ON sessions.cluster = a.cluster AND sessions.agent_id = a.agent_id
+        SELECT COUNT(*)
+        FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
         WHERE a.cluster = @cluster AND a.parent_id = @parent_id AND {SessionStatusSql.Live}
         """;
 
@@ -177,10 +180,23 @@ public sealed partial class SqliteMeshStore
         return await command.FirstOrDefaultAsync(ReadSession, cancellationToken);
     }
 
-    internal static Task InsertSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken) =>
-        BindSession(db.Write(InsertSessionSql), session)
-            .Bind("@cluster", session.Cluster).Bind("@agent_id", session.AgentId).Bind("@started_at", session.StartedAt)
-            .RunAsync(cancellationToken);
+    /// <summary>
+    /// Inserts the session and points its agent's row at it when it is the agent's latest: an open session always is,
+    /// and is refused (the write rolls back) when the agent has no row or its latest session is still open, so an agent
+    /// never has two open sessions; an ended one (a test's, an import's) is the latest only after every other ended one,
+    /// in the order of <c>started_at</c>, then id.
+    /// </summary>
+    internal static Task InsertSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var command = BindSession(db.Write(InsertSessionSql), session)
+            .Bind("@cluster", session.Cluster).Bind("@agent_id", session.AgentId).Bind("@started_at", session.StartedAt);
+        var changed = command.Execute();
+        return changed == 2 || session.EndStatus is not null
+            ? Task.CompletedTask
+            : throw new InvalidOperationException(
+                $"Session '{session.SessionId}' was not started: agent '{session.AgentId}' of cluster '{session.Cluster}' has no row, or its latest session is still open.");
+    }
 
     internal static Task UpdateSessionAsync(SqliteDb db, SessionRecord session, CancellationToken cancellationToken) =>
         BindSession(db.Write(UpdateSessionSql), session).RunAsync(cancellationToken);
@@ -253,7 +269,10 @@ public sealed partial class SqliteMeshStore
         }
         if (query.AgentId is not null)
         {
-            sql.Append(" AND sessions.agent_id = @agent_id");
+            // The agent's sessions: its ended ones by their index, and its latest, which is the only one that can be open.
+            sql.Append(" AND sessions.session_id IN (")
+                .Append("SELECT e.session_id FROM sessions e WHERE e.cluster = @cluster AND e.agent_id = @agent_id AND e.end_status IS NOT NULL")
+                .Append(" UNION ALL SELECT a.latest_session_id FROM agents a WHERE a.cluster = @cluster AND a.agent_id = @agent_id)");
         }
         if (query.Specialization is not null)
         {

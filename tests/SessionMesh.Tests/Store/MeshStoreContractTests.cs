@@ -322,6 +322,70 @@ public abstract partial class MeshStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sessions_AnAgentNeverHasTwoOpenSessions_TheSecondIsRefusedWithItsWrite()
+    {
+        await SeedSessionsAsync(Session("s1", "a1", Now.AddSeconds(30)));
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await tx.UpsertSpecializationAsync(Specialization("a1", "vision"), Ct);
+            await Assert.ThrowsAnyAsync<Exception>(() => tx.InsertSessionAsync(Session("s2", "a1", Now.AddSeconds(40)), Ct));
+        }
+
+        Assert.Null(await Store.GetSessionAsync("s2", Ct));
+        Assert.Empty(await Store.GetSpecializationsAsync("c1", ["a1"], Ct));
+        Assert.Equal(["s1"], SessionIds(await Store.GetOpenSessionsAsync("c1", ["a1"], Ct)));
+
+        // Once the first has ended, the next one opens, and is the agent's open and latest session.
+        await WriteAsync(async tx =>
+        {
+            await tx.UpdateSessionAsync(Session("s1", "a1", Now.AddSeconds(30), end: SessionStatus.Superseded), Ct);
+            await tx.InsertSessionAsync(Session("s2", "a1", Now.AddSeconds(40), startedAt: Now.AddHours(-2)), Ct);
+        });
+        Assert.Equal(["s2"], SessionIds(await Store.GetOpenSessionsAsync("c1", ["a1"], Ct)));
+        Assert.Equal(["s2"], SessionIds(await Store.GetLatestSessionsAsync("c1", ["a1"], Ct)));
+    }
+
+    [Fact]
+    public async Task ListSessions_OfAnAgent_FindsItsWholeHistory_ByStatusAndPage()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var agent in new[] { "a1", "a2", "a3" })
+            {
+                await tx.UpsertAgentAsync(Agent(agent), Ct);
+            }
+            await tx.UpsertAgentAsync(Agent("a1", cluster: "c2"), Ct);
+            foreach (var (id, hoursAgo) in new[] { ("s3", 2), ("s1", 4), ("s2", 3) })
+            {
+                await tx.InsertSessionAsync(Session(id, "a1", Now.AddSeconds(-100), end: SessionStatus.Left, startedAt: Now.AddHours(-hoursAgo)), Ct);
+            }
+            await tx.InsertSessionAsync(Session("s4", "a1", Now.AddSeconds(10)), Ct);
+            await tx.InsertSessionAsync(Session("s5", "a2", Now.AddSeconds(-100), end: SessionStatus.Killed), Ct);
+            await tx.InsertSessionAsync(Session("s6", "a2", Now.AddSeconds(10)), Ct);
+            await tx.InsertSessionAsync(Session("s7", "a3", Now.AddSeconds(-100), end: SessionStatus.Expired), Ct);
+            await tx.InsertSessionAsync(Session("s9", "a3", Now.AddSeconds(-100), end: SessionStatus.Left, startedAt: Now.AddHours(-5)), Ct);
+            await tx.InsertSessionAsync(Session("s8", "a1", Now.AddSeconds(10), cluster: "c2"), Ct);
+        });
+
+        async Task<string[]> Ids(SessionQuery query) => SessionIds(await Store.ListSessionsAsync(query, Ct));
+        var all = new SessionQuery("c1", StatusFilter.All, Now, 100, AgentId: "a1");
+        Assert.Equal(["s1", "s2", "s3", "s4"], await Ids(all));
+        Assert.Equal(["s1", "s2", "s3"], await Ids(all with { Filter = StatusFilter.Ended }));
+        Assert.Equal(["s4"], await Ids(all with { Filter = StatusFilter.Alive }));
+        Assert.Equal(["s1", "s2"], await Ids(all with { Limit = 2 }));
+        Assert.Equal(["s3", "s4"], await Ids(all with { AfterSessionId = "s2" }));
+        Assert.Equal(["s5", "s6"], await Ids(all with { AgentId = "a2" }));
+        // An agent whose latest session has ended: each session once.
+        Assert.Equal(["s7", "s9"], await Ids(all with { AgentId = "a3" }));
+        Assert.Equal(["s7", "s9"], await Ids(all with { AgentId = "a3", Filter = StatusFilter.Ended }));
+        Assert.Empty(await Ids(all with { AgentId = "missing" }));
+        Assert.Equal(["s8"], await Ids(all with { Cluster = "c2" }));
+
+        // The latest of an agent is the open one, else the ended one that started last.
+        Assert.Equal(["s4", "s6", "s7"], SessionIds(await Store.GetLatestSessionsAsync("c1", ["a1", "a2", "a3"], Ct)));
+    }
+
+    [Fact]
     public async Task Sessions_OpenAndLatestOfAgents()
     {
         await SeedStatusFixtureAsync();

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SessionMesh.Model;
 using SessionMesh.Store;
 using SessionMesh.Store.Sqlite;
 
@@ -92,6 +93,51 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
         await using var reread = await OpenRawAsync();
         Assert.Equal(0L, await RawSqlite.ScalarAsync<long>(reread, CountIndex));
         Assert.Equal(1L, await RawSqlite.ScalarAsync<long>(reread, "SELECT COUNT(*) FROM schema_migrations WHERE version = 11"));
+    }
+
+    [Fact]
+    public async Task Migrate_PointsEachAgentAtItsLatestSession_AndDropsTheSessionIndexesKeyedByAgent()
+    {
+        const string SessionIndexes = "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND name LIKE '%agent%' ORDER BY name)";
+        await CloseStoreAsync();
+        await using (var connection = await OpenRawAsync())
+        {
+            // Back to the schema as version 11 left it, with sessions as it wrote them.
+            await RawSqlite.ExecuteAsync(connection, """
+                DROP INDEX ix_sessions_agent_ended;
+                ALTER TABLE agents DROP COLUMN latest_session_id;
+                CREATE UNIQUE INDEX ux_sessions_open_agent ON sessions (cluster, agent_id) WHERE end_status IS NULL;
+                CREATE INDEX ix_sessions_agent ON sessions (cluster, agent_id, started_at);
+                DELETE FROM schema_migrations WHERE version = 12;
+                INSERT INTO agents (cluster, agent_id, labels, created_at, updated_at)
+                VALUES ('c1', 'a1', '{}', 0, 0), ('c1', 'a2', '{}', 0, 0), ('c1', 'a3', '{}', 0, 0), ('c2', 'a1', '{}', 0, 0);
+                INSERT INTO sessions (session_id, cluster, agent_id, ttl, started_at, last_seen, expires_at, end_status) VALUES
+                    ('s1', 'c1', 'a1', 30, 1000, 1000, 31000, 'superseded'),
+                    ('s2', 'c1', 'a1', 30, 3000, 3000, 4102444800000, NULL),
+                    ('s3', 'c1', 'a1', 30, 5000, 5000, 35000, 'left'),
+                    ('s4', 'c1', 'a2', 30, 1000, 1000, 31000, 'expired'),
+                    ('s5', 'c1', 'a2', 30, 4000, 4000, 34000, 'killed'),
+                    ('s6', 'c2', 'a1', 30, 1000, 1000, 4102444800000, NULL);
+                """);
+        }
+
+        await using var reopened = await ReopenStoreAsync(Ct);
+        await reopened.MigrateAsync(Ct);
+        static string[] Ids(IEnumerable<SessionRecord> sessions) => sessions.Select(s => s.SessionId).ToArray();
+        // An open session is the latest even when an ended one started after it; a3 never joined.
+        Assert.Equal(["s2", "s5"], Ids(await reopened.GetLatestSessionsAsync("c1", ["a1", "a2", "a3"], Ct)));
+        Assert.Equal(["s2"], Ids(await reopened.GetOpenSessionsAsync("c1", ["a1", "a2", "a3"], Ct)));
+        Assert.Equal(["s6"], Ids(await reopened.GetOpenSessionsAsync("c2", ["a1"], Ct)));
+        Assert.Equal(["s1", "s2", "s3"], Ids(await reopened.ListSessionsAsync(new SessionQuery("c1", StatusFilter.All, Now, 10, AgentId: "a1"), Ct)));
+        await using (var tx = await reopened.BeginWriteAsync(Ct))
+        {
+            // s2 is still open: a second open session of a1 is refused, as the unique index refused it.
+            await Assert.ThrowsAsync<InvalidOperationException>(() => tx.InsertSessionAsync(Session("s7", "a1", Now.AddSeconds(30)), Ct));
+        }
+
+        await using var reread = await OpenRawAsync();
+        Assert.Equal("ix_sessions_agent_ended", await RawSqlite.ScalarAsync<string>(reread, SessionIndexes));
+        Assert.Equal(1L, await RawSqlite.ScalarAsync<long>(reread, "SELECT COUNT(*) FROM schema_migrations WHERE version = 12"));
     }
 
     [Fact]
