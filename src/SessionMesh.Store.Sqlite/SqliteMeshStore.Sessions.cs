@@ -10,15 +10,17 @@ public sealed partial class SqliteMeshStore
     private const string SelectSessionById = $"SELECT {SessionColumns} FROM sessions WHERE sessions.session_id = @session_id";
 
     // An agent's row names its latest session, which is its open one while it is open (V12): no index keyed by agent.
+    private const string LatestSessionOfAgent = "agents a JOIN sessions ON sessions.session_id = a.latest_session_id";
+
     private const string SelectOpenSessionsOfAgents = $"""
-        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        SELECT {SessionColumns} FROM {LatestSessionOfAgent}
         WHERE a.cluster = @cluster AND a.agent_id IN (SELECT value FROM json_each(@agent_ids))
           AND sessions.end_status IS NULL
         ORDER BY a.agent_id
         """;
 
     private const string SelectLatestSessionsOfAgents = $"""
-        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        SELECT {SessionColumns} FROM {LatestSessionOfAgent}
         WHERE a.cluster = @cluster AND a.agent_id IN (SELECT value FROM json_each(@agent_ids))
         ORDER BY a.agent_id
         """;
@@ -35,7 +37,7 @@ public sealed partial class SqliteMeshStore
         """;
 
     private const string SelectOpenSessionOfAgent = $"""
-        SELECT {SessionColumns} FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        SELECT {SessionColumns} FROM {LatestSessionOfAgent}
         WHERE a.cluster = @cluster AND a.agent_id = @agent_id AND sessions.end_status IS NULL
         """;
 
@@ -69,7 +71,7 @@ public sealed partial class SqliteMeshStore
     // Only an agent's latest session can be open, so one row per child at most.
     private const string CountLiveChildrenSql = $"""
         SELECT COUNT(*)
-        FROM agents a JOIN sessions ON sessions.session_id = a.latest_session_id
+        FROM {LatestSessionOfAgent}
         WHERE a.cluster = @cluster AND a.parent_id = @parent_id AND {SessionStatusSql.Live}
         """;
 

@@ -141,6 +141,16 @@ public sealed class SqliteMeshStoreTests : MeshStoreContractTests
     }
 
     [Fact]
+    public async Task InsertSession_RefusesAnOpenSessionOfAnAgentWithoutARow_ItWouldNeverBeFound()
+    {
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => tx.InsertSessionAsync(Session("s1", "no-row", Now.AddSeconds(30)), Ct));
+        }
+        Assert.Null(await Store.GetSessionAsync("s1", Ct));
+    }
+
+    [Fact]
     public async Task Migrate_UpgradesAVersion1Database_KeepingItsData()
     {
         long revision = 0;
