@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using SessionMesh.Tests.Infrastructure;
 
 namespace SessionMesh.Tests.Server;
@@ -118,6 +119,34 @@ public sealed class ServeProcessTests
         Assert.Equal(1, await second.WaitForExitAsync());
         Assert.Contains("Another session-mesh server is using", second.Error, StringComparison.Ordinal);
         Assert.Equal(0, await first.StopAsync());
+    }
+
+    [Fact]
+    public async Task A_store_from_a_newer_build_stops_the_start_with_one_line_while_the_pipeline_is_wired_beside_it()
+    {
+        using var temp = new TempDirectory();
+        var dir = temp.Path;
+        Directory.CreateDirectory(Path.Combine(dir, "store"));
+        var database = Path.Combine(dir, "store", "session-mesh.db");
+        await using (var connection = new SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+                INSERT INTO schema_migrations VALUES (999, 'from a later build', 0);
+                """;
+            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        // The migrations run on one thread while the start-up wires the request pipeline on another: the refusal still
+        // ends the start with its own message, and nothing listens.
+        await using var serve = ServeProcess.Start(dir, ["--listen", "http://127.0.0.1:0", "--data-dir", "store"]);
+
+        Assert.Equal(1, await serve.WaitForExitAsync());
+        Assert.Contains("The database schema is at version 999, newer than this build knows", serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening on", serve.Output, StringComparison.Ordinal);
     }
 
     [Fact]
