@@ -26,6 +26,9 @@ internal static class MeshApi
     /// <summary>The first page of alive sessions, as a dashboard or a scheduler asks for it.</summary>
     public const string AlivePagePath = Api + "/alive?filter=alive&limit=100";
 
+    /// <summary>One agent's sessions, ended ones too: read through the agent's latest-session pointer and its ended-sessions index.</summary>
+    public static string AgentHistoryPath(string agentId) => $"{Api}/alive?agent_id={Uri.EscapeDataString(agentId)}&filter=all";
+
     public static string HeartbeatPath(string sessionId) => $"{Api}/sessions/{sessionId}/heartbeat";
 
     public static string SessionsPath => Api + "/sessions";

@@ -278,21 +278,36 @@ internal static class ScaleBench
                 string.Create(CultureInfo.InvariantCulture, $"{count} joins ({options.ScaleParallelism} at a time) took {joined.TotalSeconds:0.0} s ({count / joined.TotalSeconds:0}/s); deadline = the last join's answer + 2 × TTL (stale after the TTL, expired after a grace of one more); counted on one `GET /events` SSE watch opened before the joins{(watcher.Broken > 0 ? "; the watch broke" : "")}.")));
         }
 
-        /// <summary>3: sessions joined concurrently (TTL 3600), then GET /alive?filter=alive&amp;limit=100 one at a time.</summary>
+        /// <summary>
+        /// 3: sessions joined concurrently (TTL 3600), then GET /alive?filter=alive&amp;limit=100 one at a time; then, for
+        /// the details, as many look-ups of one agent's history (random agents, one at a time).
+        /// </summary>
         public async Task AliveAsync()
         {
             var count = options.ScaleSessions;
             var clock = Stopwatch.StartNew();
-            await JoinAsync("al", count, MeshApi.SessionTtl);
+            var agents = await JoinAsync("al", count, MeshApi.SessionTtl);
             var joined = clock.Elapsed;
             using var http = server.CreateClient(authenticated: true, s_requestTimeout);
+            var alive = await OneAtATimeAsync(http, "alive", () => MeshApi.AlivePagePath);
+            var random = new Random(42);
+            var history = await OneAtATimeAsync(http, "history", () => MeshApi.AgentHistoryPath(agents[random.Next(agents.Count)]));
+            var p99 = alive.PercentileMs(99);
+            Bench.Progress($"3: {count} joins took {joined.TotalSeconds:0.0} s; GET /alive p50 {Ms(alive.PercentileMs(50))} ms, p99 {Ms(p99)} ms, errors {alive.ErrorSummary}; an agent's history p99 {Ms(history.PercentileMs(99))} ms, errors {history.ErrorSummary}");
+            rows.Add(new("3", $"`GET /alive?filter=alive&limit=100` at {count} sessions", $"p99 {Ms(p99)} ms", "p99 ≤ 20 ms", p99 <= 20 && alive.Failed == 0,
+                string.Create(CultureInfo.InvariantCulture, $"{count} joins over HTTP (TTL 3600, {options.ScaleParallelism} at a time) took {joined.TotalSeconds:0.0} s ({count / joined.TotalSeconds:0}/s). Then {options.ScaleAliveRequests} requests one at a time after {AliveWarmup} unmeasured: p50 {Ms(alive.PercentileMs(50))} ms, p99 {Ms(p99)} ms, max {Ms(alive.PercentileMs(100))} ms, errors {alive.ErrorSummary}. One agent's history (`GET /alive?agent_id=…&filter=all`, a random agent each time, as many requests): p50 {Ms(history.PercentileMs(50))} ms, p99 {Ms(history.PercentileMs(99))} ms, errors {history.ErrorSummary}.")));
+        }
+
+        /// <summary><see cref="AliveWarmup"/> unmeasured GETs, then <c>--scale-alive-requests</c> measured ones, one at a time.</summary>
+        private async Task<Measurement> OneAtATimeAsync(HttpClient http, string name, Func<string> path)
+        {
             var latencies = new List<long>(options.ScaleAliveRequests);
             var errors = new Dictionary<int, long>();
-            clock.Restart();
+            var clock = Stopwatch.StartNew();
             for (var i = 0; i < AliveWarmup + options.ScaleAliveRequests; i++)
             {
                 var began = Stopwatch.GetTimestamp();
-                var status = await MeshApi.SendAsync(http, HttpMethod.Get, MeshApi.AlivePagePath, null, cancellationToken);
+                var status = await MeshApi.SendAsync(http, HttpMethod.Get, path(), null, cancellationToken);
                 if (i < AliveWarmup)
                 {
                     continue;
@@ -308,11 +323,7 @@ internal static class ScaleBench
             }
             var sorted = latencies.ToArray();
             Array.Sort(sorted);
-            var alive = new Measurement("alive", sorted, errors, clock.Elapsed, default);
-            var p99 = alive.PercentileMs(99);
-            Bench.Progress($"3: {count} joins took {joined.TotalSeconds:0.0} s; GET /alive p50 {Ms(alive.PercentileMs(50))} ms, p99 {Ms(p99)} ms, errors {alive.ErrorSummary}");
-            rows.Add(new("3", $"`GET /alive?filter=alive&limit=100` at {count} sessions", $"p99 {Ms(p99)} ms", "p99 ≤ 20 ms", p99 <= 20 && alive.Failed == 0,
-                string.Create(CultureInfo.InvariantCulture, $"{count} joins over HTTP (TTL 3600, {options.ScaleParallelism} at a time) took {joined.TotalSeconds:0.0} s ({count / joined.TotalSeconds:0}/s). Then {options.ScaleAliveRequests} requests one at a time after {AliveWarmup} unmeasured: p50 {Ms(alive.PercentileMs(50))} ms, p99 {Ms(p99)} ms, max {Ms(alive.PercentileMs(100))} ms, errors {alive.ErrorSummary}.")));
+            return new Measurement(name, sorted, errors, clock.Elapsed, default);
         }
 
         /// <summary>5: one queued command for each of row 3's agents, SIGTERM, the same data directory again: process start to <c>/readyz</c> 200.</summary>
