@@ -2,13 +2,16 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using SessionMesh.Baseline;
 
 // The load generator's baseline: bare Kestrel answering GET / with a fixed small JSON body, nothing else (no
-// authentication, no store, no middleware). Usage: SessionMesh.Baseline --port N (0 picks a free port); it listens on
-// 127.0.0.1 only and prints "baseline listening on http://127.0.0.1:PORT" once it accepts connections.
-if (args is not ["--port", var portText] || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+// authentication, no store, no middleware); with --relay, also the steer path's floor (SteerRelay). Usage:
+// SessionMesh.Baseline --port N [--relay] (0 picks a free port); it listens on 127.0.0.1 only and prints
+// "baseline listening on http://127.0.0.1:PORT" once it accepts connections.
+var relay = args is ["--port", _, "--relay"];
+if (args is not ["--port", _] && !relay || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
 {
-    await Console.Error.WriteLineAsync("Usage: SessionMesh.Baseline --port N   (0 picks a free port; listens on 127.0.0.1 only)");
+    await Console.Error.WriteLineAsync("Usage: SessionMesh.Baseline --port N [--relay]   (0 picks a free port; listens on 127.0.0.1 only)");
     return 2;
 }
 
@@ -27,6 +30,10 @@ app.MapGet("/", (HttpContext context) =>
     context.Response.ContentLength = body.Length;
     return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
 });
+if (relay)
+{
+    SteerRelay.Map(app);
+}
 
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();

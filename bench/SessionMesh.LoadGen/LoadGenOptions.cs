@@ -44,7 +44,8 @@ internal sealed record LoadGenOptions
                                   their own (default 4, 0..64; 0: the generator's own process)
           --scale-budget MINUTES  hard limit of the whole scale run (default 15, 1..180)
           --scale-steer-log PATH  also write row 1's steers to PATH, one per line in the order sent: its start (ms after
-                                  the first) and its steer -> frame latency (ms), to see when the slow ones came
+                                  the first) and its steer -> frame latency (ms), to see when the slow ones came;
+                                  row 1r's (the bare relay's) to PATH.1r
           --duration also sets each join window (without and with the watchers).
 
         --scenario soak runs one server for a long time under a steady fleet: agents heartbeating, steers to the agents

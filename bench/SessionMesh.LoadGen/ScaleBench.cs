@@ -35,10 +35,25 @@ internal static class ScaleBench
         var limit = FileDescriptors.Limit();
         Bench.Progress($"scale run; open-file limit {limit?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}");
 
+        Bench.Progress("starting the bare relay for the steer row's floor ...");
+        SteerWindow? floor = null;
+        try
+        {
+            await using var relay = await Targets.StartBaselineAsync(options, cancellationToken, relay: true);
+            var bare = new Scenarios(options, relay, rows, cancellationToken);
+            await bare.OneAsync("1r", "steer → frame through a bare relay", bare.RelayAsync);
+            floor = bare.Floor;
+            processes.Add(Describe(relay, "row 1r"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Bench.Progress($"1r (the bare relay) did not start: {ex.Message}");
+            rows.Add(new("1r", "steer → frame through a bare relay", "failed", "reported", null, ex.GetType().Name + ": " + ex.Message.ReplaceLineEndings(" ")));
+        }
         Bench.Progress("starting a server for the watchers, the streams and the expiry ...");
         await using (var server = await Targets.StartServerAsync(options, cancellationToken, settings: s_serverSettings))
         {
-            var first = new Scenarios(options, server, rows, cancellationToken);
+            var first = new Scenarios(options, server, rows, cancellationToken) { Floor = floor };
             await first.OneAsync("6", "join p99 with idle watchers", first.JoinWithWatchersAsync);
             await first.OneAsync("1", "steer → frame", first.StreamsAsync);
             if (options.ScaleRssStreams > 0)
@@ -147,6 +162,9 @@ internal static class ScaleBench
             }
         }
 
+        /// <summary>Row 1r's steer window, which row 1 is set against; null until <see cref="RelayAsync"/> ran (or when it failed).</summary>
+        public SteerWindow? Floor { get; set; }
+
         /// <summary>1 and 2: N agents holding command streams (the server's RSS with them open), then steers offered open loop, each matched on its agent's stream.</summary>
         public async Task StreamsAsync()
         {
@@ -159,20 +177,76 @@ internal static class ScaleBench
             }
             var agents = await JoinAsync("st", count, MeshApi.SessionTtl);
             var frames = new SteerFrames();
-            var hosts = options.ScaleStreamHosts;
-            var heldIn = hosts == 0 ? "the generator's own process" : $"{hosts} stream host processes";
             var clock = Stopwatch.StartNew();
-            Bench.Progress($"1: opening {count} command streams in {heldIn} ...");
-            using var streamClient = hosts == 0 ? server.CreateStreamClient(SourceAddresses(count)) : null;
-            await using IStreamFleet streams = hosts == 0
-                ? await CommandStreams.OpenAsync(streamClient!, agents, options.ScaleParallelism, frames.OnFrame, cancellationToken)
-                : await StreamHosts.OpenAsync(server, agents, hosts, options.ScaleParallelism, SourceAddresses(count), frames, cancellationToken);
+            using var streamClient = options.ScaleStreamHosts == 0 ? server.CreateStreamClient(SourceAddresses(count)) : null;
+            await using var streams = await OpenFleetAsync("1", agents, frames, streamClient);
             var opened = clock.Elapsed;
             var rss = server.Process.ResidentBytes();
             Bench.Progress($"2: {streams.Count} streams open in {opened.TotalSeconds:0.0} s; server RSS {Mb(rss)} MB");
             rows.Add(new("2", $"server RSS with {count} command streams open", $"{Mb(rss)} MB", "≤ 600 MB", rss > 0 && rss <= 600L * 1048576,
-                string.Create(CultureInfo.InvariantCulture, $"VmRSS of the server process with {streams.Count} agents joined and listening in {heldIn} (opened in {opened.TotalSeconds:0.0} s, {options.ScaleParallelism} at a time); peak so far {Mb(server.Process.PeakResidentBytes())} MB.")));
+                string.Create(CultureInfo.InvariantCulture, $"VmRSS of the server process with {streams.Count} agents joined and listening in {HeldIn} (opened in {opened.TotalSeconds:0.0} s, {options.ScaleParallelism} at a time); peak so far {Mb(server.Process.PeakResidentBytes())} MB.")));
 
+            var window = await SteerWindowAsync("1", agents, frames, streams, options.ScaleSteerLog);
+            var (p50, p99) = (window.Delivered.PercentileMs(50), window.Delivered.PercentileMs(99));
+            var floor = Floor is { } relay
+                ? string.Create(CultureInfo.InvariantCulture, $" The bare relay in the same run (row 1r, the same streams, hosts and schedule): p50 {Ms(relay.Delivered.PercentileMs(50))} ms, p99 {Ms(relay.Delivered.PercentileMs(99))} ms; this row is {p50 / relay.Delivered.PercentileMs(50):0.0}× its p50 and {p99 / relay.Delivered.PercentileMs(99):0.0}× its p99.")
+                : " No bare relay figure in this run (row 1r failed).";
+            rows.Add(new("1", $"steer → frame, {count} streams open, {options.ScaleSteerRate} steers/s offered", $"p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, lost {window.Lost}",
+                "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && window.Lost == 0 && window.Delivered.Succeeded > 0,
+                window.Describe(HeldIn, "the steer, its frame and the delivery write") + floor));
+        }
+
+        /// <summary>
+        /// 1r: row 1's streams, hosts and steer schedule against the bare relay (<c>SessionMesh.Baseline --relay</c>):
+        /// the same two calls on the same paths with no keys, store or queue behind them, so what it measures is the
+        /// machine's floor under row 1 in this run. Reported, no target; row 1 gives its ratio to it.
+        /// </summary>
+        public async Task RelayAsync()
+        {
+            var count = options.ScaleStreams;
+            if (FileDescriptors.Shortfall(count + MaxSteersInFlight / 4) is { } shortfall)
+            {
+                rows.Add(new("1r", $"steer → frame through a bare relay, {count} streams open", "–", "reported", null, shortfall));
+                return;
+            }
+            var agents = Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"st-{i}")).ToList();
+            var frames = new SteerFrames();
+            using var streamClient = options.ScaleStreamHosts == 0 ? server.CreateStreamClient(SourceAddresses(count)) : null;
+            await using var streams = await OpenFleetAsync("1r", agents, frames, streamClient);
+            using (var settle = server.CreateClient(authenticated: false, TimeSpan.FromSeconds(60)))
+            {
+                var status = await MeshApi.SendAsync(settle, HttpMethod.Post, RelaySettlePath, null, cancellationToken);
+                Bench.Progress($"1r: the relay collected its heap with the streams open ({status})");
+            }
+            var window = Floor = await SteerWindowAsync("1r", agents, frames, streams, options.ScaleSteerLog is { } log ? log + ".1r" : null);
+            rows.Add(new("1r", $"steer → frame through a bare relay, {count} streams open, {options.ScaleSteerRate} steers/s offered",
+                string.Create(CultureInfo.InvariantCulture, $"p50 {Ms(window.Delivered.PercentileMs(50))} ms, p99 {Ms(window.Delivered.PercentileMs(99))} ms, lost {window.Lost}"),
+                "reported (row 1's floor)", null,
+                "Bare Kestrel in its own process holding the streams and writing each steer's body to its agent's stream before answering: no keys, no store, no fsync; one full collection of its heap once the streams are open (so its one-time promotion of them is not in the window). "
+                + window.Describe(HeldIn, "the steer and its frame")));
+        }
+
+        /// <summary>The relay's one full collection before its steers (see <c>SteerRelay</c> in bench/SessionMesh.Baseline).</summary>
+        private const string RelaySettlePath = "settle";
+
+        private string HeldIn => options.ScaleStreamHosts == 0 ? "the generator's own process" : $"{options.ScaleStreamHosts} stream host processes";
+
+        /// <summary>Opens a command stream for each agent on this row's target: in the stream hosts, or on <paramref name="streamClient"/> in this process.</summary>
+        private async Task<IStreamFleet> OpenFleetAsync(string id, IReadOnlyList<string> agents, SteerFrames frames, HttpClient? streamClient)
+        {
+            Bench.Progress($"{id}: opening {agents.Count} command streams in {HeldIn} ...");
+            return streamClient is not null
+                ? await CommandStreams.OpenAsync(streamClient, agents, options.ScaleParallelism, frames.OnFrame, cancellationToken)
+                : await StreamHosts.OpenAsync(server, agents, options.ScaleStreamHosts, options.ScaleParallelism, SourceAddresses(agents.Count), frames, cancellationToken);
+        }
+
+        /// <summary>
+        /// Steers offered open loop at <c>--scale-steer-rate</c>, round robin over <paramref name="agents"/>, each matched
+        /// on its agent's stream: <c>--warmup</c> s unmeasured (the JIT's first seconds on a new path; their lost frames
+        /// still count), then <c>--scale-steer-seconds</c> measured.
+        /// </summary>
+        private async Task<SteerWindow> SteerWindowAsync(string id, IReadOnlyList<string> agents, SteerFrames frames, IStreamFleet streams, string? timelinePath)
+        {
             using var steerClient = server.CreateClient(authenticated: true, s_requestTimeout);
             var answers = new ConcurrentBag<long>();
             Task<OpenLoop.Result> OfferSteersAsync(string prefix, long count) => OpenLoop.RunAsync(options.ScaleSteerRate, count, MaxSteersInFlight, async (i, ct) =>
@@ -196,34 +270,28 @@ internal static class ScaleBench
                 }
             }, cancellationToken);
 
-            // The same steers for --warmup s first, unmeasured but checked: the server's first seconds on a new path are
-            // spent in the tiered JIT, on the same CPUs. Their lost frames count with the measured ones.
             var warmupSteers = (long)(options.ScaleSteerRate * options.Warmup.TotalSeconds);
             var warmupLost = 0L;
             if (warmupSteers > 0)
             {
-                Bench.Progress($"1: warm-up, {options.ScaleSteerRate} steers/s for {options.Warmup.TotalSeconds:0} s, unmeasured ...");
+                Bench.Progress($"{id}: warm-up, {options.ScaleSteerRate} steers/s for {options.Warmup.TotalSeconds:0} s, unmeasured ...");
                 var warm = await OfferSteersAsync("warm", warmupSteers);
                 warmupLost = (await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken)).Missing + warm.Failed;
                 answers.Clear();
             }
             var total = (long)(options.ScaleSteerRate * options.ScaleSteerTime.TotalSeconds);
-            Bench.Progress($"1: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
+            Bench.Progress($"{id}: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
             var cpuBefore = server.Process.CpuTime();
             var sent = await OfferSteersAsync("scale", total);
-            var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken, options.ScaleSteerLog);
-            var cpuPerSteer = (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent);
-            var delivered = new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default);
-            var lost = missing + sent.Failed + frames.Unmatched + frames.Duplicates + warmupLost;
-            var answered = new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default);
-            var (p50, p99) = (delivered.PercentileMs(50), delivered.PercentileMs(99));
-            Bench.Progress($"1: {delivered.Succeeded} frames, p50 {Ms(p50)} ms, p90 {Ms(delivered.PercentileMs(90))} ms, p99 {Ms(p99)} ms, p99.9 {Ms(delivered.PercentileMs(99.9))} ms, max {Ms(delivered.PercentileMs(100))} ms, missing {missing}, failed steers {sent.Failed} (their frames late {frames.Late}), duplicates {frames.Duplicates}, unmatched {frames.Unmatched}, steer answers p50 {Ms(answered.PercentileMs(50))} ms p99 {Ms(answered.PercentileMs(99))} ms, server CPU {cpuPerSteer:0} µs per steer");
-            var errors = new Measurement("steers", [], sent.Errors, sent.Elapsed, default).ErrorSummary;
-            rows.Add(new("1", $"steer → frame, {count} streams open, {options.ScaleSteerRate} steers/s offered", $"p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, lost {lost}",
-                "p50 ≤ 2 ms, p99 ≤ 10 ms, none lost", p50 <= 2 && p99 <= 10 && lost == 0 && delivered.Succeeded > 0,
-                string.Create(CultureInfo.InvariantCulture, $"After {warmupSteers} warm-up steers at the same rate (unmeasured; lost: {warmupLost}), {sent.Sent} steers offered open loop over {sent.Elapsed.TotalSeconds:0.0} s ({sent.Sent / sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; frames {delivered.Succeeded}, never arrived {missing}, failed steers {errors} (frames of failed steers that came late anyway: {frames.Late}), duplicate frames {frames.Duplicates}, unexpected frames {frames.Unmatched}, streams lost {streams.Lost}; the steers' own answers p50 {Ms(answered.PercentileMs(50))} ms, p99 {Ms(answered.PercentileMs(99))} ms; server CPU {cpuPerSteer:0} µs per steer (the steer, its frame and the delivery write).")));
+            var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken, timelinePath);
+            var window = new SteerWindow(
+                new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default),
+                new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default),
+                sent, warmupSteers, warmupLost, missing, frames.Late, frames.Duplicates, frames.Unmatched, streams.Lost,
+                (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent));
+            Bench.Progress($"{id}: {window.Summary()}");
+            return window;
         }
-
         /// <summary>2b: the server's RSS with <c>--scale-rss-streams</c> streams open (reported, no target).</summary>
         public async Task MoreStreamsAsync()
         {
@@ -409,5 +477,22 @@ internal static class ScaleBench
 
         /// <summary>Loopback source addresses to spread <paramref name="connections"/> over: one per 20,000 (a source address has about 28,000 ephemeral ports).</summary>
         private static int SourceAddresses(int connections) => connections / 20_000 + 1;
+    }
+
+    /// <summary>What one steer window measured: POST-to-frame latencies, the steers' own answers, and every way a frame could be lost.</summary>
+    internal sealed record SteerWindow(Measurement Delivered, Measurement Answered, OpenLoop.Result Sent, long WarmupSteers, long WarmupLost,
+        long Missing, long Late, long Duplicates, long Unmatched, long StreamsLost, double CpuPerSteer)
+    {
+        /// <summary>Frames that never came or came twice or unasked, failed steers, and the warm-up's lost ones.</summary>
+        public long Lost => Missing + Sent.Failed + Unmatched + Duplicates + WarmupLost;
+
+        private string Errors => new Measurement("steers", [], Sent.Errors, Sent.Elapsed, default).ErrorSummary;
+
+        public string Summary() => string.Create(CultureInfo.InvariantCulture,
+            $"{Delivered.Succeeded} frames, p50 {Ms(Delivered.PercentileMs(50))} ms, p90 {Ms(Delivered.PercentileMs(90))} ms, p99 {Ms(Delivered.PercentileMs(99))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms, max {Ms(Delivered.PercentileMs(100))} ms, missing {Missing}, failed steers {Sent.Failed} (their frames late {Late}), duplicates {Duplicates}, unmatched {Unmatched}, steer answers p50 {Ms(Answered.PercentileMs(50))} ms p99 {Ms(Answered.PercentileMs(99))} ms, target CPU {CpuPerSteer:0} µs per steer");
+
+        /// <summary>The row's details: how the steers were offered and what became of them; <paramref name="cpuCovers"/> names what the CPU figure includes.</summary>
+        public string Describe(string heldIn, string cpuCovers) => string.Create(CultureInfo.InvariantCulture,
+            $"After {WarmupSteers} warm-up steers at the same rate (unmeasured; lost: {WarmupLost}), {Sent.Sent} steers offered open loop over {Sent.Elapsed.TotalSeconds:0.0} s ({Sent.Sent / Sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {Sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; p90 {Ms(Delivered.PercentileMs(90))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms; frames {Delivered.Succeeded}, never arrived {Missing}, failed steers {Errors} (frames of failed steers that came late anyway: {Late}), duplicate frames {Duplicates}, unexpected frames {Unmatched}, streams lost {StreamsLost}; the steers' own answers p50 {Ms(Answered.PercentileMs(50))} ms, p99 {Ms(Answered.PercentileMs(99))} ms; CPU of the process answering {CpuPerSteer:0} µs per steer ({cpuCovers}).");
     }
 }

@@ -20,7 +20,7 @@ internal static class ScaleReport
             Line($"- Process {process}");
         }
         Line($"- Open-file limit of the bench (and so of the server it starts): {(fileLimit is { } limit ? limit.ToString(CultureInfo.InvariantCulture) : "unknown")}.");
-        Line($"- Whole run: {total.TotalSeconds:0} s. Load average (1/5/15 min) at the start: {loadAverage}, at the end: {Bench.LoadAverage()}. Absolute figures: no baseline divides them, so a busy machine shows in them.");
+        Line($"- Whole run: {total.TotalSeconds:0} s. Load average (1/5/15 min) at the start: {loadAverage}, at the end: {Bench.LoadAverage()}. Absolute figures, so a busy machine shows in them; row 1r measures the floor under row 1 in the same run (a bare relay on the same streams and schedule).");
         Line($"");
         Line($"| # | Scale scenario | Figure | Target | Met |");
         Line($"|---|---|---|---|---|");

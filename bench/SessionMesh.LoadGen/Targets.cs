@@ -13,15 +13,21 @@ internal static class Targets
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The bare Kestrel endpoint (bench/SessionMesh.Baseline): <c>GET /</c> answers a fixed small JSON body.</summary>
-    public static async Task<Target> StartBaselineAsync(LoadGenOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The bare Kestrel endpoint (bench/SessionMesh.Baseline): <c>GET /</c> answers a fixed small JSON body. With
+    /// <paramref name="relay"/>, it also relays steers to command streams on the mesh's paths, with nothing between
+    /// (the floor of the scale run's steer row).
+    /// </summary>
+    public static async Task<Target> StartBaselineAsync(LoadGenOptions options, CancellationToken cancellationToken, bool relay = false)
     {
         var dll = DllPath(options.BaselineDll, "BaselineDll");
-        var process = ChildProcess.Start("baseline", DotnetStart(dll, ["--port", "0"]), "baseline listening on ", forward: true);
+        var name = relay ? "relay" : "baseline";
+        var process = ChildProcess.Start(name, DotnetStart(dll, relay ? ["--port", "0", "--relay"] : ["--port", "0"]), "baseline listening on ", forward: true);
         try
         {
             var address = await process.ReadyLineAsync(s_startTimeout, cancellationToken);
-            return new Target("baseline", process, new Uri(address + "/"), key: null, dataDir: null, $"`{Path.GetFileName(dll)}` (bare Kestrel, `GET /`)");
+            var what = relay ? "bare Kestrel relaying each steer's body to its agent's SSE stream, no keys, no store" : "bare Kestrel, `GET /`";
+            return new Target(name, process, new Uri(address + "/"), key: null, dataDir: null, $"`{Path.GetFileName(dll)}` ({what})");
         }
         catch
         {
