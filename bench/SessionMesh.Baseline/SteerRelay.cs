@@ -32,6 +32,24 @@ internal static class SteerRelay
         app.MapGet(StreamPath, ListenAsync);
         app.MapPost(SteerPath, SteerAsync);
         app.MapPost(SettlePath, Settle);
+        app.MapGet(MetricsPath, RuntimeMetrics);
+    }
+
+    /// <summary>The few of the .NET runtime's series the bench reads, under the names the server's <c>/metrics</c> gives them.</summary>
+    private const string MetricsPath = "/metrics";
+
+    private static string RuntimeMetrics()
+    {
+        // Each series counts the collections of its generation; GC.CollectionCount(n) counts those of n and above.
+        var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $$"""
+            dotnet_gc_collections_total{gc_heap_generation="gen0"} {{gen0 - gen1}}
+            dotnet_gc_collections_total{gc_heap_generation="gen1"} {{gen1 - gen2}}
+            dotnet_gc_collections_total{gc_heap_generation="gen2"} {{gen2}}
+            dotnet_gc_pause_time_seconds_total {{GC.GetTotalPauseDuration().TotalSeconds}}
+            dotnet_gc_heap_total_allocated_bytes_total {{GC.GetTotalAllocatedBytes()}}
+
+            """);
     }
 
     /// <summary>

@@ -281,14 +281,19 @@ internal static class ScaleBench
             }
             var total = (long)(options.ScaleSteerRate * options.ScaleSteerTime.TotalSeconds);
             Bench.Progress($"{id}: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
+            using var metrics = server.CreateClient(authenticated: false, s_requestTimeout);
+            var runtimeBefore = await RuntimeCounters.ReadAsync(metrics, cancellationToken);
             var cpuBefore = server.Process.CpuTime();
             var sent = await OfferSteersAsync("scale", total);
+            var cpuAfter = server.Process.CpuTime();
+            var runtimeAfter = await RuntimeCounters.ReadAsync(metrics, cancellationToken);
             var (latencies, missing) = await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken, timelinePath);
             var window = new SteerWindow(
                 new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default),
                 new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default),
                 sent, warmupSteers, warmupLost, missing, frames.Late, frames.Duplicates, frames.Unmatched, streams.Lost,
-                (server.Process.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent));
+                (cpuAfter - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent),
+                runtimeBefore is not null && runtimeAfter is not null ? runtimeAfter.Since(runtimeBefore, sent.Sent) : "not read (no runtime series on its /metrics)");
             Bench.Progress($"{id}: {window.Summary()}");
             return window;
         }
@@ -481,7 +486,7 @@ internal static class ScaleBench
 
     /// <summary>What one steer window measured: POST-to-frame latencies, the steers' own answers, and every way a frame could be lost.</summary>
     internal sealed record SteerWindow(Measurement Delivered, Measurement Answered, OpenLoop.Result Sent, long WarmupSteers, long WarmupLost,
-        long Missing, long Late, long Duplicates, long Unmatched, long StreamsLost, double CpuPerSteer)
+        long Missing, long Late, long Duplicates, long Unmatched, long StreamsLost, double CpuPerSteer, string Collector)
     {
         /// <summary>Frames that never came or came twice or unasked, failed steers, and the warm-up's lost ones.</summary>
         public long Lost => Missing + Sent.Failed + Unmatched + Duplicates + WarmupLost;
@@ -489,10 +494,10 @@ internal static class ScaleBench
         private string Errors => new Measurement("steers", [], Sent.Errors, Sent.Elapsed, default).ErrorSummary;
 
         public string Summary() => string.Create(CultureInfo.InvariantCulture,
-            $"{Delivered.Succeeded} frames, p50 {Ms(Delivered.PercentileMs(50))} ms, p90 {Ms(Delivered.PercentileMs(90))} ms, p99 {Ms(Delivered.PercentileMs(99))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms, max {Ms(Delivered.PercentileMs(100))} ms, missing {Missing}, failed steers {Sent.Failed} (their frames late {Late}), duplicates {Duplicates}, unmatched {Unmatched}, steer answers p50 {Ms(Answered.PercentileMs(50))} ms p99 {Ms(Answered.PercentileMs(99))} ms, target CPU {CpuPerSteer:0} µs per steer");
+            $"{Delivered.Succeeded} frames, p50 {Ms(Delivered.PercentileMs(50))} ms, p90 {Ms(Delivered.PercentileMs(90))} ms, p99 {Ms(Delivered.PercentileMs(99))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms, max {Ms(Delivered.PercentileMs(100))} ms, missing {Missing}, failed steers {Sent.Failed} (their frames late {Late}), duplicates {Duplicates}, unmatched {Unmatched}, steer answers p50 {Ms(Answered.PercentileMs(50))} ms p99 {Ms(Answered.PercentileMs(99))} ms, target CPU {CpuPerSteer:0} µs per steer; its collector: {Collector}");
 
         /// <summary>The row's details: how the steers were offered and what became of them; <paramref name="cpuCovers"/> names what the CPU figure includes.</summary>
         public string Describe(string heldIn, string cpuCovers) => string.Create(CultureInfo.InvariantCulture,
-            $"After {WarmupSteers} warm-up steers at the same rate (unmeasured; lost: {WarmupLost}), {Sent.Sent} steers offered open loop over {Sent.Elapsed.TotalSeconds:0.0} s ({Sent.Sent / Sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {Sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; p90 {Ms(Delivered.PercentileMs(90))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms; frames {Delivered.Succeeded}, never arrived {Missing}, failed steers {Errors} (frames of failed steers that came late anyway: {Late}), duplicate frames {Duplicates}, unexpected frames {Unmatched}, streams lost {StreamsLost}; the steers' own answers p50 {Ms(Answered.PercentileMs(50))} ms, p99 {Ms(Answered.PercentileMs(99))} ms; CPU of the process answering {CpuPerSteer:0} µs per steer ({cpuCovers}).");
+            $"After {WarmupSteers} warm-up steers at the same rate (unmeasured; lost: {WarmupLost}), {Sent.Sent} steers offered open loop over {Sent.Elapsed.TotalSeconds:0.0} s ({Sent.Sent / Sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {Sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; p90 {Ms(Delivered.PercentileMs(90))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms; frames {Delivered.Succeeded}, never arrived {Missing}, failed steers {Errors} (frames of failed steers that came late anyway: {Late}), duplicate frames {Duplicates}, unexpected frames {Unmatched}, streams lost {StreamsLost}; the steers' own answers p50 {Ms(Answered.PercentileMs(50))} ms, p99 {Ms(Answered.PercentileMs(99))} ms; CPU of the process answering {CpuPerSteer:0} µs per steer ({cpuCovers}); its collector while the steers were sent (from its `/metrics`): {Collector}.");
     }
 }

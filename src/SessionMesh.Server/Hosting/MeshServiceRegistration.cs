@@ -27,6 +27,9 @@ namespace SessionMesh.Server.Hosting;
 /// <summary>The server's services and pipeline, in one place.</summary>
 internal static class MeshServiceRegistration
 {
+    /// <summary>The .NET runtime's own meter (<c>dotnet.gc.collections</c>, <c>dotnet.gc.pause.time</c>, ...).</summary>
+    private const string RuntimeMeterName = "System.Runtime";
+
     public static void AddMeshServer(this WebApplicationBuilder builder, ServeSettings settings, SandboxEnvironment? sandbox = null)
     {
         var services = builder.Services;
@@ -130,7 +133,9 @@ internal static class MeshServiceRegistration
         // Without a service name /metrics says service_name="unknown_service:session-mesh".
         services.AddOpenTelemetry().ConfigureResource(r => r.AddService("session-mesh")).WithMetrics(m =>
         {
-            m.AddMeter(MeshMetrics.MeterName).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+            // System.Runtime: the process's own series (collections and their pauses, heap, thread pool, CPU), read only
+            // when /metrics is scraped.
+            m.AddMeter(MeshMetrics.MeterName, RuntimeMeterName).AddAspNetCoreInstrumentation().AddPrometheusExporter();
             // Meter listeners are process-wide: a second server in the same process (the tests run many; a host may embed
             // two) publishes meters of the same names, and its gauges would overwrite this server's. Only meters made by
             // this server's own factory (and meters made without one) are exported here.

@@ -45,6 +45,25 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task Metrics_include_the_runtimes_own_collections_pauses_and_allocations()
+    {
+        await using var server = await MeshTestServer.StartAsync();
+        using var anonymous = server.CreateClient("");
+        GC.Collect(0);
+        var collectedBefore = GC.CollectionCount(0);
+
+        var metrics = (await anonymous.GetReplyAsync("metrics")).Expect(HttpStatusCode.OK).Body;
+
+        // One series per generation, each counting the collections of that generation; GC.CollectionCount(0) counts them all.
+        var collections = System.Text.RegularExpressions.Regex.Matches(metrics, """dotnet_gc_collections_total\{[^}]*gc_heap_generation="gen[012]"[^}]*\} (\d+)""");
+        Assert.Equal(3, collections.Count);
+        Assert.True(collections.Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) >= collectedBefore);
+        Assert.Matches("""dotnet_gc_pause_time_seconds_total\{[^}]*\} [0-9.eE+-]+""", metrics);
+        Assert.Matches("""dotnet_gc_heap_total_allocated_bytes_total\{[^}]*\} [1-9]""", metrics);
+        Assert.Contains("dotnet_thread_pool_queue_length_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_of_one_server_are_not_overwritten_by_another_in_the_same_process()
     {
         await using var first = await MeshTestServer.StartAsync();
