@@ -17,6 +17,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
     public const string DirectiveVariable = "SESSION_MESH_DIRECTIVE";
 
     private static readonly TimeSpan s_leftoverGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_outputReadTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_handTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_killAckMargin = TimeSpan.FromSeconds(2);
     private readonly Channel<WrapperEvent> _events = Channel.CreateUnbounded<WrapperEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -56,7 +57,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
                         return await FinishStoppedAsync();
                     case WrapperEvent.Failed failed:
                         await _child.StopTreeAsync(settings.Grace, Time);
-                        await logs.DrainAsync();
+                        await DrainLogsAsync();
                         throw failed.Error;
                 }
             }
@@ -123,13 +124,20 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
         await AckWithRetriesAsync(command, handed ? "acked" : "failed", result, stop);
     }
 
+    /// <summary>Ships the child's last lines: those it wrote before it exited are read first (the tree is stopped by now).</summary>
+    private async Task DrainLogsAsync()
+    {
+        await _child.OutputReadAsync(s_outputReadTimeout);
+        await logs.DrainAsync();
+    }
+
     private async Task<int> FinishExitedAsync()
     {
         var exitCode = await _child.Exited;
         context.Trace($"the child exited with {exitCode}");
         // The wrapper leaves no orphan behind: what the child started and left running is stopped too.
         await _child.StopTreeAsync(s_leftoverGrace, Time);
-        await logs.DrainAsync();
+        await DrainLogsAsync();
         await LeaveAsync(exitCode);
         return exitCode;
     }
@@ -142,7 +150,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
         context.Trace($"killed ({agent.EndReason}): stopping the process tree, grace {grace.TotalSeconds}s");
         var forced = await _child.StopTreeAsync(grace, Time);
         var exitCode = await _child.Exited;
-        await logs.DrainAsync();
+        await DrainLogsAsync();
         if (kill is not null)
         {
             var result = JsonSerializer.SerializeToElement(new KillResult { ExitCode = exitCode, Forced = forced }, CliJsonContext.Default.KillResult);
@@ -169,7 +177,7 @@ internal sealed class AgentWrapper(CliContext context, MeshAgent agent, WrapperS
         context.Trace("signalled: stopping the child and leaving");
         await _child.StopTreeAsync(settings.Grace, Time);
         var exitCode = await _child.Exited;
-        await logs.DrainAsync();
+        await DrainLogsAsync();
         await LeaveAsync(exitCode);
         return exitCode;
     }

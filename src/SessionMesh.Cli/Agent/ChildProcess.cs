@@ -137,6 +137,24 @@ internal sealed class ChildProcess : IDisposable
         return forced;
     }
 
+    /// <summary>
+    /// Waits, at most <paramref name="timeout"/>, until every line the child wrote to stdout and stderr has been passed
+    /// to <c>onLine</c>: its exit is known before its last lines are read, so a caller that ships them must wait for
+    /// this after the exit. Call it once the tree is stopped: a process left holding the pipes would keep them open.
+    /// </summary>
+    public async Task OutputReadAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            // With the output read by events, this also waits for both pipes' end and the last line's event.
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+        }
+    }
+
     public void Dispose()
     {
         _process.Dispose();
