@@ -18,14 +18,17 @@ internal static class SteerRelay
     private const string StreamPath = "/api/session-mesh/agents/{agentId}/commands";
     private const string SteerPath = "/api/session-mesh/steer";
 
+    /// <summary>Asked by the bench once the streams are open, before the steers start.</summary>
+    private const string SettlePath = "/settle";
+
+    /// <summary>The few of the .NET runtime's series the bench reads, under the names the server's <c>/metrics</c> gives them.</summary>
+    private const string MetricsPath = "/metrics";
+
     private static readonly byte[] s_leaseFrame = "event: lease\ndata: {}\n\n"u8.ToArray();
     private static readonly byte[] s_commandHead = "event: command\ndata: "u8.ToArray();
     private static readonly byte[] s_answer = """{"delivered":true}"""u8.ToArray();
 
     private static readonly ConcurrentDictionary<string, Listener> s_listeners = new(StringComparer.Ordinal);
-
-    /// <summary>Asked by the bench once the streams are open, before the steers start.</summary>
-    private const string SettlePath = "/settle";
 
     public static void Map(WebApplication app)
     {
@@ -34,9 +37,6 @@ internal static class SteerRelay
         app.MapPost(SettlePath, Settle);
         app.MapGet(MetricsPath, RuntimeMetrics);
     }
-
-    /// <summary>The few of the .NET runtime's series the bench reads, under the names the server's <c>/metrics</c> gives them.</summary>
-    private const string MetricsPath = "/metrics";
 
     private static string RuntimeMetrics()
     {

@@ -8,7 +8,7 @@ namespace SessionMesh.LoadGen;
 /// <c>/metrics</c> (the server's <c>System.Runtime</c> meter; the relay writes the same names): read before and after
 /// a window, the difference says what the collector did in it.
 /// </summary>
-internal sealed partial record RuntimeCounters(long Gen0, long Gen1, long Gen2, double PauseSeconds, long AllocatedBytes)
+internal sealed record RuntimeCounters(long Gen0, long Gen1, long Gen2, double PauseSeconds, long AllocatedBytes)
 {
     public const string MetricsPath = "metrics";
 

@@ -52,7 +52,8 @@ public sealed class ChildOutputTests
             {
                 try
                 {
-                    System.Diagnostics.Process.GetProcessById(pid).Kill();
+                    using var leftover = System.Diagnostics.Process.GetProcessById(pid);
+                    leftover.Kill();
                 }
                 catch (ArgumentException)
                 {
