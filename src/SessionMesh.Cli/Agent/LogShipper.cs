@@ -96,5 +96,27 @@ internal sealed class LogShipper
             }
             batch.Clear();
         }
+        await ShipLastDroppedAsync();
+    }
+
+    /// <summary>
+    /// Once the buffer is done: lines counted as dropped since the last batch (a full buffer at the end, a last batch
+    /// that failed, a line that came after the end) go in one batch of their own, so the server's count holds them.
+    /// </summary>
+    private async Task ShipLastDroppedAsync()
+    {
+        var dropped = Interlocked.Exchange(ref _dropped, 0);
+        if (dropped == 0)
+        {
+            return;
+        }
+        try
+        {
+            await _client!.AppendLogsAsync(_agentId, new LogAppendRequest { Lines = [], Dropped = dropped });
+        }
+        catch (Exception ex) when (ex is SessionMeshException or SessionMeshConnectionException or OperationCanceledException)
+        {
+            _context.Trace($"the count of {dropped} dropped log lines not shipped: {ex.Message}");
+        }
     }
 }
