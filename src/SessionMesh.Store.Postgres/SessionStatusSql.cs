@@ -3,7 +3,7 @@ using SessionMesh.Model;
 namespace SessionMesh.Store.Postgres;
 
 /// <summary>
-/// <see cref="SessionRecord.StatusAt"/> in SQL, over the outer <c>sessions</c> row and a <c>@now</c> parameter in unix
+/// <see cref="SessionRecord.StatusAt(DateTimeOffset)"/> in SQL, over the outer <c>sessions</c> row and a <c>@now</c> parameter in unix
 /// milliseconds: the SQLite store's expressions, in PostgreSQL's types (booleans, BIGINT arithmetic).
 /// </summary>
 internal static class SessionStatusSql

@@ -3,7 +3,7 @@ using SessionMesh.Model;
 namespace SessionMesh.Store.Sqlite;
 
 /// <summary>
-/// <see cref="SessionRecord.StatusAt"/> in SQL, over the outer <c>sessions</c> row and a <c>@now</c>
+/// <see cref="SessionRecord.StatusAt(DateTimeOffset)"/> in SQL, over the outer <c>sessions</c> row and a <c>@now</c>
 /// parameter in unix milliseconds. An open session is active, idle or stalled up to and including its
 /// <c>expires_at</c>, stale up to and including the end of its grace (one more TTL), and counts as
 /// expired after that even before the sweep ends it.

@@ -80,8 +80,8 @@ public sealed record SessionView
     public string? SupersededSessionId { get; init; }
 }
 
-/// <summary>Answer to a heartbeat.</summary>
-public sealed record HeartbeatResponse
+/// <summary>Answer to a heartbeat. A value, so the server answers a heartbeat without allocating one.</summary>
+public readonly record struct HeartbeatResponse
 {
     public required string SessionId { get; init; }
     public required SessionStatus Status { get; init; }

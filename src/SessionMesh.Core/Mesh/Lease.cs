@@ -70,11 +70,11 @@ internal sealed class Lease(SessionRecord record)
     }
 
     /// <summary>
-    /// A plain renewal, in place: last seen and expiry move forward (never back), load and idleness when given. Null
-    /// when it is not plain here (past the grace, announced stale: the caller swaps a record instead). Returns the lease
-    /// as renewed: the one record a renewal makes.
+    /// A plain renewal, in place: last seen and expiry move forward (never back), load and idleness when given. False
+    /// when it is not plain here (past the grace, announced stale: the caller swaps a record instead). Gives the lease
+    /// as renewed without making a record.
     /// </summary>
-    public SessionRecord? TryRenewInPlace(DateTimeOffset now, double? load, bool? idle)
+    public bool TryRenewInPlace(DateTimeOffset now, double? load, bool? idle, out RenewedLease renewed)
     {
         lock (this)
         {
@@ -82,7 +82,8 @@ internal sealed class Lease(SessionRecord record)
             var expiresAt = _renewed ? new DateTimeOffset(_expiresTicks, TimeSpan.Zero) : _record.ExpiresAt;
             if (now > expiresAt.AddSeconds(_record.Ttl) || _record.StaleNotified)
             {
-                return null;
+                renewed = default;
+                return false;
             }
             var expires = now.AddSeconds(_record.Ttl);
             _lastSeenTicks = (now > lastSeen ? now : lastSeen).UtcTicks;
@@ -90,7 +91,8 @@ internal sealed class Lease(SessionRecord record)
             _load = load ?? (_renewed ? _load : _record.Load);
             _idle = idle ?? (_renewed ? _idle : _record.Idle);
             _renewed = true;
-            return Current();
+            renewed = InPlace();
+            return true;
         }
     }
 
@@ -100,12 +102,9 @@ internal sealed class Lease(SessionRecord record)
     /// <summary>Clears the flag before the checkpoint reads the record, so a renewal after the read queues it again.</summary>
     public void MarkClean() => Volatile.Write(ref _dirty, 0);
 
+    private SessionRecord Current() => !_renewed ? _record : InPlace().ToRecord();
+
     // Times in memory are UTC: the mesh's clock is read with GetUtcNow.
-    private SessionRecord Current() => !_renewed ? _record : _record with
-    {
-        LastSeen = new DateTimeOffset(_lastSeenTicks, TimeSpan.Zero),
-        ExpiresAt = new DateTimeOffset(_expiresTicks, TimeSpan.Zero),
-        Load = _load,
-        Idle = _idle,
-    };
+    private RenewedLease InPlace() => new(
+        _record, new DateTimeOffset(_lastSeenTicks, TimeSpan.Zero), new DateTimeOffset(_expiresTicks, TimeSpan.Zero), _load, _idle);
 }

@@ -113,10 +113,10 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
     internal SessionRecord? TryRenew(Lease lease, DateTimeOffset now, double? load, bool? idle, AgentProgress? progress, out AgentProgress? progressBefore)
     {
         // Most renewals move the lease fields only: in place, no new record kept (see Lease). Progress stays as it was.
-        if (progress is null && lease.TryRenewInPlace(now, load, idle) is { } renewed)
+        if (progress is null && TryRenewInPlace(lease, now, load, idle, out var plain))
         {
+            var renewed = plain.ToRecord();
             progressBefore = renewed.Progress;
-            Touched(lease);
             return renewed;
         }
         while (true)
@@ -149,6 +149,20 @@ public sealed class LeaseTable(IMeshStore store, bool budgetsInStore = false) : 
                 return next;
             }
         }
+    }
+
+    /// <summary>
+    /// A plain renewal of <paramref name="lease"/> (no progress reported), in place and without making a record: the
+    /// heartbeat's path. False when it is not plain (past the grace, announced stale): <see cref="TryRenew"/> then.
+    /// </summary>
+    internal bool TryRenewInPlace(Lease lease, DateTimeOffset now, double? load, bool? idle, out RenewedLease renewed)
+    {
+        if (!lease.TryRenewInPlace(now, load, idle, out renewed))
+        {
+            return false;
+        }
+        Touched(lease);
+        return true;
     }
 
     private static MeshException ProgressDecreased(string field, AgentProgress current) => MeshException.Invalid(

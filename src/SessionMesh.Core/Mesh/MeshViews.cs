@@ -45,6 +45,17 @@ public static class MeshViews
         ExpiresAt = session.ExpiresAt,
     };
 
+    /// <summary>The answer to a heartbeat renewed in place, made without a record.</summary>
+    internal static HeartbeatResponse Lease(RenewedLease lease, DateTimeOffset now) => new()
+    {
+        SessionId = lease.Base.SessionId,
+        Status = lease.StatusAt(now),
+        Ttl = lease.Base.Ttl,
+        Load = lease.Load,
+        LastSeen = lease.LastSeen,
+        ExpiresAt = lease.ExpiresAt,
+    };
+
     public static SpecializationView Specialization(SpecializationRecord spec) => new()
     {
         Name = spec.Name,

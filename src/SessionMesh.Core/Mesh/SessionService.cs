@@ -119,6 +119,15 @@ public sealed class SessionService(MeshRuntime mesh)
         };
         var progress = Validate.Progress(request.Progress);
         var now = mesh.Now();
+        if (progress is null && mesh.Leases.Find(sessionId) is { } lease)
+        {
+            // The fleet's hot path, in memory and allocating nothing: a plain renewal of a lease this server holds.
+            CheckCaller(caller, lease.Base, sessionId);
+            if (mesh.Leases.TryRenewInPlace(lease, now, load, idle, out var renewed))
+            {
+                return MeshViews.Lease(renewed, now);
+            }
+        }
         var session = await RenewAsync(caller, sessionId, now, load, idle, cancellationToken, progress) ?? throw MeshException.SessionNotFound(sessionId);
         return session.IsOpen ? MeshViews.Lease(session, now) : throw Ended(session, now);
     }

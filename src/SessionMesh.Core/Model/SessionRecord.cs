@@ -52,17 +52,23 @@ public sealed record SessionRecord(
     public DateTimeOffset GraceEndsAt => ExpiresAt.AddSeconds(Ttl);
 
     /// <summary>The status at <paramref name="now"/>, derived from the stored lease.</summary>
-    public SessionStatus StatusAt(DateTimeOffset now)
+    public SessionStatus StatusAt(DateTimeOffset now) => StatusAt(now, ExpiresAt, Idle);
+
+    /// <summary>
+    /// The status at <paramref name="now"/> with the lease fields a renewal moves given apart (as memory has them), so a
+    /// renewal in place is judged without making a record.
+    /// </summary>
+    public SessionStatus StatusAt(DateTimeOffset now, DateTimeOffset expiresAt, bool idle)
     {
         if (EndStatus is { } ended)
         {
             return ended;
         }
-        if (now <= ExpiresAt)
+        if (now <= expiresAt)
         {
-            return Idle ? SessionStatus.Idle : IsStalledAt(now) ? SessionStatus.Stalled : SessionStatus.Active;
+            return idle ? SessionStatus.Idle : IsStalledAt(now) ? SessionStatus.Stalled : SessionStatus.Active;
         }
-        return now <= GraceEndsAt ? SessionStatus.Stale : SessionStatus.Expired;
+        return now <= expiresAt.AddSeconds(Ttl) ? SessionStatus.Stale : SessionStatus.Expired;
     }
 
     /// <summary>

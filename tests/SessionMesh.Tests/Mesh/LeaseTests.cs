@@ -19,11 +19,13 @@ public sealed class LeaseTests
         var lease = new Lease(Joined());
 
         Assert.Equal(Joined(), lease.Record);
-        var renewed = lease.TryRenewInPlace(s_start.AddSeconds(10), 0.5, true);
-        lease.TryRenewInPlace(s_start.AddSeconds(5), null, null);
+        Assert.True(lease.TryRenewInPlace(s_start.AddSeconds(10), 0.5, true, out var renewed));
+        Assert.True(lease.TryRenewInPlace(s_start.AddSeconds(5), null, null, out _));
 
         var expected = Joined() with { LastSeen = s_start.AddSeconds(10), ExpiresAt = s_start.AddSeconds(40), Load = 0.5, Idle = true };
-        Assert.Equal(expected, renewed);
+        Assert.Equal(expected, renewed.ToRecord());
+        Assert.Equal(SessionStatus.Idle, renewed.StatusAt(s_start.AddSeconds(40)));
+        Assert.Equal(SessionStatus.Stale, renewed.StatusAt(s_start.AddSeconds(41)));
         Assert.Equal(expected, lease.Record);
         Assert.Equal(s_start.AddSeconds(40), lease.ExpiresAt);
     }
@@ -33,7 +35,7 @@ public sealed class LeaseTests
     {
         var lease = new Lease(Joined());
         var stale = lease.Record;
-        lease.TryRenewInPlace(s_start.AddSeconds(10), null, null);
+        Assert.True(lease.TryRenewInPlace(s_start.AddSeconds(10), null, null, out _));
 
         Assert.False(lease.TrySwap(stale, stale with { StallNotified = true }));
         var current = lease.Record;
@@ -46,11 +48,11 @@ public sealed class LeaseTests
     public void A_lease_past_its_grace_or_announced_stale_is_not_renewed_in_place()
     {
         var lease = new Lease(Joined());
-        Assert.Null(lease.TryRenewInPlace(s_start.AddSeconds(61), null, null));
+        Assert.False(lease.TryRenewInPlace(s_start.AddSeconds(61), null, null, out _));
 
         var stale = lease.Record with { StaleNotified = true };
         Assert.True(lease.TrySwap(lease.Record, stale));
-        Assert.Null(lease.TryRenewInPlace(s_start.AddSeconds(31), null, null));
+        Assert.False(lease.TryRenewInPlace(s_start.AddSeconds(31), null, null, out _));
         Assert.Equal(stale, lease.Record);
     }
 
@@ -64,7 +66,7 @@ public sealed class LeaseTests
         {
             for (var i = 1; i <= Renewals; i++)
             {
-                Assert.NotNull(lease.TryRenewInPlace(s_start.AddMilliseconds(i), null, null));
+                Assert.True(lease.TryRenewInPlace(s_start.AddMilliseconds(i), null, null, out _));
             }
         }, TestContext.Current.CancellationToken);
         var marking = Task.Run(() =>

@@ -64,7 +64,8 @@ public sealed class ProgressAndStallTests
 
         time.Advance(TimeSpan.FromSeconds(61));
         // A heartbeat without progress keeps the lease, not the agent's claim to be working.
-        (await client.PostReplyAsync($"{Api}/sessions/{sessionId}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+        var beat = (await client.PostReplyAsync($"{Api}/sessions/{sessionId}/heartbeat", "{}")).Expect(HttpStatusCode.OK);
+        Assert.Equal("stalled", beat.Json.GetProperty("status").GetString());
         Assert.Equal("stalled", await StatusAsync(client, sessionId));
         Assert.Equal(1, await server.SweepStallsAsync());
         Assert.Equal(0, await server.SweepStallsAsync());
