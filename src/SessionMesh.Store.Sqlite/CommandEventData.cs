@@ -31,59 +31,54 @@ internal static class CommandEventData
 
     /// <summary>
     /// The command id of a command event's data (its JSON, <paramref name="utf8"/>) and the data with its heavy fields
-    /// replaced by <c>null</c>; null when the data is not a command view or has nothing to lift.
+    /// replaced by <c>null</c>, in a pooled buffer the caller disposes; empty (<see cref="LiftedJson.CommandId"/> null)
+    /// when the data is not a command view or has nothing to lift.
     /// </summary>
-    public static (string CommandId, string Data, int Lifted)? Lift(ReadOnlySpan<byte> utf8)
+    public static LiftedJson Lift(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, s_readerOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            return null;
+            return default;
         }
         // Each lifted value is at least one byte and becomes four ("null"): at most this much longer, with four lifted.
         var output = ArrayPool<byte>.Shared.Rent(utf8.Length + 12);
-        try
+        string? commandId = null;
+        var copied = 0;
+        var written = 0;
+        var lifted = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string? commandId = null;
-            var copied = 0;
-            var written = 0;
-            var lifted = 0;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            var flag = FlagOf(ref reader);
+            var isId = reader.ValueTextEquals("command_id"u8);
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            var kind = reader.TokenType;
+            if (isId && kind == JsonTokenType.String)
             {
-                var flag = FlagOf(ref reader);
-                var isId = reader.ValueTextEquals("command_id"u8);
-                reader.Read();
-                var start = (int)reader.TokenStartIndex;
-                var kind = reader.TokenType;
-                if (isId && kind == JsonTokenType.String)
-                {
-                    commandId = reader.GetString();
-                }
-                reader.Skip();
-                var end = (int)reader.BytesConsumed;
-                // A field named twice (never in the server's own views) is lifted once: the restore puts it back in both.
-                if (flag != 0 && kind != JsonTokenType.Null && (lifted & flag) == 0)
-                {
-                    utf8[copied..start].CopyTo(output.AsSpan(written));
-                    written += start - copied;
-                    "null"u8.CopyTo(output.AsSpan(written));
-                    written += 4;
-                    copied = end;
-                    lifted |= flag;
-                }
+                commandId = reader.GetString();
             }
-            if (commandId is null || lifted == 0)
+            reader.Skip();
+            var end = (int)reader.BytesConsumed;
+            // A field named twice (never in the server's own views) is lifted once: the restore puts it back in both.
+            if (flag != 0 && kind != JsonTokenType.Null && (lifted & flag) == 0)
             {
-                return null;
+                utf8[copied..start].CopyTo(output.AsSpan(written));
+                written += start - copied;
+                "null"u8.CopyTo(output.AsSpan(written));
+                written += 4;
+                copied = end;
+                lifted |= flag;
             }
-            utf8[copied..].CopyTo(output.AsSpan(written));
-            written += utf8.Length - copied;
-            return (commandId, Encoding.UTF8.GetString(output, 0, written), lifted);
         }
-        finally
+        if (commandId is null || lifted == 0)
         {
             ArrayPool<byte>.Shared.Return(output);
+            return default;
         }
+        utf8[copied..].CopyTo(output.AsSpan(written));
+        written += utf8.Length - copied;
+        return new LiftedJson(commandId, output, written, lifted);
     }
 
     /// <summary>The data as it was appended: each lifted field set back from the command's row (null where the row has none).</summary>

@@ -85,26 +85,13 @@ internal sealed class PreparedWrite : IDisposable
             }
             return this;
         }
-        if (value.Length == 0)
-        {
-            // An empty span would reach SQLite as a null pointer, which binds NULL.
-            foreach (var (statement, index) in targets)
-            {
-                Check(raw.sqlite3_bind_text(_statements[statement], index, ""));
-            }
-            return this;
-        }
         // As UTF-8, the database's encoding, from a buffer of the stack or the pool: SQLite copies it.
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
         byte[]? rented = null;
         var buffer = length <= StackTextBytes ? stackalloc byte[StackTextBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
         try
         {
-            var utf8 = buffer[..Encoding.UTF8.GetBytes(value, buffer)];
-            foreach (var (statement, index) in targets)
-            {
-                Check(raw.sqlite3_bind_text(_statements[statement], index, utf8));
-            }
+            return BindText(name, buffer[..Encoding.UTF8.GetBytes(value, buffer)]);
         }
         finally
         {
@@ -112,6 +99,16 @@ internal sealed class PreparedWrite : IDisposable
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>Binds text given as UTF-8 (never NULL; SQLite copies it).</summary>
+    public PreparedWrite BindText(string name, ReadOnlySpan<byte> utf8)
+    {
+        foreach (var (statement, index) in TargetsOf(name))
+        {
+            // An empty span would reach SQLite as a null pointer, which binds NULL.
+            Check(utf8.IsEmpty ? raw.sqlite3_bind_text(_statements[statement], index, "") : raw.sqlite3_bind_text(_statements[statement], index, utf8));
         }
         return this;
     }

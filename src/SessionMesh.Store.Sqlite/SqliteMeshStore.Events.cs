@@ -116,28 +116,25 @@ public sealed partial class SqliteMeshStore
         SqliteDb db, string cluster, string type, DateTimeOffset at, string? agentId, string? sessionId, JsonElement? data, CancellationToken cancellationToken,
         Func<string, bool>? knownCommand = null)
     {
-        // Read in place: the JSON is copied once, into the string bound (the lifted one, when fields are lifted).
-        var utf8 = data is { ValueKind: not JsonValueKind.Undefined } element ? JsonMarshal.GetRawUtf8Value(element) : default;
-        var size = EventRowOverhead + utf8.Length;
-        string? json = null;
-        string? commandId = null;
-        var lifted = 0;
-        if (!utf8.IsEmpty && CommandEventData.IsCommandEvent(type) && CommandEventData.Lift(utf8) is { } light)
-        {
-            // The write that wrote or read the command knows it exists; anyone else looks.
-            if (knownCommand?.Invoke(light.CommandId) == true || await CommandExistsAsync(db, light.CommandId, cancellationToken))
-            {
-                (commandId, json, lifted) = light;
-            }
-        }
-        if (json is null && data is { ValueKind: not JsonValueKind.Undefined } unlifted)
-        {
-            json = SqliteJson.WriteElement(unlifted);
-        }
+        // Bound as UTF-8 as it is, never as a string: the element's own bytes, or their lifted copy in a pooled buffer.
+        var hasData = data is { ValueKind: not JsonValueKind.Undefined };
+        var size = EventRowOverhead + (hasData ? JsonMarshal.GetRawUtf8Value(data!.Value).Length : 0);
+        using var light = hasData && CommandEventData.IsCommandEvent(type) ? CommandEventData.Lift(JsonMarshal.GetRawUtf8Value(data!.Value)) : default;
+        // The write that wrote or read the command knows it exists; anyone else looks.
+        var useLifted = light.CommandId is { } liftedFrom
+            && (knownCommand?.Invoke(liftedFrom) == true || await CommandExistsAsync(db, liftedFrom, cancellationToken));
         using var insert = db.Write(InsertEventSql)
             .Bind("@cluster", cluster).Bind("@type", type).Bind("@at", at).Bind("@agent_id", agentId)
-            .Bind("@session_id", sessionId).Bind("@data", json).Bind("@size", size)
-            .Bind("@command_id", commandId).Bind("@lifted", lifted);
+            .Bind("@session_id", sessionId).Bind("@size", size)
+            .Bind("@command_id", useLifted ? light.CommandId : null).Bind("@lifted", useLifted ? light.Lifted : 0);
+        if (!hasData)
+        {
+            insert.Bind("@data", (string?)null);
+        }
+        else
+        {
+            insert.BindText("@data", useLifted ? light.Json : JsonMarshal.GetRawUtf8Value(data!.Value));
+        }
         return insert.ExecuteInt64();
     }
 

@@ -68,6 +68,17 @@ public sealed class PreparedWriteTests : IDisposable
     }
 
     [Fact]
+    public void Text_bound_as_utf8_is_stored_as_text_the_empty_one_too()
+    {
+        using var write = PreparedWrite.Compile(_connection, "INSERT INTO items (name) VALUES (@name)", kept: false);
+
+        write.BindText("@name", "{\"a\":\"ünïcode ✓\"}"u8).Execute();
+        write.BindText("@name", ""u8).Execute();
+
+        Assert.Equal([("{\"a\":\"ünïcode ✓\"}", "text"), ("", "text")], Rows("SELECT name, typeof(name) FROM items ORDER BY id"));
+    }
+
+    [Fact]
     public void A_kept_write_starts_each_run_unbound_after_a_failure()
     {
         using var write = PreparedWrite.Compile(_connection, "INSERT INTO items (name, size) VALUES (@name, @size)", kept: true);
