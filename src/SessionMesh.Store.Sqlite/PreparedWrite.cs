@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -101,6 +103,10 @@ internal sealed class PreparedWrite : IDisposable
             }
         }
     }
+
+    /// <summary>Binds a JSON value as its text, straight from its UTF-8; NULL when there is none.</summary>
+    public PreparedWrite Bind(string name, JsonElement? value) =>
+        value is { ValueKind: not JsonValueKind.Undefined } element ? BindText(name, JsonMarshal.GetRawUtf8Value(element)) : Bind(name, (string?)null);
 
     /// <summary>Binds text given as UTF-8 (never NULL; SQLite copies it).</summary>
     public PreparedWrite BindText(string name, ReadOnlySpan<byte> utf8)

@@ -35,9 +35,6 @@ internal static class SqliteJson
         writer.WriteEndArray();
     });
 
-    public static string? WriteElement(JsonElement? element) =>
-        element is { ValueKind: not JsonValueKind.Undefined } value ? value.GetRawText() : null;
-
     public static Dictionary<string, string> ReadLabels(string json)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);

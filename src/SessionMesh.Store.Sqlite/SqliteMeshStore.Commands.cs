@@ -127,7 +127,7 @@ public sealed partial class SqliteMeshStore
             .Bind("@cluster", command.Cluster).Bind("@agent_id", command.AgentId).Bind("@kind", ToDb(command.Kind))
             .Bind("@sequence", command.Sequence).Bind("@direction", command.Direction).Bind("@mode", command.Mode)
             .Bind("@text", command.Text).Bind("@from_agent", command.From).Bind("@reason", command.Reason)
-            .Bind("@grace_period", command.GracePeriod).Bind("@payload", SqliteJson.WriteElement(command.Payload))
+            .Bind("@grace_period", command.GracePeriod).Bind("@payload", command.Payload)
             .Bind("@created_at", command.CreatedAt).Bind("@created_by", command.CreatedBy)
             .Bind("@idempotency_key", command.IdempotencyKey)
             .RunAsync(cancellationToken);
@@ -173,7 +173,7 @@ public sealed partial class SqliteMeshStore
     /// <summary>Binds the mutable fields, shared by insert and update.</summary>
     private static PreparedWrite BindCommand(PreparedWrite command, CommandRecord record) =>
         command.Bind("@command_id", record.CommandId).Bind("@status", ToDb(record.Status))
-            .Bind("@result", SqliteJson.WriteElement(record.Result)).Bind("@delivered_at", record.DeliveredAt)
+            .Bind("@result", record.Result).Bind("@delivered_at", record.DeliveredAt)
             .Bind("@completed_at", record.CompletedAt).Bind("@deadline_at", record.DeadlineAt)
             .Bind("@delivery_count", record.DeliveryCount);
 }

@@ -127,13 +127,13 @@ public sealed partial class SqliteMeshStore
             .Bind("@cluster", cluster).Bind("@type", type).Bind("@at", at).Bind("@agent_id", agentId)
             .Bind("@session_id", sessionId).Bind("@size", size)
             .Bind("@command_id", useLifted ? light.CommandId : null).Bind("@lifted", useLifted ? light.Lifted : 0);
-        if (!hasData)
+        if (useLifted)
         {
-            insert.Bind("@data", (string?)null);
+            insert.BindText("@data", light.Json);
         }
         else
         {
-            insert.BindText("@data", useLifted ? light.Json : JsonMarshal.GetRawUtf8Value(data!.Value));
+            insert.Bind("@data", data);
         }
         return insert.ExecuteInt64();
     }

@@ -79,6 +79,21 @@ public sealed class PreparedWriteTests : IDisposable
     }
 
     [Fact]
+    public void A_json_value_is_bound_as_its_text_and_none_as_null()
+    {
+        using var write = PreparedWrite.Compile(_connection, "INSERT INTO items (name, size) VALUES (@name, typeof(@json) || ':' || COALESCE(@json, 'NULL'))", kept: false);
+        using var document = System.Text.Json.JsonDocument.Parse("""{"a":[1,"ünï ✓",null]}""");
+
+        write.Bind("@name", "value").Bind("@json", document.RootElement).Execute();
+        write.Bind("@name", "none").Bind("@json", (System.Text.Json.JsonElement?)null).Execute();
+        write.Bind("@name", "undefined").Bind("@json", default(System.Text.Json.JsonElement)).Execute();
+
+        Assert.Equal(
+            [("value", """text:{"a":[1,"ünï ✓",null]}"""), ("none", "null:NULL"), ("undefined", "null:NULL")],
+            Rows("SELECT name, COALESCE(size, '') FROM items ORDER BY id"));
+    }
+
+    [Fact]
     public void A_kept_write_starts_each_run_unbound_after_a_failure()
     {
         using var write = PreparedWrite.Compile(_connection, "INSERT INTO items (name, size) VALUES (@name, @size)", kept: true);
