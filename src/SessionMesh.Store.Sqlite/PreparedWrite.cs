@@ -78,14 +78,9 @@ internal sealed class PreparedWrite : IDisposable
 
     public PreparedWrite Bind(string name, string? value)
     {
-        var targets = TargetsOf(name);
         if (value is null)
         {
-            foreach (var (statement, index) in targets)
-            {
-                Check(raw.sqlite3_bind_null(_statements[statement], index));
-            }
-            return this;
+            return BindNull(name);
         }
         // As UTF-8, the database's encoding, from a buffer of the stack or the pool: SQLite copies it.
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
@@ -106,7 +101,16 @@ internal sealed class PreparedWrite : IDisposable
 
     /// <summary>Binds a JSON value as its text, straight from its UTF-8; NULL when there is none.</summary>
     public PreparedWrite Bind(string name, JsonElement? value) =>
-        value is { ValueKind: not JsonValueKind.Undefined } element ? BindText(name, JsonMarshal.GetRawUtf8Value(element)) : Bind(name, (string?)null);
+        value is { ValueKind: not JsonValueKind.Undefined } element ? BindText(name, JsonMarshal.GetRawUtf8Value(element)) : BindNull(name);
+
+    private PreparedWrite BindNull(string name)
+    {
+        foreach (var (statement, index) in TargetsOf(name))
+        {
+            Check(raw.sqlite3_bind_null(_statements[statement], index));
+        }
+        return this;
+    }
 
     /// <summary>Binds text given as UTF-8 (never NULL; SQLite copies it).</summary>
     public PreparedWrite BindText(string name, ReadOnlySpan<byte> utf8)
