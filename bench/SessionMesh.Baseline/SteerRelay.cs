@@ -48,6 +48,7 @@ internal static class SteerRelay
             dotnet_gc_collections_total{gc_heap_generation="gen2"} {{gen2}}
             dotnet_gc_pause_time_seconds_total {{GC.GetTotalPauseDuration().TotalSeconds}}
             dotnet_gc_heap_total_allocated_bytes_total {{GC.GetTotalAllocatedBytes()}}
+            dotnet_jit_compilation_time_seconds_total {{System.Runtime.JitInfo.GetCompilationTime().TotalSeconds}}
 
             """);
     }

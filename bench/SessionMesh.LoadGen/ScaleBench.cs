@@ -242,8 +242,8 @@ internal static class ScaleBench
 
         /// <summary>
         /// Steers offered open loop at <c>--scale-steer-rate</c>, round robin over <paramref name="agents"/>, each matched
-        /// on its agent's stream: <c>--warmup</c> s unmeasured (the JIT's first seconds on a new path; their lost frames
-        /// still count), then <c>--scale-steer-seconds</c> measured.
+        /// on its agent's stream: a warm-up unmeasured (<see cref="WarmUpAsync"/>; its lost frames still count), then
+        /// <c>--scale-steer-seconds</c> measured.
         /// </summary>
         private async Task<SteerWindow> SteerWindowAsync(string id, IReadOnlyList<string> agents, SteerFrames frames, IStreamFleet streams, string? timelinePath)
         {
@@ -270,18 +270,15 @@ internal static class ScaleBench
                 }
             }, cancellationToken);
 
-            var warmupSteers = (long)(options.ScaleSteerRate * options.Warmup.TotalSeconds);
-            var warmupLost = 0L;
-            if (warmupSteers > 0)
+            using var metrics = server.CreateClient(authenticated: false, s_requestTimeout);
+            var warmup = await WarmUpAsync(id, OfferSteersAsync, metrics);
+            if (warmup.Steers > 0)
             {
-                Bench.Progress($"{id}: warm-up, {options.ScaleSteerRate} steers/s for {options.Warmup.TotalSeconds:0} s, unmeasured ...");
-                var warm = await OfferSteersAsync("warm", warmupSteers);
-                warmupLost = (await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken)).Missing + warm.Failed;
+                warmup = warmup with { Lost = warmup.Lost + (await frames.CollectAsync(TimeSpan.FromSeconds(10), cancellationToken)).Missing };
                 answers.Clear();
             }
             var total = (long)(options.ScaleSteerRate * options.ScaleSteerTime.TotalSeconds);
             Bench.Progress($"{id}: offering {options.ScaleSteerRate} steers/s for {options.ScaleSteerTime.TotalSeconds:0} s ({total} steers) ...");
-            using var metrics = server.CreateClient(authenticated: false, s_requestTimeout);
             var runtimeBefore = await RuntimeCounters.ReadAsync(metrics, cancellationToken);
             var cpuBefore = server.Process.CpuTime();
             var sent = await OfferSteersAsync("scale", total);
@@ -291,12 +288,57 @@ internal static class ScaleBench
             var window = new SteerWindow(
                 new Measurement("steer->frame", latencies, new Dictionary<int, long>(), sent.Elapsed, default),
                 new Measurement("steer answers", [.. answers.Order()], new Dictionary<int, long>(), sent.Elapsed, default),
-                sent, warmupSteers, warmupLost, missing, frames.Late, frames.Duplicates, frames.Unmatched, streams.Lost,
+                sent, warmup, missing, frames.Late, frames.Duplicates, frames.Unmatched, streams.Lost,
                 (cpuAfter - cpuBefore).TotalMicroseconds / Math.Max(1, sent.Sent),
                 runtimeBefore is not null && runtimeAfter is not null ? runtimeAfter.Since(runtimeBefore, sent.Sent) : "not read (no runtime series on its /metrics)");
             Bench.Progress($"{id}: {window.Summary()}");
             return window;
         }
+        /// <summary>
+        /// The steer rows' warm-up, unmeasured: <c>--warmup</c> s of steers at the row's rate, then a second more at a
+        /// time until the target's JIT compiled for at most <see cref="QuietJitMs"/> ms in one (a fresh process tiers its
+        /// steer path up for several seconds on two busy CPUs, and that is not the steady state the row is about), for at
+        /// most <see cref="s_maxSteerWarmup"/> in all. A target whose <c>/metrics</c> gives no JIT series gets the fixed part only.
+        /// </summary>
+        private async Task<SteerWarmup> WarmUpAsync(string id, Func<string, long, Task<OpenLoop.Result>> offer, HttpClient metrics)
+        {
+            var rate = options.ScaleSteerRate;
+            if (options.Warmup <= TimeSpan.Zero)
+            {
+                return new SteerWarmup(0, 0, TimeSpan.Zero, null);
+            }
+            Bench.Progress($"{id}: warm-up, {rate} steers/s for {options.Warmup.TotalSeconds:0} s, then until its JIT is quiet (at most {s_maxSteerWarmup.TotalSeconds:0} s in all), unmeasured ...");
+            var clock = Stopwatch.StartNew();
+            var first = await offer("warm", (long)(rate * options.Warmup.TotalSeconds));
+            var (steers, failed) = (first.Sent, first.Failed);
+            double? lastJitMs = null;
+            var jitBySecond = new List<string>();
+            for (var second = 1; clock.Elapsed + TimeSpan.FromSeconds(1) <= s_maxSteerWarmup; second++)
+            {
+                var before = await RuntimeCounters.ReadAsync(metrics, cancellationToken);
+                var more = await offer(string.Create(CultureInfo.InvariantCulture, $"warm{second}"), rate);
+                (steers, failed) = (steers + more.Sent, failed + more.Failed);
+                if (before is null || await RuntimeCounters.ReadAsync(metrics, cancellationToken) is not { } after)
+                {
+                    break;
+                }
+                lastJitMs = after.JitMsSince(before);
+                jitBySecond.Add(lastJitMs.Value.ToString("0", CultureInfo.InvariantCulture));
+                if (lastJitMs <= QuietJitMs)
+                {
+                    break;
+                }
+            }
+            Bench.Progress(string.Create(CultureInfo.InvariantCulture, $"{id}: warmed up with {steers} steers in {clock.Elapsed.TotalSeconds:0.0} s; its JIT compiled for {string.Join(", ", jitBySecond)} ms in the seconds after the first {options.Warmup.TotalSeconds:0}"));
+            return new SteerWarmup(steers, failed, clock.Elapsed, lastJitMs);
+        }
+
+        /// <summary>A second of steers in which the JIT compiled for no longer than this ends the warm-up.</summary>
+        private const double QuietJitMs = 20;
+
+        /// <summary>The longest a steer row's warm-up runs, whatever the JIT does.</summary>
+        private static readonly TimeSpan s_maxSteerWarmup = TimeSpan.FromSeconds(20);
+
         /// <summary>2b: the server's RSS with <c>--scale-rss-streams</c> streams open (reported, no target).</summary>
         public async Task MoreStreamsAsync()
         {
@@ -485,11 +527,18 @@ internal static class ScaleBench
     }
 
     /// <summary>What one steer window measured: POST-to-frame latencies, the steers' own answers, and every way a frame could be lost.</summary>
-    internal sealed record SteerWindow(Measurement Delivered, Measurement Answered, OpenLoop.Result Sent, long WarmupSteers, long WarmupLost,
+    /// <summary>A steer row's warm-up: steers offered, lost (failed or their frames never read), how long, and the JIT's last second (null: not read).</summary>
+    internal sealed record SteerWarmup(long Steers, long Lost, TimeSpan Elapsed, double? LastJitMs)
+    {
+        public string Describe() => string.Create(CultureInfo.InvariantCulture,
+            $"After {Steers} warm-up steers at the same rate over {Elapsed.TotalSeconds:0.0} s (unmeasured; lost: {Lost}; {(LastJitMs is { } jit ? $"its JIT compiled for {jit:0} ms in their last second" : "its JIT not read")})");
+    }
+
+    internal sealed record SteerWindow(Measurement Delivered, Measurement Answered, OpenLoop.Result Sent, SteerWarmup Warmup,
         long Missing, long Late, long Duplicates, long Unmatched, long StreamsLost, double CpuPerSteer, string Collector)
     {
         /// <summary>Frames that never came or came twice or unasked, failed steers, and the warm-up's lost ones.</summary>
-        public long Lost => Missing + Sent.Failed + Unmatched + Duplicates + WarmupLost;
+        public long Lost => Missing + Sent.Failed + Unmatched + Duplicates + Warmup.Lost;
 
         private string Errors => new Measurement("steers", [], Sent.Errors, Sent.Elapsed, default).ErrorSummary;
 
@@ -498,6 +547,6 @@ internal static class ScaleBench
 
         /// <summary>The row's details: how the steers were offered and what became of them; <paramref name="cpuCovers"/> names what the CPU figure includes.</summary>
         public string Describe(string heldIn, string cpuCovers) => string.Create(CultureInfo.InvariantCulture,
-            $"After {WarmupSteers} warm-up steers at the same rate (unmeasured; lost: {WarmupLost}), {Sent.Sent} steers offered open loop over {Sent.Elapsed.TotalSeconds:0.0} s ({Sent.Sent / Sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {Sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; p90 {Ms(Delivered.PercentileMs(90))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms; frames {Delivered.Succeeded}, never arrived {Missing}, failed steers {Errors} (frames of failed steers that came late anyway: {Late}), duplicate frames {Duplicates}, unexpected frames {Unmatched}, streams lost {StreamsLost}; the steers' own answers p50 {Ms(Answered.PercentileMs(50))} ms, p99 {Ms(Answered.PercentileMs(99))} ms; CPU of the process answering {CpuPerSteer:0} µs per steer ({cpuCovers}); its collector while the steers were sent (from its `/metrics`): {Collector}.");
+            $"{Warmup.Describe()}, {Sent.Sent} steers offered open loop over {Sent.Elapsed.TotalSeconds:0.0} s ({Sent.Sent / Sent.Elapsed.TotalSeconds:0}/s achieved; the sender fell behind its schedule by {Sent.MaxBehind.TotalMilliseconds:0} ms at worst), round robin over the agents (their streams held in {heldIn}), each timed from its POST's start to its frame on the agent's stream; p90 {Ms(Delivered.PercentileMs(90))} ms, p99.9 {Ms(Delivered.PercentileMs(99.9))} ms; frames {Delivered.Succeeded}, never arrived {Missing}, failed steers {Errors} (frames of failed steers that came late anyway: {Late}), duplicate frames {Duplicates}, unexpected frames {Unmatched}, streams lost {StreamsLost}; the steers' own answers p50 {Ms(Answered.PercentileMs(50))} ms, p99 {Ms(Answered.PercentileMs(99))} ms; CPU of the process answering {CpuPerSteer:0} µs per steer ({cpuCovers}); its collector while the steers were sent (from its `/metrics`): {Collector}.");
     }
 }

@@ -25,7 +25,7 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
         }
         if (exception is not (MeshException or BadHttpRequestException or System.Data.Common.DbException { IsTransient: true }))
         {
-            LogUnhandled(logger, exception, context.Request.Method, SessionMesh.Security.KeySecrets.Redact(context.Request.Path.Value ?? ""));
+            LogUnhandled(logger, exception, context.Request.Method, SessionMesh.Security.KeySecrets.Redact(context.Request.Path.Value ?? ""), RequestTrace.IdOf(context));
         }
         await Problems.WriteAsync(context, ProblemOf(context, exception), exception);
         return true;
@@ -130,6 +130,6 @@ internal sealed partial class MeshExceptionHandler(ILogger<MeshExceptionHandler>
             : (path, $"Field '{path}' is not valid JSON.");
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
-    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}, trace_id {TraceId}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path, string traceId);
 }

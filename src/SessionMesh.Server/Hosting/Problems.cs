@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,7 +64,7 @@ internal static class Problems
         {
             problem.Extensions["field"] = field;
         }
-        problem.Extensions["trace_id"] = Activity.Current?.Id ?? http.TraceIdentifier;
+        problem.Extensions["trace_id"] = RequestTrace.IdOf(http);
 
         http.Items[CodeItem] = code;
         if (status == StatusCodes.Status401Unauthorized && !http.Response.HasStarted)
