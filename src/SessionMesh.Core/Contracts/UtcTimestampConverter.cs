@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,11 +16,22 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
     {
         // Formatted in place: every answer carries a few times, and a string each was a good part of a heartbeat's garbage.
-        Span<byte> text = stackalloc byte[32];
-        if (!value.UtcDateTime.TryFormat(text, out var written, Format, CultureInfo.InvariantCulture))
+        // The round-trip format of a UTC time (yyyy-MM-ddTHH:mm:ss.fffffffZ) has the runtime's fast path, where a custom
+        // format is parsed on every call; cut to milliseconds it is the wire format ("fff" truncates too).
+        Span<byte> text = stackalloc byte[RoundTripLength];
+        if (!Utf8Formatter.TryFormat(value.UtcDateTime, text, out var written, s_roundTrip) || written != RoundTripLength)
         {
             throw new FormatException($"The time {value:O} does not fit the wire format.");
         }
-        writer.WriteStringValue(text[..written]);
+        text[MillisecondsEnd] = (byte)'Z';
+        writer.WriteStringValue(text[..(MillisecondsEnd + 1)]);
     }
+
+    private static readonly StandardFormat s_roundTrip = new('O');
+
+    /// <summary>Length of <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>.</summary>
+    private const int RoundTripLength = 28;
+
+    /// <summary>Where <c>yyyy-MM-ddTHH:mm:ss.fff</c> ends.</summary>
+    private const int MillisecondsEnd = 23;
 }

@@ -496,7 +496,7 @@ public sealed class CommandService
         }
         var status = session.StatusAt(now);
         var since = session.EndedAt ?? (status == SessionStatus.Stale || status == SessionStatus.Expired ? session.ExpiresAt : now);
-        var when = since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var when = since.UtcDateTime.ToString(UtcTimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture);
         return session.IsOpen ? $"{status.ToWire()} since {when}" : $"{status.ToWire()} at {when}";
     }
 

@@ -254,7 +254,7 @@ public sealed class LockService(MeshRuntime mesh)
 
     private static MeshException NotFound(string name) => MeshException.NotFound("lock_not_found", $"No session holds a lock '{name}' in this cluster.");
 
-    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString(UtcTimestampConverter.Format, CultureInfo.InvariantCulture);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b, TimeSpan c) => a < b ? (a < c ? a : c) : (b < c ? b : c);
 
