@@ -252,8 +252,17 @@ public sealed class SessionService(MeshRuntime mesh)
     }
 
     /// <summary>Renews a lease without a heartbeat body (a listening stream); returns the session as it stands, ended when it has.</summary>
-    internal ValueTask<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken) =>
-        RenewAsync(null, sessionId, mesh.Now(), null, null, cancellationToken);
+    internal ValueTask<SessionRecord?> KeepAliveAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        var now = mesh.Now();
+        // In place when it can be, as a heartbeat is: the lease keeps no new record, so a fleet of streams renewing
+        // every few seconds leaves nothing behind for the collector to promote. The record returned is the caller's.
+        if (mesh.Leases.Find(sessionId) is { } lease && mesh.Leases.TryRenewInPlace(lease, now, null, null, out var renewed))
+        {
+            return ValueTask.FromResult<SessionRecord?>(renewed.ToRecord());
+        }
+        return RenewAsync(null, sessionId, now, null, null, cancellationToken);
+    }
 
     /// <summary>
     /// Renews a lease in memory, checking first that <paramref name="caller"/> (when given) sees the session and acts
