@@ -294,6 +294,7 @@ internal static class ScaleBench
             Bench.Progress($"{id}: {window.Summary()}");
             return window;
         }
+
         /// <summary>
         /// The steer rows' warm-up, unmeasured: <c>--warmup</c> s of steers at the row's rate, then a second more at a
         /// time until the target's JIT compiled for at most <see cref="QuietJitMs"/> ms in one (a fresh process tiers its
@@ -526,7 +527,6 @@ internal static class ScaleBench
         private static int SourceAddresses(int connections) => connections / 20_000 + 1;
     }
 
-    /// <summary>What one steer window measured: POST-to-frame latencies, the steers' own answers, and every way a frame could be lost.</summary>
     /// <summary>A steer row's warm-up: steers offered, lost (failed or their frames never read), how long, and the JIT's last second (null: not read).</summary>
     internal sealed record SteerWarmup(long Steers, long Lost, TimeSpan Elapsed, double? LastJitMs)
     {
@@ -534,6 +534,7 @@ internal static class ScaleBench
             $"After {Steers} warm-up steers at the same rate over {Elapsed.TotalSeconds:0.0} s (unmeasured; lost: {Lost}; {(LastJitMs is { } jit ? $"its JIT compiled for {jit:0} ms in their last second" : "its JIT not read")})");
     }
 
+    /// <summary>What one steer window measured: POST-to-frame latencies, the steers' own answers, and every way a frame could be lost.</summary>
     internal sealed record SteerWindow(Measurement Delivered, Measurement Answered, OpenLoop.Result Sent, SteerWarmup Warmup,
         long Missing, long Late, long Duplicates, long Unmatched, long StreamsLost, double CpuPerSteer, string Collector)
     {

@@ -119,14 +119,10 @@ public sealed class SessionService(MeshRuntime mesh)
         };
         var progress = Validate.Progress(request.Progress);
         var now = mesh.Now();
-        if (progress is null && mesh.Leases.Find(sessionId) is { } lease)
+        // The fleet's hot path, in memory and allocating nothing.
+        if (progress is null && TryRenewInPlace(caller, sessionId, now, load, idle, out var renewed))
         {
-            // The fleet's hot path, in memory and allocating nothing: a plain renewal of a lease this server holds.
-            CheckCaller(caller, lease.Base, sessionId);
-            if (mesh.Leases.TryRenewInPlace(lease, now, load, idle, out var renewed))
-            {
-                return MeshViews.Lease(renewed, now);
-            }
+            return MeshViews.Lease(renewed, now);
         }
         var session = await RenewAsync(caller, sessionId, now, load, idle, cancellationToken, progress) ?? throw MeshException.SessionNotFound(sessionId);
         return session.IsOpen ? MeshViews.Lease(session, now) : throw Ended(session, now);
@@ -257,11 +253,24 @@ public sealed class SessionService(MeshRuntime mesh)
         var now = mesh.Now();
         // In place when it can be, as a heartbeat is: the lease keeps no new record, so a fleet of streams renewing
         // every few seconds leaves nothing behind for the collector to promote. The record returned is the caller's.
-        if (mesh.Leases.Find(sessionId) is { } lease && mesh.Leases.TryRenewInPlace(lease, now, null, null, out var renewed))
+        return TryRenewInPlace(null, sessionId, now, null, null, out var renewed)
+            ? ValueTask.FromResult<SessionRecord?>(renewed.ToRecord())
+            : RenewAsync(null, sessionId, now, null, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// A plain renewal of a lease this server holds, written in place (no record made, nothing stored), checking
+    /// <paramref name="caller"/> (when given) first; false when it cannot be done so, and <see cref="RenewAsync"/> must.
+    /// </summary>
+    private bool TryRenewInPlace(MeshCaller? caller, string sessionId, DateTimeOffset now, double? load, bool? idle, out RenewedLease renewed)
+    {
+        renewed = default;
+        if (mesh.Leases.Find(sessionId) is not { } lease)
         {
-            return ValueTask.FromResult<SessionRecord?>(renewed.ToRecord());
+            return false;
         }
-        return RenewAsync(null, sessionId, now, null, null, cancellationToken);
+        CheckCaller(caller, lease.Base, sessionId);
+        return mesh.Leases.TryRenewInPlace(lease, now, load, idle, out renewed);
     }
 
     /// <summary>
